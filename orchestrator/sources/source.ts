@@ -1,0 +1,62 @@
+/**
+ * Where environments come from. Two implementations: Pulumi Cloud through `@pulumi/esc-sdk`,
+ * and a local folder of ESC definitions evaluated in process.
+ */
+import type { Properties } from "../values.js";
+
+/** An ESC environment's identity: `org/project/name`. */
+export interface EnvironmentRef {
+  org: string;
+  project: string;
+  name: string;
+}
+
+/** `project/name`: what binding selectors match against. */
+export function envId(ref: EnvironmentRef): string {
+  return `${ref.project}/${ref.name}`;
+}
+
+/** `org/project/name`: how a person names an environment. */
+export function envFullName(ref: EnvironmentRef): string {
+  return `${ref.org}/${ref.project}/${ref.name}`;
+}
+
+/** One problem found while evaluating an environment definition. */
+export interface EnvironmentDiagnostic {
+  /** Path inside the definition, e.g. `values.db.password`. */
+  path?: string;
+  summary: string;
+  line?: number;
+  column?: number;
+}
+
+/** An environment opened and resolved: its values, each node flagged secret or not. */
+export interface ResolvedEnvironment {
+  ref: EnvironmentRef;
+  properties: Properties;
+  /** The revision the values come from, where the source knows it. */
+  revision?: number;
+}
+
+/** The environment could not be resolved (evaluation errors, access denied...). */
+export class EnvironmentError extends Error {
+  override readonly name = "EnvironmentError";
+  constructor(
+    readonly ref: EnvironmentRef,
+    message: string,
+    readonly diagnostics: EnvironmentDiagnostic[] = [],
+    readonly retryable = false,
+  ) {
+    super(message);
+  }
+}
+
+/** A source of ESC environments. */
+export interface EnvironmentSource {
+  /** A short description for reports, e.g. `local ./environments` or `pulumi-cloud acme`. */
+  readonly description: string;
+  /** Every environment the source holds (all pages). */
+  list(signal?: AbortSignal): Promise<EnvironmentRef[]>;
+  /** Opens one environment and resolves its values. Throws {@link EnvironmentError}. */
+  open(ref: EnvironmentRef, signal?: AbortSignal): Promise<ResolvedEnvironment>;
+}

@@ -1,0 +1,151 @@
+/**
+ * Resolved ESC values, as both sources produce them.
+ *
+ * The shape mirrors the ESC API's `Value` (`{ value, secret?, unknown? }`), so that values from
+ * `@pulumi/esc-sdk` (`environment.properties`) and from the local evaluator are one type, and
+ * every node keeps its own secret flag.
+ */
+import { inspect } from "node:util";
+
+/** A JSON value with no secret flags. */
+export type Plain = null | boolean | number | string | Plain[] | { [key: string]: Plain };
+
+/** One node of a resolved environment: a scalar, an array or an object, flagged secret or not. */
+export interface ValueNode {
+  value: null | boolean | number | string | ValueNode[] | { [key: string]: ValueNode };
+  secret?: boolean;
+  unknown?: boolean;
+}
+
+/** The top-level properties of a resolved environment (`values:` of its definition). */
+export type Properties = Record<string, ValueNode>;
+
+/** True when the node or anything below it is secret. */
+export function containsSecret(node: ValueNode): boolean {
+  if (node.secret) return true;
+  const v = node.value;
+  if (Array.isArray(v)) return v.some(containsSecret);
+  if (v !== null && typeof v === "object") return Object.values(v).some(containsSecret);
+  return false;
+}
+
+/** True when the node or anything below it could not be computed. */
+export function containsUnknown(node: ValueNode): boolean {
+  if (node.unknown) return true;
+  const v = node.value;
+  if (Array.isArray(v)) return v.some(containsUnknown);
+  if (v !== null && typeof v === "object") return Object.values(v).some(containsUnknown);
+  return false;
+}
+
+/** Drops the secret flags: the plain JSON a target receives. */
+export function toPlain(node: ValueNode): Plain {
+  const v = node.value;
+  if (Array.isArray(v)) return v.map(toPlain);
+  if (v !== null && typeof v === "object") {
+    const out: { [key: string]: Plain } = {};
+    for (const [k, child] of Object.entries(v)) out[k] = toPlain(child);
+    return out;
+  }
+  return v;
+}
+
+/** Replaces every secret value with `"[secret]"`: what may be shown to a person. */
+export function toRedacted(node: ValueNode): Plain {
+  if (node.secret) return "[secret]";
+  const v = node.value;
+  if (Array.isArray(v)) return v.map(toRedacted);
+  if (v !== null && typeof v === "object") {
+    const out: { [key: string]: Plain } = {};
+    for (const [k, child] of Object.entries(v)) out[k] = toRedacted(child);
+    return out;
+  }
+  return v;
+}
+
+/** Builds a node tree from plain JSON, every node flagged with `secret`. */
+export function fromPlain(plain: Plain, secret = false): ValueNode {
+  if (Array.isArray(plain)) return { value: plain.map((p) => fromPlain(p, secret)), ...(secret ? { secret } : {}) };
+  if (plain !== null && typeof plain === "object") {
+    const out: { [key: string]: ValueNode } = {};
+    for (const [k, child] of Object.entries(plain)) out[k] = fromPlain(child, secret);
+    return { value: out, ...(secret ? { secret } : {}) };
+  }
+  return { value: plain, ...(secret ? { secret } : {}) };
+}
+
+/**
+ * Follows a dotted property path (`environmentVariables`, `app.db`, `list[0]`) from the top of
+ * an environment. An empty path selects the whole environment. Returns undefined when absent.
+ */
+export function selectPath(properties: Properties, path: string): ValueNode | undefined {
+  let node: ValueNode = { value: properties };
+  if (path === "" || path === ".") return node;
+  for (const segment of parsePropertyPath(path)) {
+    const v = node.value;
+    if (typeof segment === "number") {
+      if (!Array.isArray(v) || segment >= v.length) return undefined;
+      node = v[segment]!;
+    } else {
+      if (v === null || typeof v !== "object" || Array.isArray(v) || !Object.hasOwn(v, segment)) return undefined;
+      node = v[segment]!;
+    }
+  }
+  return node;
+}
+
+/** Splits `a.b[0]["c.d"]` into `["a", "b", 0, "c.d"]`. Throws on a malformed path. */
+export function parsePropertyPath(path: string): (string | number)[] {
+  const out: (string | number)[] = [];
+  let i = 0;
+  while (i < path.length) {
+    const ch = path[i]!;
+    if (ch === ".") {
+      if (i === 0 || i === path.length - 1) throw new Error(`invalid property path "${path}"`);
+      i++;
+      continue;
+    }
+    if (ch === "[") {
+      const close = path.indexOf("]", i);
+      if (close < 0) throw new Error(`invalid property path "${path}": unterminated [`);
+      const inner = path.slice(i + 1, close);
+      if (/^\d+$/.test(inner)) out.push(Number(inner));
+      else if (/^"(?:[^"\\]|\\.)*"$/.test(inner)) out.push(JSON.parse(inner) as string);
+      else throw new Error(`invalid property path "${path}": [${inner}] is neither an index nor a quoted key`);
+      i = close + 1;
+      continue;
+    }
+    let j = i;
+    while (j < path.length && path[j] !== "." && path[j] !== "[") j++;
+    out.push(path.slice(i, j));
+    i = j;
+  }
+  return out;
+}
+
+/**
+ * A value that must never be shown. Printing, logging or JSON-encoding it yields `[secret]`;
+ * only {@link SecretValue.reveal} gives the text, and only the program that writes it calls that.
+ */
+export class SecretValue {
+  readonly #text: string;
+  constructor(text: string) {
+    this.#text = text;
+  }
+  reveal(): string {
+    return this.#text;
+  }
+  /** Size in bytes of the UTF-8 text, for store limits. */
+  get byteLength(): number {
+    return Buffer.byteLength(this.#text, "utf8");
+  }
+  toString(): string {
+    return "[secret]";
+  }
+  toJSON(): string {
+    return "[secret]";
+  }
+  [inspect.custom](): string {
+    return "[secret]";
+  }
+}

@@ -1,0 +1,88 @@
+/**
+ * The contract every target kind implements. The orchestrator only ever talks to a kind through
+ * this interface, found by key in `programs/registry.ts`: it never switches on kind names.
+ */
+import type { z } from "zod";
+import type { PulumiFn } from "@pulumi/pulumi/automation/index.js";
+import type { EnvironmentRef } from "../orchestrator/sources/source.js";
+import type { SecretValue } from "../orchestrator/values.js";
+
+/** `json`: one entry holding a JSON document. `keys`: one entry per key. */
+export type Shape = "json" | "keys";
+
+/** What a naming template (and a templated setting) may refer to. */
+export interface NameContext {
+  org: string;
+  project: string;
+  env: string;
+  /** The target's id in the manifest. */
+  target: string;
+  /** The environment key; only for the `keys` shape. */
+  key?: string;
+}
+
+/** One entry a pair writes: a secret in a store, a key in a file. */
+export interface PlannedEntry {
+  /** The name in the store, after the naming template and the kind's normalisation. */
+  name: string;
+  /** The environment key it comes from (`keys` shape); absent for the `json` shape. */
+  key?: string;
+  /** The text written. Never printed: {@link SecretValue} renders as `[secret]`. */
+  value: SecretValue;
+  /** True when ESC marks the value, or any part of it, secret. */
+  secret: boolean;
+}
+
+/** A provider plugin a kind's program needs, installed once per run before fanning out. */
+export interface PluginRequirement {
+  name: string;
+  version: string;
+}
+
+/** Everything a kind's program needs to write one pair. */
+export interface ProgramInput<S> {
+  /** The target's settings, with templated settings already rendered for this pair. */
+  settings: S;
+  shape: Shape;
+  env: EnvironmentRef;
+  targetId: string;
+  bindingId: string;
+  entries: PlannedEntry[];
+  /** Keep the entries in the store when their resource is deleted from the stack. */
+  retainOnDelete: boolean;
+}
+
+/** A problem with one entry, found at plan time. States the store's rule. */
+export interface EntryProblem {
+  /** The entry's name, or undefined for a problem with the pair as a whole (count limits). */
+  name?: string;
+  message: string;
+}
+
+/**
+ * A target kind: its settings schema, the store's naming and size rules, and the Pulumi program
+ * that writes a pair into the store.
+ */
+export interface TargetKind<S extends object = object> {
+  readonly kind: string;
+  /** One line for `--help` and the README. */
+  readonly description: string;
+  /** The target's settings (without `kind`), validated when the manifest is loaded. */
+  readonly settingsSchema: z.ZodType<S>;
+  /** Settings whose string values are templates rendered per pair (`{project}`, `{env}`...). */
+  readonly templatedSettings?: readonly (keyof S & string)[];
+  /** Naming template used when a binding gives none. */
+  readonly defaultName: Record<Shape, string>;
+  /** Key of this kind in an environment's `sync:` block (Pulumi's ESC sync examples). */
+  readonly syncConventionKey?: string;
+  /** Provider plugins the program needs; empty for plugin-free kinds. */
+  readonly plugins: readonly PluginRequirement[];
+  /** How the store normalises a name (upper-casing, replacing characters). Applied before checks. */
+  normalizeName(name: string, settings: S): string;
+  /** The store's rules for names, sizes and counts; an empty list when everything fits. */
+  check(entries: readonly PlannedEntry[], settings: S, shape: Shape): EntryProblem[];
+  /** Where the pair writes, for people: a file path, `region/account`, a vault URL. */
+  location(settings: S): string;
+  /** Builds the inline Pulumi program that writes one pair. */
+  program(input: ProgramInput<S>): PulumiFn;
+}
