@@ -1,0 +1,19 @@
+/** `aws-secrets-manager`: one AWS Secrets Manager secret per entry. */
+import type { TargetKind } from "../contract.js";
+import { pluginOf } from "../shared/plugins.js";
+import { checkEntries, normalizeName } from "./naming.js";
+import { awsSecretsManagerProgram } from "./program.js";
+import { awsSecretsManagerSettings, type AwsSecretsManagerSettings } from "./schema.js";
+
+export const awsSecretsManagerTarget: TargetKind<AwsSecretsManagerSettings> = {
+  kind: "aws-secrets-manager",
+  description: "AWS Secrets Manager: one secret per entry (JSON document or one key), in one region",
+  settingsSchema: awsSecretsManagerSettings,
+  defaultName: { json: "{project}/{env}", keys: "{project}/{env}/{key}" },
+  syncConventionKey: "awsSecretsManager",
+  plugins: [pluginOf("@pulumi/aws")],
+  normalizeName: (name) => normalizeName(name),
+  check: (entries) => checkEntries(entries),
+  location: (s) => (s.roleArn !== undefined ? `${s.region}/${s.roleArn.split(":")[4]}` : s.region),
+  program: awsSecretsManagerProgram,
+};

@@ -1,0 +1,47 @@
+/**
+ * The Pulumi program of an `aws-secrets-manager` pair: an explicit AWS provider for the target's
+ * region and credentials, then one `Secret` + `SecretVersion` per entry.
+ */
+import * as aws from "@pulumi/aws";
+import type { PulumiFn } from "@pulumi/pulumi/automation/index.js";
+import type { ProgramInput } from "../contract.js";
+import { describeEntry, ownershipTags } from "../shared/ownership.js";
+import { secretText, storeOptions } from "../shared/values.js";
+import { normalizeName } from "./naming.js";
+import type { AwsSecretsManagerSettings } from "./schema.js";
+
+export function awsSecretsManagerProgram(input: ProgramInput<AwsSecretsManagerSettings>): PulumiFn {
+  return async () => {
+    const s = input.settings;
+    // Credentials come from the usual chain (env, profile, web identity, instance role); only the
+    // region, profile name and role to assume are configured, so no credential reaches state.
+    const provider = new aws.Provider("aws", {
+      region: s.region,
+      ...(s.profile !== undefined ? { profile: s.profile } : {}),
+      ...(s.roleArn !== undefined ? { assumeRoles: [{ roleArn: s.roleArn, sessionName: "esc-sync" }] } : {}),
+    });
+    const tags = ownershipTags(input);
+    const names: string[] = [];
+    for (const entry of input.entries) {
+      const name = normalizeName(entry.name);
+      const secret = new aws.secretsmanager.Secret(
+        name,
+        {
+          name,
+          description: describeEntry(input, entry, 2048),
+          recoveryWindowInDays: s.recoveryWindowInDays,
+          ...(s.kmsKeyId !== undefined ? { kmsKeyId: s.kmsKeyId } : {}),
+          tags,
+        },
+        storeOptions(provider, input.retainOnDelete),
+      );
+      new aws.secretsmanager.SecretVersion(
+        name,
+        { secretId: secret.id, secretString: secretText(entry) },
+        storeOptions(provider, input.retainOnDelete),
+      );
+      names.push(name);
+    }
+    return { names };
+  };
+}
