@@ -1,5 +1,6 @@
 /** `aws-secrets-manager`: one AWS Secrets Manager secret per entry. */
 import type { TargetKind } from "../contract.js";
+import { awsLocation } from "../shared/aws.js";
 import { pluginOf } from "../shared/plugins.js";
 import { checkEntries, normalizeName } from "./naming.js";
 import { awsSecretsManagerProgram } from "./program.js";
@@ -14,6 +15,6 @@ export const awsSecretsManagerTarget: TargetKind<AwsSecretsManagerSettings> = {
   plugins: [pluginOf("@pulumi/aws")],
   normalizeName: (name) => normalizeName(name),
   check: (entries) => checkEntries(entries),
-  location: (s) => (s.roleArn !== undefined ? `${s.region}/${s.roleArn.split(":")[4]}` : s.region),
+  location: awsLocation,
   program: awsSecretsManagerProgram,
 };

@@ -5,6 +5,7 @@
 import * as aws from "@pulumi/aws";
 import type { PulumiFn } from "@pulumi/pulumi/automation/index.js";
 import type { ProgramInput } from "../contract.js";
+import { awsProvider } from "../shared/aws.js";
 import { describeEntry, ownershipTags } from "../shared/ownership.js";
 import { secretText, storeOptions } from "../shared/values.js";
 import { normalizeName } from "./naming.js";
@@ -13,13 +14,7 @@ import type { AwsSecretsManagerSettings } from "./schema.js";
 export function awsSecretsManagerProgram(input: ProgramInput<AwsSecretsManagerSettings>): PulumiFn {
   return async () => {
     const s = input.settings;
-    // Credentials come from the usual chain (env, profile, web identity, instance role); only the
-    // region, profile name and role to assume are configured, so no credential reaches state.
-    const provider = new aws.Provider("aws", {
-      region: s.region,
-      ...(s.profile !== undefined ? { profile: s.profile } : {}),
-      ...(s.roleArn !== undefined ? { assumeRoles: [{ roleArn: s.roleArn, sessionName: "esc-sync" }] } : {}),
-    });
+    const provider = awsProvider(s);
     const tags = ownershipTags(input);
     const names: string[] = [];
     for (const entry of input.entries) {

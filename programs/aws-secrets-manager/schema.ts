@@ -1,5 +1,6 @@
 /** Settings of an `aws-secrets-manager` target and the store's limits. */
 import { z } from "zod";
+import { awsCredentialSettings, awsRegion } from "../shared/aws.js";
 
 /** AWS Secrets Manager: secret names are at most 512 characters. */
 export const MAX_NAME_LENGTH = 512;
@@ -10,7 +11,7 @@ export const DEFAULT_RECOVERY_WINDOW_DAYS = 30;
 
 export const awsSecretsManagerSettings = z.strictObject({
   /** The region the secrets live in, e.g. `eu-west-1`. */
-  region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, "must be an AWS region such as eu-west-1"),
+  region: awsRegion,
   /** KMS key (id, ARN or alias) that encrypts the secrets; the account's `aws/secretsmanager` key when absent. */
   kmsKeyId: z.string().min(1).optional(),
   /**
@@ -22,13 +23,7 @@ export const awsSecretsManagerSettings = z.strictObject({
     .int()
     .refine((n) => n === 0 || (n >= 7 && n <= 30), "must be between 7 and 30 days, or 0 to delete without recovery")
     .default(DEFAULT_RECOVERY_WINDOW_DAYS),
-  /** Role to assume (after the usual credential chain: env, profile, web identity, instance role). */
-  roleArn: z
-    .string()
-    .regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/, "must be an IAM role ARN such as arn:aws:iam::123456789012:role/esc-sync")
-    .optional(),
-  /** Named profile from the shared AWS config files. */
-  profile: z.string().min(1).optional(),
+  ...awsCredentialSettings,
 });
 
 export type AwsSecretsManagerSettings = z.infer<typeof awsSecretsManagerSettings>;

@@ -101,7 +101,7 @@ export function checkCollisions(
       : `${words.store} ${words.noun} names must be unique`;
     problems.push({
       name,
-      message: `${group[0]!.key !== undefined ? "keys" : "entries"} ${list} all map to ${words.noun} "${name}": ${rule}; rename one of them or change the naming template`,
+      message: `${group[0]!.key !== undefined ? "keys" : "entries"} ${list} ${group.length === 2 ? "both" : "all"} map to ${words.noun} "${name}": ${rule}; rename one of them or change the naming template`,
     });
   }
   return problems;

@@ -124,7 +124,7 @@ describe("aws-secrets-manager check", () => {
   it("reports two keys mapping to one name", () => {
     const problems = kind.check([entry("app/x", "1", { key: "x" }), entry("app/x", "2", { key: "X" })], settings, "keys");
     expect(messages(problems)).toEqual([
-      'keys "x" and "X" all map to secret "app/x": AWS Secrets Manager secret names must be unique; rename one of them or change the naming template',
+      'keys "x" and "X" both map to secret "app/x": AWS Secrets Manager secret names must be unique; rename one of them or change the naming template',
     ]);
   });
   it("never prints a value", () => {

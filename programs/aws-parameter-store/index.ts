@@ -1,0 +1,20 @@
+/** `aws-parameter-store`: one SecureString SSM parameter per entry. */
+import type { TargetKind } from "../contract.js";
+import { awsLocation } from "../shared/aws.js";
+import { pluginOf } from "../shared/plugins.js";
+import { checkEntries, normalizeName } from "./naming.js";
+import { awsParameterStoreProgram } from "./program.js";
+import { awsParameterStoreSettings, type AwsParameterStoreSettings } from "./schema.js";
+
+export const awsParameterStoreTarget: TargetKind<AwsParameterStoreSettings> = {
+  kind: "aws-parameter-store",
+  description: "AWS SSM Parameter Store: one SecureString parameter per entry, keys under a path",
+  settingsSchema: awsParameterStoreSettings,
+  defaultName: { json: "/{project}/{env}", keys: "/{project}/{env}/{key}" },
+  syncConventionKey: "awsParameterStore",
+  plugins: [pluginOf("@pulumi/aws")],
+  normalizeName,
+  check: (entries, settings) => checkEntries(entries, settings),
+  location: (s) => `${awsLocation(s)}${s.pathPrefix ?? ""}`,
+  program: awsParameterStoreProgram,
+};

@@ -1,0 +1,40 @@
+/**
+ * The Pulumi program of an `aws-parameter-store` pair: an explicit AWS provider, then one
+ * SecureString `ssm.Parameter` per entry (the `keys` shape puts one parameter per key under a
+ * path).
+ */
+import * as aws from "@pulumi/aws";
+import type { PulumiFn } from "@pulumi/pulumi/automation/index.js";
+import type { ProgramInput } from "../contract.js";
+import { awsProvider } from "../shared/aws.js";
+import { describeEntry, ownershipTags } from "../shared/ownership.js";
+import { secretText, storeOptions } from "../shared/values.js";
+import { normalizeName } from "./naming.js";
+import type { AwsParameterStoreSettings } from "./schema.js";
+
+export function awsParameterStoreProgram(input: ProgramInput<AwsParameterStoreSettings>): PulumiFn {
+  return async () => {
+    const s = input.settings;
+    const provider = awsProvider(s);
+    const tags = ownershipTags(input);
+    const names: string[] = [];
+    for (const entry of input.entries) {
+      const name = normalizeName(entry.name, s);
+      new aws.ssm.Parameter(
+        name,
+        {
+          name,
+          type: "SecureString",
+          value: secretText(entry),
+          tier: s.tier,
+          ...(s.kmsKeyId !== undefined ? { keyId: s.kmsKeyId } : {}),
+          description: describeEntry(input, entry, 1024),
+          tags,
+        },
+        storeOptions(provider, input.retainOnDelete),
+      );
+      names.push(name);
+    }
+    return { names };
+  };
+}
