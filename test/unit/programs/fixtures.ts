@@ -144,6 +144,15 @@ export function expectSecret(input: unknown, plain: string): void {
   expect(pulumi.runtime.unwrapRpcSecret(input)).toBe(plain);
 }
 
+/**
+ * Asserts that an object input reached the engine marked secret (a secret nested in an object
+ * makes the mocks mark the whole top-level input secret), holding `plain`.
+ */
+export function expectSecretObject(input: unknown, plain: Record<string, unknown>): void {
+  expect(pulumi.runtime.isRpcSecret(input), `expected a secret input, got ${JSON.stringify(input)}`).toBe(true);
+  expect(pulumi.runtime.unwrapRpcSecret(input)).toEqual(plain);
+}
+
 /** Asserts that every store resource uses the (single) explicit provider of `providerType`. */
 export function expectExplicitProvider(resources: Registration[], providerType: string): Registration {
   const provider = one(resources, providerType);

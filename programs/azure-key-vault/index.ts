@@ -1,0 +1,19 @@
+/** `azure-key-vault`: one Azure Key Vault secret per entry, in an existing vault. */
+import type { TargetKind } from "../contract.js";
+import { pluginOf } from "../shared/plugins.js";
+import { checkEntries, normalizeName } from "./naming.js";
+import { azureKeyVaultProgram } from "./program.js";
+import { azureKeyVaultSettings, type AzureKeyVaultSettings } from "./schema.js";
+
+export const azureKeyVaultTarget: TargetKind<AzureKeyVaultSettings> = {
+  kind: "azure-key-vault",
+  description: "Azure Key Vault: one secret per entry in an existing vault (_ and . in names become -)",
+  settingsSchema: azureKeyVaultSettings,
+  defaultName: { json: "{project}-{env}", keys: "{project}-{env}-{key}" },
+  syncConventionKey: "azureKeyVault",
+  plugins: [pluginOf("@pulumi/azure-native")],
+  normalizeName: (name) => normalizeName(name),
+  check: (entries) => checkEntries(entries),
+  location: (s) => `https://${s.vaultName}.vault.azure.net`,
+  program: azureKeyVaultProgram,
+};
