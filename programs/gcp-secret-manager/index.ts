@@ -1,0 +1,19 @@
+/** `gcp-secret-manager`: one GCP Secret Manager secret per entry. */
+import type { TargetKind } from "../contract.js";
+import { pluginOf } from "../shared/plugins.js";
+import { checkEntries, normalizeName } from "./naming.js";
+import { gcpSecretManagerProgram } from "./program.js";
+import { gcpSecretManagerSettings, type GcpSecretManagerSettings } from "./schema.js";
+
+export const gcpSecretManagerTarget: TargetKind<GcpSecretManagerSettings> = {
+  kind: "gcp-secret-manager",
+  description: "GCP Secret Manager: one secret per entry, its value as the latest version",
+  settingsSchema: gcpSecretManagerSettings,
+  defaultName: { json: "{project}-{env}", keys: "{project}-{env}-{key}" },
+  syncConventionKey: "gcpSecretManager",
+  plugins: [pluginOf("@pulumi/gcp")],
+  normalizeName: (name) => normalizeName(name),
+  check: (entries) => checkEntries(entries),
+  location: (s) => `projects/${s.project}`,
+  program: gcpSecretManagerProgram,
+};

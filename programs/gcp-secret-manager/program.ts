@@ -1,0 +1,54 @@
+/**
+ * The Pulumi program of a `gcp-secret-manager` pair: an explicit gcp provider for the project,
+ * then one `secretmanager.Secret` + `SecretVersion` per entry.
+ */
+import * as gcp from "@pulumi/gcp";
+import type { PulumiFn } from "@pulumi/pulumi/automation/index.js";
+import type { ProgramInput } from "../contract.js";
+import { describeEntry, ownershipLabels } from "../shared/ownership.js";
+import { envFullName } from "../../orchestrator/sources/source.js";
+import { secretText, storeOptions } from "../shared/values.js";
+import { normalizeName } from "./naming.js";
+import type { GcpSecretManagerSettings } from "./schema.js";
+
+export function gcpSecretManagerProgram(input: ProgramInput<GcpSecretManagerSettings>): PulumiFn {
+  return async () => {
+    const s = input.settings;
+    // Credentials are the application default credentials (gcloud login, workload identity,
+    // GOOGLE_APPLICATION_CREDENTIALS); only the project is configured.
+    const provider = new gcp.Provider("gcp", { project: s.project });
+    const replication: gcp.types.input.secretmanager.SecretReplication =
+      s.replication.kind === "automatic"
+        ? { auto: {} }
+        : { userManaged: { replicas: s.replication.locations.map((location) => ({ location })) } };
+    // Labels follow GCP's label rules (lower-case, 63 characters); annotations (keys of
+    // alphanumerics, - _ and ., free values) keep the exact environment name and the description.
+    const labels = ownershipLabels(input);
+    const names: string[] = [];
+    for (const entry of input.entries) {
+      const name = normalizeName(entry.name);
+      const secret = new gcp.secretmanager.Secret(
+        name,
+        {
+          project: s.project,
+          secretId: name,
+          replication,
+          labels,
+          annotations: {
+            "esc-environment": envFullName(input.env),
+            "esc-target": input.targetId,
+            description: describeEntry(input, entry),
+          },
+        },
+        storeOptions(provider, input.retainOnDelete),
+      );
+      new gcp.secretmanager.SecretVersion(
+        name,
+        { secret: secret.id, secretData: secretText(entry) },
+        storeOptions(provider, input.retainOnDelete),
+      );
+      names.push(name);
+    }
+    return { names };
+  };
+}
