@@ -71,6 +71,8 @@ export interface TargetKind<S extends object = object> {
   readonly settingsSchema: z.ZodType<S>;
   /** Settings whose string values are templates rendered per pair (`{project}`, `{env}`...). */
   readonly templatedSettings?: readonly (keyof S & string)[];
+  /** Settings that are filesystem paths: made absolute against the manifest's folder. */
+  readonly pathSettings?: readonly (keyof S & string)[];
   /** Naming template used when a binding gives none. */
   readonly defaultName: Record<Shape, string>;
   /** Key of this kind in an environment's `sync:` block (Pulumi's ESC sync examples). */

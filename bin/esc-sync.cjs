@@ -1,0 +1,48 @@
+#!/usr/bin/env node
+// Launcher for `npx esc-sync`. Plain CommonJS so that it runs on any Node: it picks the Node
+// (>= 22) and the Pulumi CLI that scripts/provision.sh chose, then runs the built CLI with them.
+"use strict";
+const { existsSync, readFileSync } = require("node:fs");
+const { join } = require("node:path");
+const { spawn } = require("node:child_process");
+
+const repo = join(__dirname, "..");
+const cli = join(repo, "dist", "orchestrator", "cli.js");
+const recorded = {};
+try {
+  for (const line of readFileSync(join(repo, ".esc-sync", "toolchain.env"), "utf8").split("\n")) {
+    const eq = line.indexOf("=");
+    if (eq > 0) recorded[line.slice(0, eq)] = line.slice(eq + 1);
+  }
+} catch {
+  // Not provisioned yet: handled below.
+}
+if (!existsSync(cli)) {
+  process.stderr.write("esc-sync is not built yet: run scripts/provision.sh (or scripts/run.sh) first\n");
+  process.exit(1);
+}
+if (!process.env.ESC_SYNC_PULUMI_ROOT && recorded.ESC_SYNC_PULUMI_ROOT) process.env.ESC_SYNC_PULUMI_ROOT = recorded.ESC_SYNC_PULUMI_ROOT;
+
+const major = Number(process.versions.node.split(".")[0]);
+if (major >= 22) {
+  // This Node will do: run the CLI in this process.
+  import(require("node:url").pathToFileURL(cli).href);
+} else {
+  const node = recorded.ESC_SYNC_NODE;
+  if (!node || !existsSync(node)) {
+    process.stderr.write(`esc-sync needs Node >= 22 (this is ${process.version}): run scripts/provision.sh\n`);
+    process.exit(1);
+  }
+  const child = spawn(node, [cli, ...process.argv.slice(2)], { stdio: "inherit" });
+  // A terminal's Ctrl-C reaches the child directly (same process group); forward the rest.
+  for (const sig of ["SIGTERM", "SIGHUP", "SIGINT"]) {
+    process.on(sig, () => {
+      if (sig !== "SIGINT" || !process.stdin.isTTY) child.kill(sig);
+    });
+  }
+  child.on("error", (err) => {
+    process.stderr.write(`esc-sync: cannot start ${node}: ${err.message}\n`);
+    process.exit(1);
+  });
+  child.on("exit", (code, signal) => process.exit(code === null ? (signal ? 128 + (require("node:os").constants.signals[signal] || 0) : 1) : code));
+}

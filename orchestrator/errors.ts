@@ -1,0 +1,52 @@
+/**
+ * The few error classes esc-sync uses. The CLI turns them into exit codes in one place.
+ * No message ever holds a secret value or a token.
+ */
+
+/** One problem in the user's input, with where it is. */
+export interface Problem {
+  /** Where: a file path, optionally with `:line:column`. */
+  file?: string;
+  line?: number;
+  column?: number;
+  /** Path inside the document, e.g. `targets.app.path` or `bindings[1].target`. */
+  path?: string;
+  message: string;
+}
+
+/** Renders a problem as `file:line:col: path: message`. */
+export function formatProblem(p: Problem): string {
+  const where = p.file ? `${p.file}${p.line ? `:${p.line}${p.column ? `:${p.column}` : ""}` : ""}: ` : "";
+  return `${where}${p.path ? `${p.path}: ` : ""}${p.message}`;
+}
+
+/**
+ * The user's input is wrong (manifest, flags, environment values). Printed without a stack
+ * trace; exit code 1; raised before any Pulumi call.
+ */
+export class ConfigError extends Error {
+  override readonly name = "ConfigError";
+  constructor(
+    readonly summary: string,
+    readonly problems: Problem[] = [],
+  ) {
+    super(problems.length ? `${summary}\n${problems.map((p) => `  - ${formatProblem(p)}`).join("\n")}` : summary);
+  }
+}
+
+/** One pair failed. `retryable` says whether running it again may help. */
+export class PairError extends Error {
+  override readonly name = "PairError";
+  constructor(
+    message: string,
+    readonly retryable = false,
+    readonly hint?: string,
+  ) {
+    super(message);
+  }
+}
+
+/** A bug in esc-sync itself. */
+export class InternalError extends Error {
+  override readonly name = "InternalError";
+}

@@ -1,0 +1,216 @@
+/**
+ * Loads and validates the manifest in stages (YAML, schema, cross-field rules), collecting every
+ * problem with its path and line so that a user fixes them all in one go.
+ */
+import { readFile } from "node:fs/promises";
+import { dirname, resolve } from "node:path";
+import picomatch from "picomatch";
+import { isNode, LineCounter, parseDocument, type Document } from "yaml";
+import type { z } from "zod";
+import { findTargetKind, targetKinds } from "../../programs/registry.js";
+import { ConfigError, type Problem } from "../errors.js";
+import { manifestSchema, type Manifest } from "./schema.js";
+import { templatePlaceholders } from "../planner/template.js";
+
+/** A validated manifest and where it came from. */
+export interface LoadedManifest {
+  manifest: Manifest;
+  /** Absolute path of the manifest file. */
+  file: string;
+  /** Folder that relative paths in the manifest are resolved against. */
+  dir: string;
+}
+
+const NAME_PLACEHOLDERS = new Set(["org", "project", "env", "target", "key"]);
+const SETTING_PLACEHOLDERS = new Set(["org", "project", "env", "target"]);
+
+/** Reads, parses and validates a manifest file. Throws {@link ConfigError} listing every problem. */
+export async function loadManifest(file: string): Promise<LoadedManifest> {
+  const abs = resolve(file);
+  let text: string;
+  try {
+    text = await readFile(abs, "utf8");
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new ConfigError(
+      code === "ENOENT"
+        ? `manifest ${abs} not found: pass --manifest FILE or run from a folder holding environments.yaml`
+        : `cannot read manifest ${abs}: ${code ?? String(err)}`,
+    );
+  }
+  return { manifest: parseManifest(text, abs), file: abs, dir: dirname(abs) };
+}
+
+/** Parses and validates manifest text. `file` is used in messages only. */
+export function parseManifest(text: string, file: string): Manifest {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    throw new ConfigError(
+      `${file} is not valid YAML`,
+      doc.errors.map((e) => {
+        const pos = lines.linePos(e.pos[0]);
+        return { file, line: pos?.line, column: pos?.col, message: e.message.split("\n")[0] ?? e.message };
+      }),
+    );
+  }
+  const locate = (path: readonly PropertyKey[]): Pick<Problem, "line" | "column"> => nodePosition(doc, lines, path);
+  const raw: unknown = doc.toJS() ?? {};
+
+  const parsed = manifestSchema.safeParse(raw);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.flatMap((issue) => describeIssue(issue, raw)).map((p) => ({ file, ...locate(p.pathKeys), path: p.path, message: p.message }));
+    throw new ConfigError(`${file} has ${countLabel(problems.length, "problem")}`, dedupe(problems));
+  }
+
+  const problems = crossFieldProblems(parsed.data).map((p) => ({ file, ...locate(p.pathKeys), path: formatPath(p.pathKeys), message: p.message }));
+  if (problems.length > 0) throw new ConfigError(`${file} has ${countLabel(problems.length, "problem")}`, problems);
+  return parsed.data;
+}
+
+/** Makes relative paths in target settings absolute, against the manifest's folder. */
+export function resolveManifestPaths(loaded: LoadedManifest): Manifest {
+  const targets: Manifest["targets"] = {};
+  for (const [id, target] of Object.entries(loaded.manifest.targets)) {
+    const kind = findTargetKind(target.kind);
+    const copy: Record<string, unknown> = { ...target };
+    for (const key of kind?.pathSettings ?? []) {
+      const value = copy[key];
+      if (typeof value === "string") copy[key] = resolve(loaded.dir, value);
+    }
+    targets[id] = copy as Manifest["targets"][string];
+  }
+  const source =
+    loaded.manifest.source.kind === "local"
+      ? { ...loaded.manifest.source, folder: resolve(loaded.dir, loaded.manifest.source.folder) }
+      : loaded.manifest.source;
+  return { ...loaded.manifest, source, targets };
+}
+
+interface RawProblem {
+  pathKeys: PropertyKey[];
+  path: string;
+  message: string;
+}
+
+/** Turns a zod issue into problems a person can act on. */
+function describeIssue(issue: z.core.$ZodIssue, raw: unknown): RawProblem[] {
+  const pathKeys = issue.path as PropertyKey[];
+  const path = formatPath(pathKeys);
+  // An unknown target kind: say which kinds exist instead of zod's "invalid input".
+  if (pathKeys[0] === "targets" && pathKeys.length === 3 && pathKeys[2] === "kind" && issue.code === "invalid_union") {
+    const kind = valueAt(raw, pathKeys);
+    const known = Object.keys(targetKinds).join(", ");
+    const message =
+      kind === undefined
+        ? `missing "kind": one of ${known}`
+        : `unknown target kind ${JSON.stringify(kind)}: use one of ${known}`;
+    return [{ pathKeys, path, message }];
+  }
+  if (issue.code === "unrecognized_keys") {
+    return issue.keys.map((key) => ({
+      pathKeys: [...pathKeys, key],
+      path: formatPath([...pathKeys, key]),
+      message: `unknown setting "${key}"${pathKeys.length ? "" : " at the top level"}: remove it or check its spelling`,
+    }));
+  }
+  if (issue.code === "invalid_type" && valueAt(raw, pathKeys) === undefined) {
+    return [{ pathKeys, path, message: `required: ${issue.message.replace(/^Invalid input: /, "")}` }];
+  }
+  return [{ pathKeys, path, message: issue.message }];
+}
+
+/** Rules that span fields: references between targets and bindings, ids, templates, globs. */
+function crossFieldProblems(m: Manifest): { pathKeys: PropertyKey[]; message: string }[] {
+  const problems: { pathKeys: PropertyKey[]; message: string }[] = [];
+  const seenIds = new Map<string, number>();
+  m.bindings.forEach((b, i) => {
+    const at = (...keys: PropertyKey[]) => ["bindings", i, ...keys];
+    const target = m.targets[b.target];
+    if (!target) {
+      const known = Object.keys(m.targets);
+      problems.push({
+        pathKeys: at("target"),
+        message: `no target "${b.target}" in targets${known.length ? ` (known: ${known.join(", ")})` : ": define it under targets"}`,
+      });
+    }
+    const id = b.id ?? b.target;
+    const first = seenIds.get(id);
+    if (first !== undefined) {
+      problems.push({
+        pathKeys: at(b.id ? "id" : "target"),
+        message: `binding id "${id}" is also used by bindings[${first}]: give each binding a distinct id`,
+      });
+    } else seenIds.set(id, i);
+    if (b.name !== undefined) {
+      for (const p of templatePlaceholders(b.name)) {
+        if (!NAME_PLACEHOLDERS.has(p)) problems.push({ pathKeys: at("name"), message: `unknown placeholder {${p}}: use {org}, {project}, {env}, {target} or {key}` });
+      }
+      if (b.shape === "keys" && !templatePlaceholders(b.name).includes("key")) {
+        problems.push({ pathKeys: at("name"), message: `a keys binding writes one entry per key: its name template needs {key}` });
+      }
+    }
+    for (const [field, globs] of [["environments", b.environments], ["exclude", b.exclude]] as const) {
+      for (const glob of globs === undefined ? [] : Array.isArray(globs) ? globs : [globs]) {
+        try {
+          picomatch.makeRe(glob);
+        } catch {
+          problems.push({ pathKeys: at(field), message: `invalid glob "${glob}"` });
+        }
+      }
+    }
+  });
+  for (const [id, target] of Object.entries(m.targets)) {
+    const kind = findTargetKind(target.kind);
+    for (const key of kind?.templatedSettings ?? []) {
+      const value = (target as Record<string, unknown>)[key];
+      if (typeof value !== "string") continue;
+      for (const p of templatePlaceholders(value)) {
+        if (!SETTING_PLACEHOLDERS.has(p)) {
+          problems.push({ pathKeys: ["targets", id, key], message: `unknown placeholder {${p}}: use {org}, {project}, {env} or {target}` });
+        }
+      }
+    }
+  }
+  return problems;
+}
+
+function nodePosition(doc: Document, lines: LineCounter, path: readonly PropertyKey[]): Pick<Problem, "line" | "column"> {
+  // Walk up until a node exists: a missing key is reported at its parent.
+  for (let n = path.length; n >= 0; n--) {
+    const node = doc.getIn(path.slice(0, n) as unknown[], true);
+    if (isNode(node) && node.range) {
+      const pos = lines.linePos(node.range[0]);
+      return { line: pos.line, column: pos.col };
+    }
+  }
+  return {};
+}
+
+function valueAt(raw: unknown, path: readonly PropertyKey[]): unknown {
+  let v: unknown = raw;
+  for (const k of path) {
+    if (v === null || typeof v !== "object") return undefined;
+    v = (v as Record<PropertyKey, unknown>)[k];
+  }
+  return v;
+}
+
+/** `bindings[1].target`, `targets.app.path`. */
+export function formatPath(path: readonly PropertyKey[]): string {
+  return path.map((k, i) => (typeof k === "number" ? `[${k}]` : `${i === 0 ? "" : "."}${String(k)}`)).join("");
+}
+
+function dedupe(problems: Problem[]): Problem[] {
+  const seen = new Set<string>();
+  return problems.filter((p) => {
+    const key = `${p.path}|${p.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+function countLabel(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? "" : "s"}`;
+}

@@ -1,0 +1,95 @@
+/**
+ * The manifest (`environments.yaml`): where environments come from, where state lives, the
+ * targets, and the bindings that map environments onto targets.
+ *
+ * Target settings are checked by each kind's own schema, found through the registry: this file
+ * never names a kind.
+ */
+import { z } from "zod";
+import { targetKinds } from "../../programs/registry.js";
+
+/** Target ids and binding ids: used in stack names, so kept to what stack names allow. */
+const ID = /^[a-z0-9][a-z0-9_-]{0,62}$/;
+const idMessage = "must be 1–63 characters of lower-case letters, digits, - and _, starting with a letter or digit";
+
+const localSource = z
+  .object({
+    kind: z.literal("local"),
+    folder: z.string().min(1).describe("Folder of ESC definitions laid out as <project>/<env>.yaml, relative to the manifest."),
+    org: z.string().regex(/^[A-Za-z0-9_.-]+$/).default("local").describe("Organisation name given to local environments."),
+  })
+  .strict();
+
+const pulumiCloudSource = z
+  .object({
+    kind: z.literal("pulumi-cloud"),
+    org: z.string().min(1).describe("The Pulumi organisation whose environments are synced."),
+    apiUrl: z
+      .url()
+      .optional()
+      .describe("ESC API base URL. Default: $PULUMI_API_URL or https://api.pulumi.com. The token comes from $PULUMI_ACCESS_TOKEN."),
+  })
+  .strict();
+
+const state = z
+  .object({
+    backend: z
+      .string()
+      .min(1)
+      .optional()
+      .describe("Pulumi state backend URL: file://..., s3://..., gs://..., azblob://... or https://api.pulumi.com. Default: a file:// folder under the user's state directory."),
+    secretsProvider: z
+      .string()
+      .min(1)
+      .default("passphrase")
+      .describe("Pulumi secrets provider: passphrase (reads $PULUMI_CONFIG_PASSPHRASE), awskms://..., azurekeyvault://..., gcpkms://..., hashivault://..."),
+  })
+  .strict();
+
+/** A binding's environment selector: a glob over `project/name`, or several. */
+const selector = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]);
+
+const binding = z
+  .object({
+    id: z.string().regex(ID, `binding id ${idMessage}`).optional().describe("Stable id; default: the target id. Recorded in stack tags."),
+    environments: selector.describe("Glob(s) over project/name, e.g. 'payments/*' or ['app/prod', 'app/staging']."),
+    exclude: selector.optional().describe("Glob(s) over project/name to leave out."),
+    target: z.string().describe("Id of a target in `targets`."),
+    from: z.string().default("environmentVariables").describe("Property path in the environment's values; '' for all values."),
+    shape: z.enum(["json", "keys"]).default("keys").describe("json: one entry holding a JSON document; keys: one entry per key."),
+    name: z
+      .string()
+      .min(1)
+      .optional()
+      .describe("Naming template: {org}, {project}, {env}, {target}, {key} (keys shape). Default: the target kind's."),
+    retainOnDelete: z.boolean().default(false).describe("Keep entries in the store when they leave the binding."),
+  })
+  .strict();
+
+/** `kind` plus that kind's settings, one schema per registered kind. */
+function targetSchema() {
+  const variants = Object.values(targetKinds).map((k) =>
+    (k.settingsSchema as unknown as z.ZodObject).extend({ kind: z.literal(k.kind) }),
+  );
+  // Typed loosely on purpose: each kind's module owns the type of its own settings.
+  return z.discriminatedUnion("kind", variants as unknown as [z.ZodObject, ...z.ZodObject[]]) as unknown as z.ZodType<
+    { kind: string } & Record<string, unknown>
+  >;
+}
+
+export const manifestSchema = z
+  .object({
+    $schema: z.string().optional(),
+    version: z.literal(1).describe("Manifest format version."),
+    source: z.discriminatedUnion("kind", [localSource, pulumiCloudSource]),
+    state: state.default({ secretsProvider: "passphrase" }),
+    concurrency: z.number().int().min(1).max(64).default(4).describe("Pairs run at once (override: --concurrency)."),
+    targets: z.record(z.string().regex(ID, `target id ${idMessage}`), targetSchema()),
+    bindings: z.array(binding).default([]),
+  })
+  .strict();
+
+export type Manifest = z.infer<typeof manifestSchema>;
+export type Binding = z.infer<typeof binding>;
+export type TargetConfig = Manifest["targets"][string];
+export type SourceConfig = Manifest["source"];

@@ -1,0 +1,247 @@
+/**
+ * The planner: pure functions from (manifest, environments) to pairs. No I/O, no Pulumi: a plan
+ * can be printed, diffed and tested on its own.
+ */
+import { createHmac } from "node:crypto";
+import picomatch from "picomatch";
+import type { EntryProblem, NameContext, PlannedEntry, Shape, TargetKind } from "../../programs/contract.js";
+import { findTargetKind } from "../../programs/registry.js";
+import type { Binding, Manifest } from "../manifest/schema.js";
+import { envFullName, envId, type EnvironmentError, type EnvironmentRef, type ResolvedEnvironment } from "../sources/source.js";
+import { containsSecret, containsUnknown, SecretValue, selectPath, toPlain, type ValueNode } from "../values.js";
+import { renderTemplate } from "./template.js";
+
+/** Narrows a run to some environments and targets (`--filter`, `--target`). */
+export interface Selection {
+  /** Globs over `project/name`; all environments when empty. */
+  filter?: string[];
+  /** Target ids; all targets when empty. */
+  targets?: string[];
+}
+
+/** Why a pair cannot run. */
+export type PairBlock =
+  | { kind: "environment-error"; message: string }
+  | { kind: "invalid-entries"; problems: EntryProblem[] }
+  | { kind: "no-value"; message: string };
+
+/** One environment written into one target: one Pulumi stack, one inline program. */
+export interface Pair {
+  /** The stack name: stable, unique, made of `[A-Za-z0-9_.-]`. */
+  stack: string;
+  env: EnvironmentRef;
+  targetId: string;
+  kind: string;
+  bindingId: string;
+  shape: Shape;
+  /** The target's settings with templated settings rendered for this pair. */
+  settings: Record<string, unknown>;
+  /** Where the pair writes, for people. */
+  location: string;
+  entries: PlannedEntry[];
+  retainOnDelete: boolean;
+  /** Keyed hash of everything the program depends on: changes exactly when the pair's input does. */
+  fingerprint: string;
+  /** Set when the pair cannot run; the reason is reported and the others carry on. */
+  blocked?: PairBlock;
+}
+
+/** Stack tags recording what a stack belongs to. */
+export const STACK_TAGS = {
+  environment: "esc-sync:environment",
+  target: "esc-sync:target",
+  binding: "esc-sync:binding",
+  kind: "esc-sync:kind",
+} as const;
+
+/** The binding's id: its own, or its target's. */
+export function bindingId(b: Binding): string {
+  return b.id ?? b.target;
+}
+
+const asList = (v: string | string[] | undefined): string[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
+
+/** True when the binding selects the environment. */
+export function bindingSelects(b: Binding, ref: EnvironmentRef): boolean {
+  const id = envId(ref);
+  return picomatch.isMatch(id, asList(b.environments)) && !picomatch.isMatch(id, asList(b.exclude));
+}
+
+/** True when the run's selection includes the environment and the target. */
+export function selectionIncludes(sel: Selection, ref: EnvironmentRef | undefined, targetId: string): boolean {
+  if (sel.targets?.length && !sel.targets.includes(targetId)) return false;
+  if (ref && sel.filter?.length && !picomatch.isMatch(envId(ref), sel.filter)) return false;
+  return true;
+}
+
+/** The (environment, binding) matches of a run, before any environment is opened. */
+export function matchBindings(manifest: Manifest, refs: readonly EnvironmentRef[], sel: Selection): { ref: EnvironmentRef; binding: Binding }[] {
+  const out: { ref: EnvironmentRef; binding: Binding }[] = [];
+  for (const ref of refs) {
+    for (const binding of manifest.bindings) {
+      if (bindingSelects(binding, ref) && selectionIncludes(sel, ref, binding.target)) out.push({ ref, binding });
+    }
+  }
+  return out;
+}
+
+/** Bindings that select no environment at all: worth a warning, since a typo is likely. */
+export function idleBindings(manifest: Manifest, refs: readonly EnvironmentRef[]): Binding[] {
+  return manifest.bindings.filter((b) => !refs.some((r) => bindingSelects(b, r)));
+}
+
+/** A stack name from a pair's parts, with characters stack names do not allow replaced by `_`. */
+export function stackName(ref: EnvironmentRef, targetId: string): string {
+  return [ref.project, ref.name, targetId].map((p) => p.replace(/[^A-Za-z0-9_.-]/g, "_")).join(".");
+}
+
+/** Input to {@link plan}. */
+export interface PlanInput {
+  manifest: Manifest;
+  /** The environments the matches refer to, opened and resolved. */
+  environments: readonly ResolvedEnvironment[];
+  /** Environments that could not be opened, by `project/name`. */
+  failures?: ReadonlyMap<string, EnvironmentError>;
+  matches: readonly { ref: EnvironmentRef; binding: Binding }[];
+  /** Key for the fingerprints (never printed). */
+  fingerprintKey: string | Buffer;
+}
+
+/** The pairs of a run, plus problems that span pairs. */
+export interface Plan {
+  pairs: Pair[];
+  warnings: string[];
+}
+
+/** Computes the pairs: entries, names, rule checks, collisions, fingerprints. Pure. */
+export function plan(input: PlanInput): Plan {
+  const byId = new Map(input.environments.map((e) => [envId(e.ref), e]));
+  const pairs: Pair[] = [];
+  const warnings: string[] = [];
+  for (const { ref, binding } of input.matches) {
+    const target = input.manifest.targets[binding.target]!;
+    const kind = findTargetKind(target.kind)!;
+    const base = { org: ref.org, project: ref.project, env: ref.name, target: binding.target };
+    const { kind: _kind, ...rawSettings } = target;
+    const settings = renderSettings(kind, rawSettings, base);
+    const pair: Pair = {
+      stack: stackName(ref, binding.target),
+      env: ref,
+      targetId: binding.target,
+      kind: kind.kind,
+      bindingId: bindingId(binding),
+      shape: binding.shape,
+      settings,
+      location: kind.location(settings),
+      entries: [],
+      retainOnDelete: binding.retainOnDelete,
+      fingerprint: "",
+    };
+    const failure = input.failures?.get(envId(ref));
+    const resolved = byId.get(envId(ref));
+    if (failure || !resolved) {
+      pair.blocked = { kind: "environment-error", message: failure?.message ?? `environment ${envFullName(ref)} was not opened` };
+    } else {
+      const built = buildEntries(kind, settings, binding, resolved, base);
+      if ("blocked" in built) pair.blocked = built.blocked;
+      else {
+        pair.entries = built.entries;
+        const problems = [...collisions(built.entries), ...kind.check(built.entries, settings, binding.shape)];
+        if (problems.length) pair.blocked = { kind: "invalid-entries", problems };
+      }
+    }
+    pair.fingerprint = fingerprint(pair, input.fingerprintKey);
+    pairs.push(pair);
+  }
+  // Two bindings writing one environment into one target would fight over the same stack.
+  const seen = new Map<string, Pair>();
+  for (const p of pairs) {
+    const other = seen.get(p.stack);
+    if (other) {
+      const message = `bindings "${other.bindingId}" and "${p.bindingId}" both write ${envFullName(p.env)} into target "${p.targetId}": narrow one of them (exclude) or use two targets`;
+      p.blocked = { kind: "invalid-entries", problems: [{ message }] };
+      other.blocked = { kind: "invalid-entries", problems: [{ message }] };
+    } else seen.set(p.stack, p);
+  }
+  return { pairs, warnings };
+}
+
+function renderSettings(kind: TargetKind<any>, settings: Record<string, unknown>, ctx: NameContext): Record<string, unknown> {
+  const out = { ...settings };
+  for (const key of kind.templatedSettings ?? []) {
+    const value = out[key];
+    if (typeof value === "string") out[key] = renderTemplate(value, ctx);
+  }
+  return out;
+}
+
+/** The text written for one value: strings as they are, anything else as JSON. */
+function valueText(node: ValueNode): string {
+  const plain = toPlain(node);
+  return typeof plain === "string" ? plain : JSON.stringify(plain);
+}
+
+function buildEntries(
+  kind: TargetKind<any>,
+  settings: Record<string, unknown>,
+  binding: Binding,
+  env: ResolvedEnvironment,
+  base: NameContext,
+): { entries: PlannedEntry[] } | { blocked: PairBlock } {
+  const from = binding.from;
+  const where = from === "" ? "its values" : `"${from}"`;
+  const node = selectPath(env.properties, from);
+  if (node === undefined) {
+    return { blocked: { kind: "no-value", message: `${envFullName(env.ref)} has no value at ${where}; nothing to write (binding "${bindingId(binding)}")` } };
+  }
+  if (containsUnknown(node)) {
+    return { blocked: { kind: "environment-error", message: `${envFullName(env.ref)} has values at ${where} that could not be computed` } };
+  }
+  const template = binding.name ?? kind.defaultName[binding.shape];
+  const name = (ctx: NameContext) => kind.normalizeName(renderTemplate(template, ctx), settings);
+  if (binding.shape === "json") {
+    return { entries: [{ name: name(base), value: new SecretValue(JSON.stringify(toPlain(node))), secret: containsSecret(node) }] };
+  }
+  const v = node.value;
+  if (v === null || typeof v !== "object" || Array.isArray(v)) {
+    return {
+      blocked: {
+        kind: "invalid-entries",
+        problems: [{ message: `the keys shape needs an object at ${where} of ${envFullName(env.ref)}; use shape: json for a single value` }],
+      },
+    };
+  }
+  const entries = Object.entries(v).map(([key, child]) => ({
+    name: name({ ...base, key }),
+    key,
+    value: new SecretValue(valueText(child)),
+    secret: containsSecret(child),
+  }));
+  return { entries };
+}
+
+/** Entries whose names are equal once the template and the kind's normalisation applied. */
+function collisions(entries: readonly PlannedEntry[]): EntryProblem[] {
+  const byName = new Map<string, PlannedEntry[]>();
+  for (const e of entries) byName.set(e.name, [...(byName.get(e.name) ?? []), e]);
+  const problems: EntryProblem[] = [];
+  for (const [name, group] of byName) {
+    if (group.length < 2) continue;
+    const keys = group.map((e) => `"${e.key ?? e.name}"`).join(", ");
+    problems.push({ name, message: `keys ${keys} all become "${name}" in the store: rename one of them or change the naming template` });
+  }
+  return problems;
+}
+
+/**
+ * A keyed hash of the pair's input: kind, rendered settings, shape, names, values and options.
+ * Keyed so that a printed fingerprint gives no way to guess a low-entropy secret.
+ */
+function fingerprint(pair: Pair, key: string | Buffer): string {
+  const h = createHmac("sha256", key);
+  h.update(JSON.stringify([pair.kind, pair.settings, pair.shape, pair.retainOnDelete, pair.blocked?.kind ?? null]));
+  for (const e of [...pair.entries].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+    h.update(JSON.stringify([e.name, e.secret, e.value.reveal()]));
+  }
+  return h.digest("hex").slice(0, 16);
+}

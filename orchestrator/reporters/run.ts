@@ -1,0 +1,180 @@
+/**
+ * Reporters for runs. Each consumes the same event stream: a live view on a terminal, plain
+ * lines elsewhere (CI logs), or one JSON document. The redactor sits in front of all of them.
+ */
+import { createLogUpdate } from "log-update";
+import type { Redactor } from "../redact.js";
+import type { ChangeCounts, EventSink, PairInfo, PairStatus, RunEvent, RunSummary } from "../runner/events.js";
+import { renderTable } from "./table.js";
+
+/** Consumes events; `finish` flushes what it holds (the JSON document, the last frame). */
+export interface Reporter {
+  sink: EventSink;
+  finish(): void;
+}
+
+/** Wraps a reporter so that every string of every event is redacted first. */
+export function redacting(reporter: Reporter, redactor: Redactor): Reporter {
+  return { sink: (e) => reporter.sink(redactor.deep(e)), finish: () => reporter.finish() };
+}
+
+function changesText(c: ChangeCounts): string {
+  const parts: string[] = [];
+  if (c.create) parts.push(`created ${c.create}`);
+  if (c.update) parts.push(`updated ${c.update}`);
+  if (c.replace) parts.push(`replaced ${c.replace}`);
+  if (c.delete) parts.push(`deleted ${c.delete}`);
+  return parts.join(", ");
+}
+
+function doneText(status: PairStatus, changes: ChangeCounts, message?: string): string {
+  const counts = changesText(changes);
+  switch (status) {
+    case "unchanged":
+      return "unchanged";
+    case "changes-pending":
+      return `would change: ${counts || "changes pending"}`;
+    case "failed":
+    case "skipped":
+      return `${status}: ${message ?? ""}`.trim();
+    default:
+      return counts || status;
+  }
+}
+
+export function summaryText(s: RunSummary): string {
+  const parts = Object.entries(s.byStatus).map(([k, n]) => `${n} ${k}`);
+  return `${s.pairs} pair(s): ${parts.join(", ") || "nothing to do"} in ${(s.durationMs / 1000).toFixed(1)}s`;
+}
+
+const label = (p: PairInfo) => `${p.environment} → ${p.target}`;
+
+/** One line per step: for logs and non-terminal output. */
+export function plainReporter(write: (line: string) => void): Reporter {
+  const verb = { sync: "syncing", preview: "previewing", destroy: "removing" } as const;
+  return {
+    sink(e: RunEvent) {
+      switch (e.kind) {
+        case "run-start":
+          write(`${e.operation}: ${e.pairs.length} pair(s), ${e.concurrency} at a time`);
+          break;
+        case "pair-start":
+          write(`… ${label(e.pair)}: ${verb[e.operation]} (${e.pair.stack})`);
+          break;
+        case "pair-done": {
+          const mark = e.status === "failed" ? "✗" : e.status === "skipped" ? "-" : "✓";
+          write(`${mark} ${label(e.pair)}: ${doneText(e.status, e.changes, e.message)}`);
+          if (e.hint) write(`  hint: ${e.hint}`);
+          break;
+        }
+        case "warning":
+          write(`warning: ${e.message}`);
+          break;
+        case "run-done":
+          write(summaryText(e.summary));
+          break;
+        default:
+          break;
+      }
+    },
+    finish() {},
+  };
+}
+
+/** A live table on a terminal: one row per pair, redrawn as events arrive. */
+export function liveReporter(stream: NodeJS.WriteStream): Reporter {
+  const render = createLogUpdate(stream, { showCursor: true });
+  const rows = new Map<string, { pair: PairInfo; state: string }>();
+  const warnings: string[] = [];
+  let summary: RunSummary | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  const frame = () =>
+    renderTable(
+      ["PAIR", "STACK", "STATE"],
+      [...rows.values()].map((r) => [label(r.pair), r.pair.stack, r.state]),
+    );
+  const schedule = () => {
+    timer ??= setTimeout(() => {
+      timer = undefined;
+      render(frame());
+    }, 80);
+  };
+  return {
+    sink(e: RunEvent) {
+      switch (e.kind) {
+        case "pair-queued":
+          rows.set(e.pair.stack, { pair: e.pair, state: "queued" });
+          break;
+        case "pair-start":
+          rows.set(e.pair.stack, { pair: e.pair, state: "running" });
+          break;
+        case "pair-engine-event":
+          rows.set(e.pair.stack, { pair: e.pair, state: `running: ${e.op} ${e.resource}` });
+          break;
+        case "pair-done":
+          rows.set(e.pair.stack, { pair: e.pair, state: doneText(e.status, e.changes, e.message) });
+          break;
+        case "warning":
+          warnings.push(e.message);
+          break;
+        case "run-done":
+          summary = e.summary;
+          break;
+        default:
+          break;
+      }
+      schedule();
+    },
+    finish() {
+      if (timer) clearTimeout(timer);
+      render(frame());
+      render.done();
+      for (const w of warnings) stream.write(`warning: ${w}\n`);
+      if (summary) stream.write(summaryText(summary) + "\n");
+    },
+  };
+}
+
+/** The documented JSON form of a run, written once at the end. */
+export function jsonReporter(write: (text: string) => void): Reporter {
+  const pairs = new Map<string, Record<string, unknown>>();
+  const warnings: string[] = [];
+  let operation = "";
+  let summary: RunSummary | undefined;
+  return {
+    sink(e: RunEvent) {
+      switch (e.kind) {
+        case "run-start":
+          operation = e.operation;
+          break;
+        case "pair-start":
+          pairs.set(e.pair.stack, { ...pairs.get(e.pair.stack), startedAt: new Date(e.at).toISOString() });
+          break;
+        case "pair-done":
+          pairs.set(e.pair.stack, {
+            ...e.pair,
+            operation: e.operation,
+            status: e.status,
+            changes: e.changes,
+            ...(e.message ? { message: e.message } : {}),
+            ...(e.hint ? { hint: e.hint } : {}),
+            durationMs: e.durationMs,
+            ...pairs.get(e.pair.stack),
+            endedAt: new Date(e.at).toISOString(),
+          });
+          break;
+        case "warning":
+          warnings.push(e.message);
+          break;
+        case "run-done":
+          summary = e.summary;
+          break;
+        default:
+          break;
+      }
+    },
+    finish() {
+      write(JSON.stringify({ operation, pairs: [...pairs.values()], warnings, summary }, null, 2) + "\n");
+    },
+  };
+}

@@ -1,0 +1,68 @@
+/**
+ * The typed events of a run. The runner emits them; reporters (terminal, plain lines, JSON)
+ * decide what a person or a machine sees. Events never carry a secret value.
+ */
+
+/** The operations a run performs on a pair. */
+export type Operation = "sync" | "preview" | "destroy";
+
+/** What a pair is, in events and reports: no values. */
+export interface PairInfo {
+  stack: string;
+  /** `org/project/name`. */
+  environment: string;
+  target: string;
+  kind: string;
+  location: string;
+  /** Entry names the pair writes (empty for an orphan). */
+  entries: string[];
+  fingerprint: string;
+}
+
+/** Resource changes of one pair, excluding Pulumi's own stack resource. */
+export interface ChangeCounts {
+  create: number;
+  update: number;
+  delete: number;
+  replace: number;
+  same: number;
+}
+
+/** How a pair ended. */
+export type PairStatus = "created" | "updated" | "deleted" | "unchanged" | "changes-pending" | "skipped" | "failed";
+
+export type RunEvent =
+  | { kind: "run-start"; operation: Operation; pairs: PairInfo[]; concurrency: number; at: number }
+  | { kind: "pair-queued"; pair: PairInfo; at: number }
+  | { kind: "pair-start"; pair: PairInfo; operation: Operation; at: number }
+  | { kind: "pair-engine-event"; pair: PairInfo; resource: string; op: string; at: number }
+  | {
+      kind: "pair-done";
+      pair: PairInfo;
+      operation: Operation;
+      status: PairStatus;
+      changes: ChangeCounts;
+      /** Why it failed or was skipped; never holds a value. */
+      message?: string;
+      /** What to do about it. */
+      hint?: string;
+      durationMs: number;
+      at: number;
+    }
+  | { kind: "warning"; message: string; at: number }
+  | { kind: "run-done"; operation: Operation; summary: RunSummary; at: number };
+
+/** Totals of a run, and its exit code. */
+export interface RunSummary {
+  pairs: number;
+  byStatus: Partial<Record<PairStatus, number>>;
+  failed: number;
+  durationMs: number;
+  /** 0 when every pair succeeded, 1 otherwise. */
+  exitCode: number;
+}
+
+/** Receives the events of a run. */
+export type EventSink = (event: RunEvent) => void;
+
+export const noChanges = (): ChangeCounts => ({ create: 0, update: 0, delete: 0, replace: 0, same: 0 });

@@ -1,0 +1,115 @@
+/**
+ * One pair's Pulumi stack: a workspace in a work directory of its own, the inline program, and
+ * the operations a run performs on it. Knows nothing of target kinds: it receives a `PulumiFn`.
+ */
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import * as automation from "@pulumi/pulumi/automation/index.js";
+import type { ChangeCounts } from "./events.js";
+import { noChanges } from "./events.js";
+import type { Toolchain } from "./toolchain.js";
+
+/** The one Pulumi project every esc-sync stack belongs to. */
+export const PROJECT_NAME = "esc-sync";
+
+/** Where state lives and how its secrets are encrypted. */
+export interface Backend {
+  url: string;
+  secretsProvider: string;
+  /** Extra environment for the CLI (e.g. the passphrase). */
+  env: Record<string, string>;
+}
+
+/** Options for a workspace of the esc-sync project. */
+export function workspaceOptions(
+  backend: Backend,
+  toolchain: Toolchain,
+  workDir: string,
+  program?: automation.PulumiFn,
+): automation.LocalWorkspaceOptions {
+  return {
+    workDir,
+    ...(program ? { program } : {}),
+    pulumiCommand: toolchain.command,
+    secretsProvider: backend.secretsProvider,
+    projectSettings: { name: PROJECT_NAME, runtime: "nodejs", backend: { url: backend.url } },
+    envVars: { ...toolchain.env, ...backend.env },
+  };
+}
+
+/** Runs `fn` with a fresh work directory, removed afterwards whatever happens. */
+export async function withWorkDir<T>(prefix: string, fn: (dir: string) => Promise<T>): Promise<T> {
+  const dir = await mkdtemp(join(tmpdir(), `esc-sync-${prefix.replace(/[^A-Za-z0-9_.-]/g, "_").slice(0, 40)}-`));
+  try {
+    return await fn(dir);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** What the engine told us about one operation. */
+export interface OperationOutcome {
+  changes: ChangeCounts;
+  /** Error diagnostics the engine reported (already free of values: Pulumi masks secrets). */
+  errors: string[];
+}
+
+/** Counts resource steps and collects error diagnostics from the engine's event stream. */
+export class EngineEventTally {
+  readonly changes = noChanges();
+  readonly errors: string[] = [];
+  constructor(private readonly onStep?: (resource: string, op: string) => void) {}
+
+  /** Feed for `onEvent`. */
+  readonly handle = (event: automation.EngineEvent): void => {
+    const step = event.resOutputsEvent?.metadata ?? event.resOpFailedEvent?.metadata;
+    if (event.resourcePreEvent && !event.resourcePreEvent.planning) {
+      const m = event.resourcePreEvent.metadata;
+      if (isOwnResource(m.type)) this.onStep?.(resourceName(m.urn), m.op);
+    }
+    if (event.resOutputsEvent && step && isOwnResource(step.type)) this.count(step.op);
+    if (event.diagnosticEvent && event.diagnosticEvent.severity === "error") {
+      const text = event.diagnosticEvent.message.trim();
+      if (text && !this.errors.includes(text)) this.errors.push(text);
+    }
+  };
+
+  /** For previews: the planned steps, which arrive as pre-events. */
+  readonly handlePreview = (event: automation.EngineEvent): void => {
+    const m = event.resourcePreEvent?.metadata;
+    if (m && isOwnResource(m.type)) this.count(m.op);
+    this.handle({ ...event, resOutputsEvent: undefined } as automation.EngineEvent);
+  };
+
+  private count(op: string): void {
+    switch (op) {
+      case "create":
+        this.changes.create++;
+        break;
+      case "update":
+        this.changes.update++;
+        break;
+      case "delete":
+        this.changes.delete++;
+        break;
+      case "replace":
+      case "create-replacement":
+        this.changes.replace++;
+        break;
+      case "same":
+        this.changes.same++;
+        break;
+      default:
+        break; // refresh, read, delete-replaced...: not a change of their own
+    }
+  }
+}
+
+function isOwnResource(type: string): boolean {
+  return type !== "pulumi:pulumi:Stack" && !type.startsWith("pulumi:providers:");
+}
+
+function resourceName(urn: string): string {
+  return urn.slice(urn.lastIndexOf("::") + 2);
+}

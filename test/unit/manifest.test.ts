@@ -1,0 +1,108 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { ConfigError } from "../../orchestrator/errors.js";
+import { manifestJsonSchema } from "../../orchestrator/manifest/json-schema.js";
+import { loadManifest, parseManifest } from "../../orchestrator/manifest/load.js";
+
+const repo = join(import.meta.dirname, "..", "..");
+
+function problemsOf(text: string) {
+  try {
+    parseManifest(text, "m.yaml");
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return (err as ConfigError).problems;
+  }
+  throw new Error("expected the manifest to be rejected");
+}
+
+describe("manifest", () => {
+  it("accepts the embedded default and fills defaults", async () => {
+    const { manifest } = await loadManifest(join(repo, "environments.yaml"));
+    expect(manifest.source.kind).toBe("local");
+    expect(manifest.state.secretsProvider).toBe("passphrase");
+    expect(Object.keys(manifest.targets).length).toBeGreaterThanOrEqual(2);
+    const shapes = new Set(manifest.bindings.map((b) => b.shape));
+    expect(shapes).toEqual(new Set(["keys", "json"]));
+  });
+
+  it("reports every problem at once, each with its path and line", () => {
+    const problems = problemsOf(
+      [
+        "version: 1", //                                   1
+        "source: { kind: local, folder: envs }", //        2
+        "colour: blue", //                                 3
+        "targets:", //                                     4
+        "  a:", //                                         5
+        "    kind: nosuch", //                             6
+        "  b:", //                                         7
+        "    kind: file", //                               8
+        "    mode: 'rw'", //                               9
+        "bindings:", //                                   10
+        "  - environments: 'app/*'", //                   11
+        "    target: missing", //                         12
+        "    shape: keys", //                             13
+        "    name: '{project}-{nope}'", //                14
+      ].join("\n"),
+    );
+    const byPath = Object.fromEntries(problems.map((p) => [p.path, p]));
+    expect(byPath["colour"]?.message).toMatch(/unknown setting "colour"/);
+    expect(byPath["colour"]?.line).toBe(3);
+    expect(byPath["targets.a.kind"]?.message).toMatch(/unknown target kind "nosuch": use one of .*file/);
+    expect(byPath["targets.a.kind"]?.line).toBe(6);
+    expect(byPath["targets.b.path"]?.message).toMatch(/required/);
+    expect(byPath["targets.b.mode"]?.message).toMatch(/octal/);
+    expect(byPath["targets.b.mode"]?.line).toBe(9);
+    // Cross-field rules run only on a schema-valid manifest, so check them separately below.
+    expect(problems.length).toBeGreaterThanOrEqual(4);
+  });
+
+  it("checks references, ids and templates across fields", () => {
+    const problems = problemsOf(
+      [
+        "version: 1",
+        "source: { kind: local, folder: envs }",
+        "targets:",
+        "  out: { kind: file, path: 'out/{project}/{wrong}.env' }",
+        "bindings:",
+        "  - environments: 'app/*'",
+        "    target: missing",
+        "  - environments: 'app/*'",
+        "    target: out",
+        "    name: '{project}-{nope}'",
+        "  - environments: 'app/*'",
+        "    target: out",
+      ].join("\n"),
+    );
+    const messages = problems.map((p) => `${p.path}@${p.line}: ${p.message}`);
+    expect(messages).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^bindings\[0\]\.target@7: no target "missing" in targets \(known: out\)/),
+        expect.stringMatching(/^bindings\[1\]\.name@10: unknown placeholder \{nope\}/),
+        expect.stringMatching(/^bindings\[1\]\.name@10: a keys binding writes one entry per key: its name template needs \{key\}/),
+        expect.stringMatching(/^bindings\[2\]\.target@12: binding id "out" is also used by bindings\[1\]/),
+        expect.stringMatching(/^targets\.out\.path@4: unknown placeholder \{wrong\}/),
+      ]),
+    );
+  });
+
+  it("points at the line of a YAML syntax error", () => {
+    const problems = problemsOf("version: 1\nsource:\n  kind: local\n folder: [unclosed\n");
+    expect(problems[0]?.line).toBeGreaterThan(1);
+    expect(problems[0]?.file).toBe("m.yaml");
+  });
+
+  it("names a missing manifest and how to fix it", async () => {
+    await expect(loadManifest("/nonexistent/environments.yaml")).rejects.toThrow(/not found: pass --manifest FILE/);
+  });
+
+  it("publishes a JSON Schema that matches the zod schema", () => {
+    const committed = JSON.parse(readFileSync(join(repo, "schema", "environments.schema.json"), "utf8"));
+    expect(committed).toEqual(manifestJsonSchema());
+    // Editors need the target kinds and the binding shapes spelled out.
+    const text = JSON.stringify(committed);
+    expect(text).toContain('"file"');
+    expect(text).toContain('"keys"');
+  });
+});
