@@ -1,0 +1,20 @@
+/** `github-actions`: GitHub Actions secrets (and optionally variables) of a repository or environment. */
+import type { TargetKind } from "../contract.js";
+import { pluginOf } from "../shared/plugins.js";
+import { checkEntries, normalizeName } from "./naming.js";
+import { githubActionsProgram } from "./program.js";
+import { githubActionsSettings, type GithubActionsSettings } from "./schema.js";
+
+export const githubActionsTarget: TargetKind<GithubActionsSettings> = {
+  kind: "github-actions",
+  description: "GitHub Actions: one secret (or variable) per entry in a repository or deployment environment",
+  settingsSchema: githubActionsSettings,
+  templatedSettings: ["repository", "environment"],
+  defaultName: { json: "ESC_ENVIRONMENT_JSON", keys: "{key}" },
+  syncConventionKey: "githubSecrets",
+  plugins: [pluginOf("@pulumi/github")],
+  normalizeName: (name) => normalizeName(name),
+  check: (entries, settings) => checkEntries(entries, settings),
+  location: (s) => `github.com/${s.owner}/${s.repository}${s.environment !== undefined ? ` (environment ${s.environment})` : ""}`,
+  program: githubActionsProgram,
+};
