@@ -2,10 +2,14 @@
  * Local evaluator for ESC environment definitions (imports, interpolation, built-in functions,
  * secrecy), computing what Pulumi ESC computes for the same definition.
  *
- * CONTRACT (implementation pending): keep these exported names and shapes.
+ * Constructs that need Pulumi Cloud (`fn::open`, `fn::rotate`, `fn::secret` with `ciphertext`,
+ * `fn::validate`, `context.pulumi`) evaluate to unknown values with an error diagnostic that says
+ * to use the `pulumi-cloud` source instead.
  */
 import type { EnvironmentDiagnostic } from "../sources/source.js";
 import type { Properties } from "../values.js";
+import { evaluateRoot, Run, type EnvDiag } from "./evaluate.js";
+import { exportObject } from "./value.js";
 
 /** A definition to evaluate: its name (as imports refer to it) and its YAML text. */
 export interface Definition {
@@ -26,11 +30,33 @@ export interface EvaluationResult {
   properties: Properties;
   /** Errors as ESC reports them; an environment with any is never synced. */
   diagnostics: EnvironmentDiagnostic[];
+  /**
+   * What ESC reports as warnings (duplicate or unknown top-level fields, an attempt to override a
+   * `fn::final` value): worth showing, but the environment is still usable.
+   */
+  warnings?: EnvironmentDiagnostic[];
 }
 
-/** Evaluates one definition, resolving its imports through `load`. */
+/**
+ * Evaluates one definition, resolving its imports through `load`.
+ *
+ * Each diagnostic's `path` is a path in the definition it was found in (`values.db.password`,
+ * `imports[0]`); a problem found in an imported definition says so at the start of its summary.
+ * An empty definition, or one whose YAML cannot be read, has no properties.
+ */
 export function evaluate(definition: Definition, load: DefinitionLoader): EvaluationResult {
-  void definition;
-  void load;
-  throw new Error("esc-eval: not implemented yet");
+  const run = new Run(definition.name, load);
+  const root = evaluateRoot(run, definition.yaml);
+  const properties: Properties = root?.repr instanceof Map ? exportObject(root.repr) : {};
+  const toPublic = (d: EnvDiag): EnvironmentDiagnostic => ({
+    ...(d.path !== undefined ? { path: d.path } : {}),
+    summary: d.environment === definition.name ? d.summary : `in imported environment "${d.environment}": ${d.summary}`,
+    ...(d.line !== undefined ? { line: d.line } : {}),
+    ...(d.column !== undefined ? { column: d.column } : {}),
+  });
+  return {
+    properties,
+    diagnostics: run.diags.filter((d) => d.severity === "error").map(toPublic),
+    warnings: run.diags.filter((d) => d.severity === "warning").map(toPublic),
+  };
 }
