@@ -46,7 +46,7 @@ export function toLabelValue(text: string): string {
  * One sentence for a store's description field: where the entry comes from and that edits in the
  * store are overwritten. Cut to `maxLength` for stores with short description fields.
  */
-export function describeEntry(input: Pick<ProgramInput<unknown>, "env" | "targetId">, entry: PlannedEntry, maxLength = 1024): string {
+export function describeEntry(input: Pick<ProgramInput<unknown>, "env" | "targetId">, entry: Pick<PlannedEntry, "key"> = {}, maxLength = 1024): string {
   const from = entry.key !== undefined ? `key ${entry.key} of ESC environment` : "ESC environment";
   const text = `Managed by ${MANAGED_BY} from ${from} ${envFullName(input.env)} (target ${input.targetId}); changes made here are overwritten by the next sync.`;
   return text.length <= maxLength ? text : `${text.slice(0, maxLength - 1)}…`;

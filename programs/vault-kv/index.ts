@@ -1,0 +1,20 @@
+/** `vault-kv`: one HashiCorp Vault KV v2 secret per pair, entries as its fields. */
+import type { TargetKind } from "../contract.js";
+import { pluginOf } from "../shared/plugins.js";
+import { checkEntries, normalizeName } from "./naming.js";
+import { vaultKvProgram } from "./program.js";
+import { vaultKvSettings, type VaultKvSettings } from "./schema.js";
+
+export const vaultKvTarget: TargetKind<VaultKvSettings> = {
+  kind: "vault-kv",
+  description: "HashiCorp Vault KV v2: one secret per pair at pathTemplate, one field per key (or one field with the JSON document)",
+  settingsSchema: vaultKvSettings,
+  templatedSettings: ["pathTemplate"],
+  defaultName: { json: "json", keys: "{key}" },
+  syncConventionKey: "vaultSecret",
+  plugins: [pluginOf("@pulumi/vault")],
+  normalizeName: (name) => normalizeName(name),
+  check: (entries, settings) => checkEntries(entries, settings),
+  location: (s) => `${s.address.replace(/\/+$/, "")}/${s.namespace !== undefined ? `${s.namespace}/` : ""}${s.mount}/${s.pathTemplate}`,
+  program: vaultKvProgram,
+};

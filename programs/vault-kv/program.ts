@@ -1,0 +1,62 @@
+/**
+ * The Pulumi program of a `vault-kv` pair: an explicit vault provider for the address and
+ * namespace, then one KV version 2 secret at `pathTemplate` whose fields are the entries.
+ *
+ * - `keys` shape: one field per key, holding the key's text (`vault kv get -field=DB_PASSWORD`).
+ * - `json` shape: one field (named by the naming template, `json` by default) holding the
+ *   document as nested JSON, so Vault shows its structure and templates can walk it.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import * as vault from "@pulumi/vault";
+import type { PulumiFn } from "@pulumi/pulumi/automation/index.js";
+import type { PlannedEntry, ProgramInput, Shape } from "../contract.js";
+import { describeEntry, ownershipTags } from "../shared/ownership.js";
+import { storeOptions } from "../shared/values.js";
+import { normalizeName } from "./naming.js";
+import { MAX_METADATA_VALUE, type VaultKvSettings } from "./schema.js";
+
+export function vaultKvProgram(input: ProgramInput<VaultKvSettings>): PulumiFn {
+  return async () => {
+    const s = input.settings;
+    if (input.entries.length === 0) return { names: [] };
+    // The token comes from VAULT_TOKEN (or ~/.vault-token), read by the provider plugin itself:
+    // only the address and namespace are configured, so no token reaches state.
+    const provider = new vault.Provider("vault", {
+      address: s.address,
+      ...(s.namespace !== undefined ? { namespace: s.namespace } : {}),
+    });
+    const path = s.pathTemplate;
+    new vault.kv.SecretV2(
+      path,
+      {
+        mount: s.mount,
+        name: path,
+        dataJson: secretData(input.entries, input.shape),
+        customMetadata: {
+          data: { ...ownershipTags(input), description: describeEntry(input, {}, MAX_METADATA_VALUE) },
+        },
+      },
+      storeOptions(provider, input.retainOnDelete),
+    );
+    return { names: input.entries.map((e) => normalizeName(e.name)) };
+  };
+}
+
+/** The secret's data as JSON text, built inside a secret Output so it never exists in plain. */
+function secretData(entries: readonly PlannedEntry[], shape: Shape): pulumi.Output<string> {
+  return pulumi
+    .secret(entries.map((e) => [normalizeName(e.name), e.value.reveal()] as const))
+    .apply((pairs) => {
+      const data: Record<string, unknown> = {};
+      for (const [name, text] of pairs) data[name] = shape === "json" ? parseDocument(text) : text;
+      return JSON.stringify(data);
+    });
+}
+
+function parseDocument(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
