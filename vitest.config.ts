@@ -15,6 +15,7 @@ export default defineConfig({
         test: {
           name: "e2e",
           include: ["test/e2e/**/*.test.ts"],
+          globalSetup: ["test/support/build.ts"],
           testTimeout: 600_000,
           hookTimeout: 600_000,
           // End-to-end files share the machine's two cores with the Pulumi engine: one at a time.

@@ -116,15 +116,6 @@ export async function prepare(opts: CommonOptions, env: NodeJS.ProcessEnv = proc
  * state folder. Checks the secrets provider's needs before any Pulumi call.
  */
 export function resolveBackend(prepared: Prepared, override: string | undefined, env: NodeJS.ProcessEnv = process.env): Backend {
-  let url = override ?? prepared.manifest.state.backend ?? pathToFileURL(join(stateHome(env), "backend")).href;
-  if (url.startsWith("file://")) {
-    // Pulumi resolves a relative file:// path against its work directory, a temp folder: anchor it.
-    let path = decodeURIComponent(url.slice("file://".length));
-    if (path.startsWith("~")) path = join(homedir(), path.slice(1));
-    if (!isAbsolute(path)) path = resolve(prepared.manifestDir, path);
-    mkdirSync(path, { recursive: true });
-    url = pathToFileURL(path).href;
-  }
   const secretsProvider = prepared.manifest.state.secretsProvider;
   const backendEnv: Record<string, string> = {};
   if (secretsProvider === "passphrase") {
@@ -134,6 +125,15 @@ export function resolveBackend(prepared: Prepared, override: string | undefined,
           "export one and keep it, it decrypts the state; or set state.secretsProvider to a KMS in the manifest",
       );
     }
+  }
+  let url = override ?? prepared.manifest.state.backend ?? pathToFileURL(join(stateHome(env), "backend")).href;
+  if (url.startsWith("file://")) {
+    // Pulumi resolves a relative file:// path against its work directory, a temp folder: anchor it.
+    let path = decodeURIComponent(url.slice("file://".length));
+    if (path.startsWith("~")) path = join(homedir(), path.slice(1));
+    if (!isAbsolute(path)) path = resolve(prepared.manifestDir, path);
+    mkdirSync(path, { recursive: true });
+    url = pathToFileURL(path).href;
   }
   return { url, secretsProvider, env: backendEnv };
 }

@@ -51,9 +51,7 @@ export class Redactor {
     if (typeof value === "string") return this.text(value) as T;
     if (Array.isArray(value)) return value.map((v) => this.deep(v)) as T;
     if (value !== null && typeof value === "object") {
-      const out: Record<string, unknown> = {};
-      for (const [k, v] of Object.entries(value)) out[k] = this.deep(v);
-      return out as T;
+      return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, this.deep(v)])) as T;
     }
     return value;
   }

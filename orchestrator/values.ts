@@ -42,11 +42,8 @@ export function containsUnknown(node: ValueNode): boolean {
 export function toPlain(node: ValueNode): Plain {
   const v = node.value;
   if (Array.isArray(v)) return v.map(toPlain);
-  if (v !== null && typeof v === "object") {
-    const out: { [key: string]: Plain } = {};
-    for (const [k, child] of Object.entries(v)) out[k] = toPlain(child);
-    return out;
-  }
+  // Object.fromEntries keeps a key named "__proto__" as data, where assignment would not.
+  if (v !== null && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, child]) => [k, toPlain(child)]));
   return v;
 }
 
@@ -55,11 +52,7 @@ export function toRedacted(node: ValueNode): Plain {
   if (node.secret) return "[secret]";
   const v = node.value;
   if (Array.isArray(v)) return v.map(toRedacted);
-  if (v !== null && typeof v === "object") {
-    const out: { [key: string]: Plain } = {};
-    for (const [k, child] of Object.entries(v)) out[k] = toRedacted(child);
-    return out;
-  }
+  if (v !== null && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, child]) => [k, toRedacted(child)]));
   return v;
 }
 
@@ -67,8 +60,7 @@ export function toRedacted(node: ValueNode): Plain {
 export function fromPlain(plain: Plain, secret = false): ValueNode {
   if (Array.isArray(plain)) return { value: plain.map((p) => fromPlain(p, secret)), ...(secret ? { secret } : {}) };
   if (plain !== null && typeof plain === "object") {
-    const out: { [key: string]: ValueNode } = {};
-    for (const [k, child] of Object.entries(plain)) out[k] = fromPlain(child, secret);
+    const out = Object.fromEntries(Object.entries(plain).map(([k, child]) => [k, fromPlain(child, secret)]));
     return { value: out, ...(secret ? { secret } : {}) };
   }
   return { value: plain, ...(secret ? { secret } : {}) };

@@ -1,0 +1,159 @@
+/**
+ * How a run behaves around its pairs: bounded concurrency (measured on the real CLI processes),
+ * one failing pair among good ones, previews, and input refused before any Pulumi call.
+ */
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { Sandbox, statuses } from "../support/sandbox.js";
+import { recordedToolchain } from "../support/toolchain.js";
+
+const CANARY = "canary-b41d-never-shown";
+
+const boxes: Sandbox[] = [];
+function sandbox(env?: NodeJS.ProcessEnv): Sandbox {
+  const box = new Sandbox(env);
+  boxes.push(box);
+  return box;
+}
+afterEach(() => {
+  for (const b of boxes.splice(0)) b.cleanup();
+});
+
+const manifest = (targets: string, bindings: string, concurrency = 4) => `
+version: 1
+source: { kind: local, folder: environments }
+state: { backend: file://./state }
+concurrency: ${concurrency}
+targets:
+${targets}
+bindings:
+${bindings}
+`;
+
+/**
+ * A `pulumi` that logs when each invocation starts and ends, with the stack it works on, then
+ * runs the real CLI: what is measured is the processes Pulumi really ran.
+ */
+function loggingPulumi(box: Sandbox): { root: string; log: string } {
+  const root = join(box.dir, "pulumi-wrapper");
+  const log = join(box.dir, "pulumi-calls.log");
+  mkdirSync(join(root, "bin"), { recursive: true });
+  const real = join(recordedToolchain().pulumiRoot, "bin", "pulumi");
+  const script = `#!/usr/bin/env bash
+stack=""; prev=""
+for a in "$@"; do [ "$prev" = "--stack" ] && stack="$a"; prev="$a"; done
+echo "start $$ $stack $(date +%s%N)" >> "${log}"
+"${real}" "$@"; code=$?
+echo "end $$ $stack $(date +%s%N)" >> "${log}"
+exit $code
+`;
+  writeFileSync(join(root, "bin", "pulumi"), script);
+  chmodSync(join(root, "bin", "pulumi"), 0o755);
+  return { root, log };
+}
+
+/** The most stacks that had a Pulumi process running at the same moment. */
+function maxStacksInFlight(log: string): number {
+  const events = readFileSync(log, "utf8")
+    .trim()
+    .split("\n")
+    .map((l) => l.split(" "))
+    .filter(([, , stack]) => stack)
+    .map(([what, pid, stack, t]) => ({ what: what!, pid: pid!, stack: stack!, t: BigInt(t!) }))
+    .sort((a, b) => (a.t < b.t ? -1 : a.t > b.t ? 1 : a.what === "end" ? -1 : 1));
+  const running = new Map<string, number>(); // stack -> processes
+  let max = 0;
+  for (const e of events) {
+    running.set(e.stack, (running.get(e.stack) ?? 0) + (e.what === "start" ? 1 : -1));
+    if (running.get(e.stack) === 0) running.delete(e.stack);
+    max = Math.max(max, running.size);
+  }
+  return max;
+}
+
+describe("a run", () => {
+  it("never has more than K stacks in flight at --concurrency K", async () => {
+    const box = sandbox();
+    for (let i = 1; i <= 6; i++) box.writeEnvironment("svc", `e${i}`, `values:\n  environmentVariables:\n    N: "${i}"\n`);
+    box.writeManifest(manifest(`  out: { kind: file, path: "out/{env}.env" }`, `  - { environments: "svc/*", target: out }`, 6));
+    const { root, log } = loggingPulumi(box);
+    const result = await box.run(["sync", "--concurrency", "2"], { env: { ESC_SYNC_PULUMI_ROOT: root } });
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    expect(existsSync(join(box.dir, "out", "e6.env"))).toBe(true);
+    const max = maxStacksInFlight(log);
+    expect(max).toBeLessThanOrEqual(2);
+    expect(max).toBe(2); // the bound was reached: pairs did run side by side
+  });
+
+  it("carries on when one pair fails, and exits 1", async () => {
+    const box = sandbox();
+    box.writeEnvironment("app", "a", `values:\n  environmentVariables:\n    TOKEN:\n      fn::secret: ${CANARY}\n`);
+    box.writeEnvironment("app", "b", `values:\n  environmentVariables:\n    TOKEN: plain\n`);
+    // `blocker` is a file, so nothing can be written below it.
+    writeFileSync(join(box.dir, "blocker"), "not a folder\n");
+    box.writeManifest(
+      manifest(
+        `  good: { kind: file, path: "out/{env}.env" }\n  bad: { kind: file, path: "blocker/{env}.env" }`,
+        `  - { environments: "app/*", target: good }\n  - { environments: "app/a", target: bad }`,
+      ),
+    );
+    const { result, report } = await box.syncJson();
+    expect(result.code).toBe(1);
+    expect(statuses(report)).toEqual({ "app.a.good": "created", "app.b.good": "created", "app.a.bad": "failed" });
+    const failed = report.pairs.find((p) => p.stack === "app.a.bad")!;
+    expect(failed.message).toMatch(/(EEXIST|ENOTDIR).*blocker/);
+    expect(report.summary).toMatchObject({ failed: 1, exitCode: 1 });
+    expect(box.read("out/a.env")).toBe(`TOKEN=${CANARY}\n`);
+    expect(result.stdout + result.stderr).not.toContain(CANARY);
+    expect(box.stateText()).not.toContain(CANARY);
+  });
+
+  it("previews with --dry-run and writes nothing", async () => {
+    const box = sandbox();
+    box.writeEnvironment("app", "a", `values:\n  environmentVariables:\n    X: "1"\n`);
+    box.writeManifest(manifest(`  out: { kind: file, path: "out/{env}.env" }`, `  - { environments: "app/*", target: out }`));
+    const before = await box.syncJson(["--dry-run"]);
+    expect(before.result.code).toBe(0);
+    expect(statuses(before.report)).toEqual({ "app.a.out": "changes-pending" });
+    expect(existsSync(join(box.dir, "out"))).toBe(false);
+    await box.syncJson();
+    const after = await box.syncJson(["--dry-run"]);
+    expect(statuses(after.report)).toEqual({ "app.a.out": "unchanged" });
+  });
+
+  it("refuses to start without a passphrase, before writing anything", async () => {
+    const box = sandbox({ PULUMI_CONFIG_PASSPHRASE: "" });
+    box.writeEnvironment("app", "a", `values:\n  environmentVariables:\n    X: "1"\n`);
+    box.writeManifest(manifest(`  out: { kind: file, path: "out/{env}.env" }`, `  - { environments: "app/*", target: out }`));
+    const result = await box.run(["sync"]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/PULUMI_CONFIG_PASSPHRASE/);
+    expect(result.stderr).not.toMatch(/internal error|at .*\.js:\d+/);
+    expect(existsSync(join(box.dir, "state"))).toBe(false);
+  });
+
+  it("rejects a bad manifest with every problem and its line, before any Pulumi call", async () => {
+    const box = sandbox();
+    box.writeManifest(`version: 1\nsource: { kind: local, folder: environments }\ntargets:\n  out: { kind: file }\n  x: { kind: s3-bucket }\nbindings:\n  - { environments: "*", target: nowhere }\n`);
+    const { root, log } = loggingPulumi(box);
+    const result = await box.run(["sync"], { env: { ESC_SYNC_PULUMI_ROOT: root } });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/environments\.yaml:4:\d+: targets\.out\.path: required/);
+    expect(result.stderr).toMatch(/environments\.yaml:5:\d+: targets\.x\.kind: unknown target kind "s3-bucket"/);
+    expect(existsSync(log)).toBe(false); // no Pulumi process was started
+  });
+
+  it("plans without calling Pulumi", async () => {
+    const box = sandbox({ PULUMI_CONFIG_PASSPHRASE: "" });
+    box.writeEnvironment("app", "a", `values:\n  environmentVariables:\n    SECRET:\n      fn::secret: ${CANARY}\n`);
+    box.writeManifest(manifest(`  out: { kind: file, path: "out/{env}.env" }`, `  - { environments: "app/*", target: out }`));
+    const { root, log } = loggingPulumi(box);
+    const result = await box.run(["plan", "--output", "json"], { env: { ESC_SYNC_PULUMI_ROOT: root } });
+    expect(result.code).toBe(0);
+    const plan = JSON.parse(result.stdout);
+    expect(plan.pairs[0]).toMatchObject({ stack: "app.a.out", entries: [{ name: "SECRET", secret: true }] });
+    expect(result.stdout).not.toContain(CANARY);
+    expect(existsSync(log)).toBe(false);
+  });
+});
