@@ -82,7 +82,7 @@ export async function prepare(opts: CommonOptions, env: NodeJS.ProcessEnv = proc
   }
   const concurrency = opts.concurrency ?? manifest.concurrency;
   const source = openSource(manifest, env);
-  const refs = await source.list();
+  const refs = await listEnvironments(source);
   const warnings = idleBindings(manifest, refs).map(
     (b) => `binding "${b.id ?? b.target}" selects no environment (${JSON.stringify(b.environments)} matches none of ${refs.length}): check its glob`,
   );
@@ -109,6 +109,21 @@ export async function prepare(opts: CommonOptions, env: NodeJS.ProcessEnv = proc
   const result = plan({ manifest, environments, failures, matches, fingerprintKey: fingerprintKey(env) });
   result.warnings.push(...warnings);
   return { manifest, manifestDir: loaded.dir, selection, source, plan: result, environments, redactor, concurrency };
+}
+
+/** Lists the source's environments; a failure is the user's to fix (token, URL, folder). */
+async function listEnvironments(source: EnvironmentSource) {
+  try {
+    return await source.list();
+  } catch (err) {
+    if (!(err instanceof EnvironmentError)) throw err;
+    const hint = /\b401\b|\b403\b/.test(err.message)
+      ? ": check PULUMI_ACCESS_TOKEN (it must be valid for the organisation)"
+      : err.retryable
+        ? ": check the API URL and the network, then run again"
+        : "";
+    throw new ConfigError(`cannot list the environments of ${source.description}: ${err.message}${hint}`);
+  }
 }
 
 /**

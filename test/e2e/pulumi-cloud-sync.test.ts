@@ -1,0 +1,61 @@
+/**
+ * The pulumi-cloud source end to end: the CLI lists and opens environments through the real
+ * `@pulumi/esc-sdk`, against the loopback ESC API server, across several pages and through an
+ * injected 429; then syncs them with the real Pulumi CLI. The token is never printed.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startEscServer, type EscServer } from "../support/esc-server.js";
+import { Sandbox, statuses } from "../support/sandbox.js";
+
+const TOKEN = "pul-canary-token-0d4e7";
+const SECRET = "canary-cloud-secret-91ab";
+
+describe("sync from a Pulumi Cloud organisation", () => {
+  const box = new Sandbox({ PULUMI_ACCESS_TOKEN: TOKEN });
+  let server: EscServer;
+
+  beforeAll(async () => {
+    for (const name of ["a", "b", "c", "d", "e"]) {
+      box.writeEnvironment("team", name, `values:\n  environmentVariables:\n    NAME: ${name}\n    KEY:\n      fn::secret: ${SECRET}-${name}\n`);
+    }
+    box.writeEnvironment("other", "ignored", "values:\n  x: 1\n");
+    // Three environments a page: listing needs continuation tokens.
+    server = await startEscServer({ folder: box.envDir, org: "acme", token: TOKEN, pageSize: 3 });
+    box.writeManifest(`
+version: 1
+source: { kind: pulumi-cloud, org: acme, apiUrl: "${server.url}" }
+state: { backend: file://./state }
+targets:
+  out: { kind: file, path: "out/{project}-{env}.env" }
+bindings:
+  - { environments: "team/*", target: out }
+`);
+  });
+  afterAll(async () => {
+    await server.close();
+    box.cleanup();
+  });
+
+  it("lists every page, retries a 429, and syncs the values", async () => {
+    server.inject429(1, { path: "/open", retryAfter: 1 });
+    const { result, report } = await box.syncJson();
+    expect(result.code, result.stderr).toBe(0);
+    expect(Object.values(statuses(report))).toEqual(["created", "created", "created", "created", "created"]);
+    expect(server.count("/environments/acme", "GET")).toBeGreaterThanOrEqual(2); // two list pages at least
+    expect(server.requests.some((r) => r.fault === "429")).toBe(true);
+    expect(box.read("out/team-c.env")).toBe(`KEY=${SECRET}-c\nNAME=c\n`);
+    for (const text of [result.stdout, result.stderr, box.stateText()]) {
+      expect(text).not.toContain(TOKEN);
+      expect(text).not.toContain(SECRET);
+    }
+  });
+
+  it("fails clearly on a rejected token, naming neither token nor values", async () => {
+    const result = await box.run(["sync"], { env: { PULUMI_ACCESS_TOKEN: "pul-wrong-token-canary" } });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/cannot list the environments of pulumi-cloud acme.*401.*check PULUMI_ACCESS_TOKEN/);
+    expect(result.stderr).not.toMatch(/internal error/);
+    expect(result.stderr + result.stdout).not.toContain("pul-wrong-token-canary");
+    expect(result.stderr + result.stdout).not.toContain(TOKEN);
+  });
+});

@@ -1,0 +1,34 @@
+import { describe, expect, it } from "vitest";
+import { Redactor } from "../../orchestrator/redact.js";
+import { SecretValue } from "../../orchestrator/values.js";
+import { inspect } from "node:util";
+
+describe("redaction", () => {
+  it("hides secret leaves of environments, raw and JSON-escaped, longest first", () => {
+    const r = new Redactor().addEnvironments([
+      {
+        ref: { org: "o", project: "p", name: "n" },
+        properties: {
+          a: { value: 'pa"ss-word-1', secret: true },
+          nested: { value: { inner: { value: "pa" } }, secret: true }, // too short to redact
+          plain: { value: "visible-value" },
+        },
+      },
+    ]);
+    expect(r.text('x=pa"ss-word-1 y="pa\\"ss-word-1" z=visible-value')).toBe("x=[secret] y=\"[secret]\" z=visible-value");
+    expect(r.deep({ m: ['pa"ss-word-1'] })).toEqual({ m: ["[secret]"] });
+  });
+
+  it("hides tokens it is given", () => {
+    expect(new Redactor().add("pul-abc123", undefined).text("token pul-abc123 rejected")).toBe("token [secret] rejected");
+  });
+
+  it("keeps SecretValue out of every rendering", () => {
+    const v = new SecretValue("hunter2-long");
+    expect(`${v}`).toBe("[secret]");
+    expect(JSON.stringify({ v })).toBe('{"v":"[secret]"}');
+    expect(inspect(v)).toBe("[secret]");
+    expect(v.reveal()).toBe("hunter2-long");
+    expect(v.byteLength).toBe(12);
+  });
+});
