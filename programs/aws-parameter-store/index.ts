@@ -1,9 +1,9 @@
 /** `aws-parameter-store`: one SecureString SSM parameter per entry. */
 import type { TargetKind } from "../contract.js";
 import { awsLocation } from "../shared/aws.js";
+import { lazyProgram } from "../shared/lazy.js";
 import { pluginOf } from "../shared/plugins.js";
 import { checkEntries, normalizeName } from "./naming.js";
-import { awsParameterStoreProgram } from "./program.js";
 import { awsParameterStoreSettings, type AwsParameterStoreSettings } from "./schema.js";
 
 export const awsParameterStoreTarget: TargetKind<AwsParameterStoreSettings> = {
@@ -16,5 +16,5 @@ export const awsParameterStoreTarget: TargetKind<AwsParameterStoreSettings> = {
   normalizeName,
   check: (entries, settings) => checkEntries(entries, settings),
   location: (s) => `${awsLocation(s)}${s.pathPrefix ?? ""}`,
-  program: awsParameterStoreProgram,
+  program: lazyProgram(async () => (await import("./program.js")).awsParameterStoreProgram),
 };

@@ -6,7 +6,7 @@
 import * as aws from "@pulumi/aws";
 import type { PulumiFn } from "@pulumi/pulumi/automation/index.js";
 import type { ProgramInput } from "../contract.js";
-import { awsProvider } from "../shared/aws.js";
+import { awsProvider } from "../shared/aws-provider.js";
 import { describeEntry, ownershipTags } from "../shared/ownership.js";
 import { secretText, storeOptions } from "../shared/values.js";
 import { normalizeName } from "./naming.js";

@@ -1,9 +1,9 @@
 /** `aws-secrets-manager`: one AWS Secrets Manager secret per entry. */
 import type { TargetKind } from "../contract.js";
 import { awsLocation } from "../shared/aws.js";
+import { lazyProgram } from "../shared/lazy.js";
 import { pluginOf } from "../shared/plugins.js";
 import { checkEntries, normalizeName } from "./naming.js";
-import { awsSecretsManagerProgram } from "./program.js";
 import { awsSecretsManagerSettings, type AwsSecretsManagerSettings } from "./schema.js";
 
 export const awsSecretsManagerTarget: TargetKind<AwsSecretsManagerSettings> = {
@@ -16,5 +16,5 @@ export const awsSecretsManagerTarget: TargetKind<AwsSecretsManagerSettings> = {
   normalizeName: (name) => normalizeName(name),
   check: (entries) => checkEntries(entries),
   location: awsLocation,
-  program: awsSecretsManagerProgram,
+  program: lazyProgram(async () => (await import("./program.js")).awsSecretsManagerProgram),
 };

@@ -1,8 +1,8 @@
 /** `azure-key-vault`: one Azure Key Vault secret per entry, in an existing vault. */
 import type { TargetKind } from "../contract.js";
+import { lazyProgram } from "../shared/lazy.js";
 import { pluginOf } from "../shared/plugins.js";
 import { checkEntries, normalizeName } from "./naming.js";
-import { azureKeyVaultProgram } from "./program.js";
 import { azureKeyVaultSettings, type AzureKeyVaultSettings } from "./schema.js";
 
 export const azureKeyVaultTarget: TargetKind<AzureKeyVaultSettings> = {
@@ -15,5 +15,5 @@ export const azureKeyVaultTarget: TargetKind<AzureKeyVaultSettings> = {
   normalizeName: (name) => normalizeName(name),
   check: (entries) => checkEntries(entries),
   location: (s) => `https://${s.vaultName}.vault.azure.net`,
-  program: azureKeyVaultProgram,
+  program: lazyProgram(async () => (await import("./program.js")).azureKeyVaultProgram),
 };

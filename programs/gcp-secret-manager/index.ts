@@ -1,8 +1,8 @@
 /** `gcp-secret-manager`: one GCP Secret Manager secret per entry. */
 import type { TargetKind } from "../contract.js";
+import { lazyProgram } from "../shared/lazy.js";
 import { pluginOf } from "../shared/plugins.js";
 import { checkEntries, normalizeName } from "./naming.js";
-import { gcpSecretManagerProgram } from "./program.js";
 import { gcpSecretManagerSettings, type GcpSecretManagerSettings } from "./schema.js";
 
 export const gcpSecretManagerTarget: TargetKind<GcpSecretManagerSettings> = {
@@ -15,5 +15,5 @@ export const gcpSecretManagerTarget: TargetKind<GcpSecretManagerSettings> = {
   normalizeName: (name) => normalizeName(name),
   check: (entries) => checkEntries(entries),
   location: (s) => `projects/${s.project}`,
-  program: gcpSecretManagerProgram,
+  program: lazyProgram(async () => (await import("./program.js")).gcpSecretManagerProgram),
 };

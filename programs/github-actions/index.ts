@@ -1,8 +1,8 @@
 /** `github-actions`: GitHub Actions secrets (and optionally variables) of a repository or environment. */
 import type { TargetKind } from "../contract.js";
+import { lazyProgram } from "../shared/lazy.js";
 import { pluginOf } from "../shared/plugins.js";
 import { checkEntries, normalizeName } from "./naming.js";
-import { githubActionsProgram } from "./program.js";
 import { githubActionsSettings, type GithubActionsSettings } from "./schema.js";
 
 export const githubActionsTarget: TargetKind<GithubActionsSettings> = {
@@ -16,5 +16,5 @@ export const githubActionsTarget: TargetKind<GithubActionsSettings> = {
   normalizeName: (name) => normalizeName(name),
   check: (entries, settings) => checkEntries(entries, settings),
   location: (s) => `github.com/${s.owner}/${s.repository}${s.environment !== undefined ? ` (environment ${s.environment})` : ""}`,
-  program: githubActionsProgram,
+  program: lazyProgram(async () => (await import("./program.js")).githubActionsProgram),
 };

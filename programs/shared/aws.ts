@@ -1,9 +1,7 @@
 /**
- * What the two AWS kinds share: the region and credential settings, and the explicit provider
- * built from them. Credentials themselves come from the usual AWS chain (environment, profile,
- * web identity, instance or task role) and never reach state.
+ * What the two AWS kinds share: the region and credential settings (the provider built from
+ * them is in `aws-provider.ts`, so that validating settings does not load the AWS SDK).
  */
-import * as aws from "@pulumi/aws";
 import { z } from "zod";
 
 export const awsRegion = z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, "must be an AWS region such as eu-west-1");
@@ -23,15 +21,6 @@ export interface AwsConnection {
   region: string;
   roleArn?: string | undefined;
   profile?: string | undefined;
-}
-
-/** The pair's explicit AWS provider: region, profile and role to assume, nothing secret. */
-export function awsProvider(s: AwsConnection): aws.Provider {
-  return new aws.Provider("aws", {
-    region: s.region,
-    ...(s.profile !== undefined ? { profile: s.profile } : {}),
-    ...(s.roleArn !== undefined ? { assumeRoles: [{ roleArn: s.roleArn, sessionName: "esc-sync" }] } : {}),
-  });
 }
 
 /** `region` or `region/account` (the account of the assumed role), for people. */

@@ -1,8 +1,8 @@
 /** `vault-kv`: one HashiCorp Vault KV v2 secret per pair, entries as its fields. */
 import type { TargetKind } from "../contract.js";
+import { lazyProgram } from "../shared/lazy.js";
 import { pluginOf } from "../shared/plugins.js";
 import { checkEntries, normalizeName } from "./naming.js";
-import { vaultKvProgram } from "./program.js";
 import { vaultKvSettings, type VaultKvSettings } from "./schema.js";
 
 export const vaultKvTarget: TargetKind<VaultKvSettings> = {
@@ -16,5 +16,5 @@ export const vaultKvTarget: TargetKind<VaultKvSettings> = {
   normalizeName: (name) => normalizeName(name),
   check: (entries, settings) => checkEntries(entries, settings),
   location: (s) => `${s.address.replace(/\/+$/, "")}/${s.namespace !== undefined ? `${s.namespace}/` : ""}${s.mount}/${s.pathTemplate}`,
-  program: vaultKvProgram,
+  program: lazyProgram(async () => (await import("./program.js")).vaultKvProgram),
 };
