@@ -59,6 +59,23 @@ export interface EntryProblem {
   message: string;
 }
 
+/** One resource of a pair's stack, as the exported state holds it (secrets decrypted). */
+export interface StateResource {
+  urn: string;
+  type: string;
+  inputs: Record<string, unknown>;
+  /** Undefined when a refresh found the resource gone from the store. */
+  outputs: Record<string, unknown> | undefined;
+}
+
+/** What a store holds for a pair, read back from its state after a refresh. */
+export interface EntryReadback {
+  /** Entry name → the value esc-sync last wrote (from the resources' inputs). */
+  applied: Map<string, string>;
+  /** Entry name → the value the store holds now; absent when the entry is gone. */
+  actual: Map<string, string>;
+}
+
 /**
  * A target kind: its settings schema, the store's naming and size rules, and the Pulumi program
  * that writes a pair into the store.
@@ -87,4 +104,10 @@ export interface TargetKind<S extends object = object> {
   location(settings: S): string;
   /** Builds the inline Pulumi program that writes one pair. */
   program(input: ProgramInput<S>): PulumiFn;
+  /**
+   * Reads entries back from the pair's refreshed state, in the form planned entries have
+   * (`PlannedEntry.value` text). Absent for stores whose values cannot be read back (GitHub
+   * secrets, Azure Key Vault through ARM): their entries are reported as unverifiable.
+   */
+  readBack?(resources: readonly StateResource[], shape: Shape): EntryReadback;
 }

@@ -78,7 +78,7 @@ else
       (cd "$build" && go build -v -trimpath \
         -ldflags "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v$PULUMI_VERSION" \
         -o "$pulumi_root/bin/pulumi.partial" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi 2>&1 |
-        awk '{n++; if (n % 50 == 0) printf "[provision]   %d packages compiled\n", n > "/dev/stderr"} /^#|error|cannot/ {print > "/dev/stderr"}')
+        awk '/^#|\.go:[0-9]+|^go: / {print > "/dev/stderr"; next} {n++; if (n % 50 == 0) printf "[provision]   %d packages compiled\n", n > "/dev/stderr"}')
       [ -x "$pulumi_root/bin/pulumi.partial" ] || die "building the Pulumi CLI failed (see above)"
       mv "$pulumi_root/bin/pulumi.partial" "$pulumi_root/bin/pulumi"
       rm -rf "$build"

@@ -146,7 +146,11 @@ export function plan(input: PlanInput): Plan {
       if ("blocked" in built) pair.blocked = built.blocked;
       else {
         pair.entries = built.entries;
-        const problems = [...collisions(built.entries), ...kind.check(built.entries, settings, binding.shape)];
+        // The kind's own check states the store's rule; the generic collision check catches
+        // what a kind did not report.
+        const fromKind = kind.check(built.entries, settings, binding.shape);
+        const reported = new Set(fromKind.map((p) => p.name));
+        const problems = [...fromKind, ...collisions(built.entries).filter((p) => !reported.has(p.name))];
         if (problems.length) pair.blocked = { kind: "invalid-entries", problems };
       }
     }

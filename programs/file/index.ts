@@ -6,9 +6,9 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
-import type { EntryProblem, PlannedEntry, Shape, TargetKind } from "../contract.js";
+import type { EntryProblem, EntryReadback, PlannedEntry, Shape, StateResource, TargetKind } from "../contract.js";
 import { fileProvider, type FileInputs } from "./provider.js";
-import { renderFile } from "./render.js";
+import { fileEntries, renderFile } from "./render.js";
 
 export const fileSettings = z
   .object({
@@ -28,6 +28,25 @@ export type FileSettings = z.infer<typeof fileSettings>;
 
 /** A dotenv variable name: what shells and dotenv readers accept. */
 const DOTENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** The resource type of a file in state. */
+const FILE_TYPE = "pulumi-nodejs:dynamic/esc-sync:File";
+
+/** The json shape's single entry has no name in the file: the doc is the file. */
+const DOC = "(document)";
+
+function readBack(resources: readonly StateResource[], shape: Shape): EntryReadback {
+  const file = resources.find((r) => r.type === FILE_TYPE);
+  const applied = new Map<string, string>();
+  const actual = new Map<string, string>();
+  if (!file) return { applied, actual };
+  const rename = (m: Map<string, string>, name?: string) => (shape === "json" && name ? new Map([[name, m.get(DOC)!]]) : m);
+  const lastWritten = typeof file.inputs.content === "string" ? fileEntries(shape, file.inputs.content, DOC) : new Map<string, string>();
+  const present = file.outputs?.present !== false && typeof file.outputs?.content === "string";
+  const onDisk = present ? fileEntries(shape, file.outputs!.content as string, DOC) : new Map<string, string>();
+  const docName = typeof file.inputs.docName === "string" ? file.inputs.docName : undefined;
+  return { applied: rename(lastWritten, docName), actual: rename(onDisk, docName) };
+}
 
 class FileResource extends pulumi.dynamic.Resource {
   constructor(name: string, args: { [K in keyof FileInputs]: pulumi.Input<FileInputs[K]> }, opts?: pulumi.CustomResourceOptions) {
@@ -64,9 +83,15 @@ export const fileTarget: TargetKind<FileSettings> = {
     const content = renderFile(input.shape, input.entries);
     const file = new FileResource(
       "file",
-      { path: input.settings.path, content: pulumi.secret(content), mode: input.settings.mode },
+      {
+        path: input.settings.path,
+        content: pulumi.secret(content),
+        mode: input.settings.mode,
+        ...(input.shape === "json" && input.entries[0] ? { docName: input.entries[0].name } : {}),
+      },
       { retainOnDelete: input.retainOnDelete, additionalSecretOutputs: ["content"] },
     );
     return { path: file.id };
   },
+  readBack,
 };

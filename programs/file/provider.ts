@@ -15,6 +15,8 @@ export interface FileInputs {
   content: string;
   /** Octal mode as a string, e.g. "0600". */
   mode: string;
+  /** The json shape's entry name, so that a drift report can name the document. */
+  docName?: string;
 }
 
 /** What the provider stores: the inputs, plus `present` (false once a refresh finds no file). */

@@ -35,3 +35,30 @@ export function renderFile(shape: Shape, entries: readonly PlannedEntry[]): stri
     .map((e) => `${e.name}=${dotenvValue(e.value.reveal())}`);
   return lines.join("\n") + (lines.length ? "\n" : "");
 }
+
+/** Reads a dotenv file written by {@link renderFile} back into name → value. */
+export function parseDotenv(text: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const line of text.split("\n")) {
+    const m = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(line);
+    if (!m) continue;
+    const raw = m[2]!;
+    const quoted = /^"((?:[^"\\]|\\.)*)"\s*$/.exec(raw);
+    const value = quoted
+      ? quoted[1]!.replace(/\\(.)/g, (_, c: string) => ({ n: "\n", r: "\r", t: "\t" })[c] ?? c)
+      : raw.trim();
+    out.set(m[1]!, value);
+  }
+  return out;
+}
+
+/** A file's content as entries: name → value text, for comparison with planned entries. */
+export function fileEntries(shape: Shape, content: string, docName: string): Map<string, string> {
+  if (shape === "keys") return parseDotenv(content);
+  try {
+    return new Map([[docName, JSON.stringify(JSON.parse(content))]]);
+  } catch {
+    // Not JSON any more (edited by hand): still a value, and one that differs.
+    return new Map([[docName, content]]);
+  }
+}

@@ -99,7 +99,7 @@ describe("manifest", () => {
 
   it("publishes a JSON Schema that matches the zod schema", () => {
     const committed = JSON.parse(readFileSync(join(repo, "schema", "environments.schema.json"), "utf8"));
-    expect(committed).toEqual(manifestJsonSchema());
+    expect(committed, "schema/environments.schema.json is stale: run `npm run schema`").toEqual(manifestJsonSchema());
     // Editors need the target kinds and the binding shapes spelled out.
     const text = JSON.stringify(committed);
     expect(text).toContain('"file"');
