@@ -9,6 +9,7 @@ import { ConfigError } from "./errors.js";
 import { planCommand } from "./commands/plan.js";
 import { syncCommand } from "./commands/sync.js";
 import { schemaCommand } from "./commands/schema.js";
+import { registerMigrate } from "./commands/migrate.js";
 
 const ISSUES_URL = "https://github.com/esc-sync/esc-sync/issues";
 
@@ -21,7 +22,7 @@ async function main(argv: string[]): Promise<number> {
     concurrency: { alias: "c", type: "number", describe: "Pairs run at once (default: the manifest's)" },
     output: { alias: "o", choices: ["text", "json"] as const, default: "text" as const, describe: "Output format" },
   } as const;
-  await yargs(argv)
+  const cli = yargs(argv)
     .scriptName("esc-sync")
     .usage("$0 <command> [options]\n\nSync Pulumi ESC environments into secret stores through the Pulumi Automation API.")
     .command(
@@ -53,8 +54,9 @@ async function main(argv: string[]): Promise<number> {
       async () => {
         exitCode = schemaCommand();
       },
-    )
-    .demandCommand(1, "Name a command: plan, sync or schema.")
+    );
+  await registerMigrate(cli, (code) => (exitCode = code))
+    .demandCommand(1, "Name a command: plan, sync, drift, migrate or schema.")
     .strict()
     .help()
     .alias("h", "help")
