@@ -8,6 +8,7 @@ import { hideBin } from "yargs/helpers";
 import { ConfigError } from "./errors.js";
 import { planCommand } from "./commands/plan.js";
 import { syncCommand } from "./commands/sync.js";
+import { driftCommand } from "./commands/drift.js";
 import { schemaCommand } from "./commands/schema.js";
 import { registerMigrate } from "./commands/migrate.js";
 
@@ -45,6 +46,23 @@ async function main(argv: string[]): Promise<number> {
         }),
       async (args) => {
         exitCode = await syncCommand(args);
+      },
+    )
+    .command(
+      "drift",
+      "Report what differs between ESC and every target, changing no target (exit 0 in sync, 2 differences, 1 errors)",
+      (y) =>
+        y.options({
+          manifest: common.manifest,
+          filter: common.filter,
+          target: common.target,
+          concurrency: common.concurrency,
+          format: { alias: "o", choices: ["table", "markdown", "json", "junit"] as const, default: "table" as const, describe: "Report format" },
+          out: { type: "string", describe: "Write the report to this file instead of stdout" },
+          "backend-url": { type: "string", describe: "Pulumi state backend (default: the manifest's)" },
+        }),
+      async (args) => {
+        exitCode = await driftCommand(args);
       },
     )
     .command(

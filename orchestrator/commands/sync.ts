@@ -1,9 +1,10 @@
 /** `esc-sync sync`: bring every selected pair up to date, and remove what no binding claims. */
-import { prepare, resolveBackend, type CommonOptions } from "../app.js";
+import { fingerprintKey, prepare, resolveBackend, type CommonOptions, type Prepared } from "../app.js";
 import { STACK_TAGS } from "../planner/plan.js";
 import { jsonReporter, liveReporter, plainReporter, redacting, type Reporter } from "../reporters/run.js";
+import type { EventSink, RunSummary } from "../runner/events.js";
 import { findOrphans, listStacks } from "../runner/inventory.js";
-import { run } from "../runner/run.js";
+import { run, type RunRequest } from "../runner/run.js";
 import { resolveToolchain } from "../runner/toolchain.js";
 
 export interface SyncOptions extends CommonOptions {
@@ -14,18 +15,25 @@ export interface SyncOptions extends CommonOptions {
 }
 
 /** Picks the reporter: JSON on request, a live table on a terminal, plain lines otherwise. */
-export function chooseReporter(output: "text" | "json"): Reporter {
-  if (output === "json") return jsonReporter((t) => process.stdout.write(t));
-  if (process.stdout.isTTY && !process.env.CI) return liveReporter(process.stdout);
-  return plainReporter((line) => process.stdout.write(line + "\n"));
+export function chooseReporter(output: "text" | "json", stream: NodeJS.WriteStream = process.stdout): Reporter {
+  if (output === "json") return jsonReporter((t) => stream.write(t));
+  if (stream.isTTY && !process.env.CI) return liveReporter(stream);
+  return plainReporter((line) => stream.write(line + "\n"));
 }
 
-export async function syncCommand(opts: SyncOptions): Promise<number> {
-  const prepared = await prepare(opts);
+/**
+ * Runs an operation over the prepared pairs: resolves the backend and the CLI, finds the
+ * orphaned stacks, and stops launching pairs on SIGINT/SIGTERM.
+ */
+export async function runPrepared(
+  prepared: Prepared,
+  operation: RunRequest["operation"],
+  opts: { refresh: boolean; backendUrl?: string | undefined },
+  emit: EventSink,
+): Promise<RunSummary> {
   const backend = resolveBackend(prepared, opts.backendUrl);
   const toolchain = await resolveToolchain();
-  const reporter = redacting(chooseReporter(opts.output), prepared.redactor);
-  for (const w of prepared.plan.warnings) reporter.sink({ kind: "warning", message: w, at: Date.now() });
+  for (const w of prepared.plan.warnings) emit({ kind: "warning", message: w, at: Date.now() });
 
   const planned = new Set(prepared.plan.pairs.map((p) => p.stack));
   // Tags are read only for stacks no pair claims: those are the candidate orphans.
@@ -33,7 +41,7 @@ export async function syncCommand(opts: SyncOptions): Promise<number> {
   const orphans = findOrphans(stacks, prepared.plan.pairs, prepared.selection);
   for (const s of stacks) {
     if (!planned.has(s.name) && !s.tags[STACK_TAGS.environment]) {
-      reporter.sink({ kind: "warning", message: `stack ${s.name} has no esc-sync tags: left alone`, at: Date.now() });
+      emit({ kind: "warning", message: `stack ${s.name} has no esc-sync tags: left alone`, at: Date.now() });
     }
   }
 
@@ -42,8 +50,8 @@ export async function syncCommand(opts: SyncOptions): Promise<number> {
   process.once("SIGINT", onSignal);
   process.once("SIGTERM", onSignal);
   try {
-    const summary = await run({
-      operation: opts.dryRun ? "preview" : "sync",
+    return await run({
+      operation,
       refresh: opts.refresh,
       pairs: prepared.plan.pairs,
       orphans,
@@ -51,13 +59,23 @@ export async function syncCommand(opts: SyncOptions): Promise<number> {
       concurrency: prepared.concurrency,
       backend,
       toolchain,
-      emit: reporter.sink,
+      emit,
       signal: controller.signal,
+      fingerprintKey: fingerprintKey(),
     });
-    return summary.exitCode;
   } finally {
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
+  }
+}
+
+export async function syncCommand(opts: SyncOptions): Promise<number> {
+  const prepared = await prepare(opts);
+  const reporter = redacting(chooseReporter(opts.output), prepared.redactor);
+  try {
+    const summary = await runPrepared(prepared, opts.dryRun ? "preview" : "sync", opts, reporter.sink);
+    return summary.exitCode;
+  } finally {
     reporter.finish();
   }
 }

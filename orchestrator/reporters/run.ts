@@ -38,7 +38,7 @@ function doneText(status: PairStatus, changes: ChangeCounts, message?: string): 
     case "skipped":
       return `${status}: ${message ?? ""}`.trim();
     default:
-      return counts || status;
+      return [counts || status, message].filter(Boolean).join("; ");
   }
 }
 
@@ -51,7 +51,7 @@ const label = (p: PairInfo) => `${p.environment} → ${p.target}`;
 
 /** One line per step: for logs and non-terminal output. */
 export function plainReporter(write: (line: string) => void): Reporter {
-  const verb = { sync: "syncing", preview: "previewing", destroy: "removing" } as const;
+  const verb = { sync: "syncing", preview: "previewing", drift: "checking", destroy: "removing" } as const;
   return {
     sink(e: RunEvent) {
       switch (e.kind) {
@@ -158,6 +158,8 @@ export function jsonReporter(write: (text: string) => void): Reporter {
             changes: e.changes,
             ...(e.message ? { message: e.message } : {}),
             ...(e.hint ? { hint: e.hint } : {}),
+            ...(e.repaired ? { repaired: e.repaired } : {}),
+            ...(e.drift ? { drift: e.drift } : {}),
             durationMs: e.durationMs,
             ...pairs.get(e.pair.stack),
             endedAt: new Date(e.at).toISOString(),

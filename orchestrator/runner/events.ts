@@ -3,8 +3,16 @@
  * decide what a person or a machine sees. Events never carry a secret value.
  */
 
+import type { DriftStatus, EntryDrift } from "../drift/compare.js";
+
 /** The operations a run performs on a pair. */
-export type Operation = "sync" | "preview" | "destroy";
+export type Operation = "sync" | "preview" | "drift" | "destroy";
+
+/** A pair's drift, in `pair-done` events of a drift run. */
+export interface PairDrift {
+  status: DriftStatus;
+  entries: EntryDrift[];
+}
 
 /** What a pair is, in events and reports: no values. */
 export interface PairInfo {
@@ -46,6 +54,10 @@ export type RunEvent =
       message?: string;
       /** What to do about it. */
       hint?: string;
+      /** Drift runs only. */
+      drift?: PairDrift;
+      /** Entries a `sync --refresh` found changed outside esc-sync and wrote back. */
+      repaired?: number;
       durationMs: number;
       at: number;
     }

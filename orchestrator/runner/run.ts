@@ -10,7 +10,9 @@ import type { Pair } from "../planner/plan.js";
 import { STACK_TAGS } from "../planner/plan.js";
 import { envFullName, type EnvironmentRef } from "../sources/source.js";
 import { formatProblem } from "../errors.js";
-import { noChanges, type ChangeCounts, type EventSink, type Operation, type PairInfo, type PairStatus, type RunSummary } from "./events.js";
+import { compareEntries, pairStatus } from "../drift/compare.js";
+import { noChanges, type ChangeCounts, type EventSink, type Operation, type PairDrift, type PairInfo, type PairStatus, type RunSummary } from "./events.js";
+import { stateResources } from "./state.js";
 import { EngineEventTally, workspaceOptions, withWorkDir, type Backend } from "./stack.js";
 import type { Toolchain } from "./toolchain.js";
 
@@ -22,8 +24,8 @@ export interface ExistingStack {
 
 /** Everything one run needs. */
 export interface RunRequest {
-  /** `sync` runs `up`; `preview` changes nothing. */
-  operation: "sync" | "preview";
+  /** `sync` runs `up`; `preview` and `drift` change no target. */
+  operation: "sync" | "preview" | "drift";
   /** Refresh from the targets first, so that drift is seen (and, for sync, repaired). */
   refresh: boolean;
   pairs: readonly Pair[];
@@ -36,6 +38,8 @@ export interface RunRequest {
   toolchain: Toolchain;
   emit: EventSink;
   signal?: AbortSignal;
+  /** Key of the entry fingerprints in drift reports (never printed). */
+  fingerprintKey?: string;
 }
 
 /** Describes a pair for events: names and fingerprints, no values. */
@@ -82,16 +86,22 @@ export async function run(req: RunRequest): Promise<RunSummary> {
       statuses.push(status);
     });
   });
-  if (req.operation === "sync") {
-    for (const orphan of req.orphans) {
-      const info = orphanInfo(orphan);
-      req.emit({ kind: "pair-queued", pair: info, at: Date.now() });
-      jobs.push(
-        limit(async () => {
-          statuses.push(await destroyOrphan(req, orphan, info));
-        }),
-      );
+  for (const orphan of req.orphans) {
+    const info = orphanInfo(orphan);
+    if (req.operation === "drift") {
+      const drift = { status: "orphaned" as const, entries: [] };
+      const message = "its environment or binding no longer exists: `esc-sync sync` removes its entries";
+      req.emit({ kind: "pair-done", pair: info, operation: "drift", status: "changes-pending", changes: noChanges(), message, drift, durationMs: 0, at: Date.now() });
+      statuses.push("changes-pending");
+      continue;
     }
+    if (req.operation !== "sync") continue;
+    req.emit({ kind: "pair-queued", pair: info, at: Date.now() });
+    jobs.push(
+      limit(async () => {
+        statuses.push(await destroyOrphan(req, orphan, info));
+      }),
+    );
   }
   await Promise.all(jobs);
 
@@ -110,19 +120,33 @@ async function runPair(req: RunRequest, pair: Pair, info: PairInfo, missingPlugi
     req.emit({ kind: "pair-done", pair: info, operation, status, changes, ...(message ? { message } : {}), ...(hint ? { hint } : {}), durationMs: Date.now() - t0, at: Date.now() });
     return status;
   };
+  const error = (message: string, hint?: string) =>
+    req.operation === "drift" ? doneDrift({ status: "error", entries: [] }, message, hint) : done("failed", noChanges(), message, hint);
+  const doneDrift = (drift: PairDrift, message?: string, hint?: string) => {
+    const status: PairStatus = drift.status === "error" ? "failed" : drift.status === "in-sync" ? "unchanged" : "changes-pending";
+    req.emit({ kind: "pair-done", pair: info, operation, status, changes: noChanges(), drift, ...(message ? { message } : {}), ...(hint ? { hint } : {}), durationMs: Date.now() - t0, at: Date.now() });
+    return status;
+  };
   if (pair.blocked) {
     const b = pair.blocked;
     if (b.kind === "no-value") return done("skipped", noChanges(), b.message);
-    if (b.kind === "environment-error") return done("failed", noChanges(), b.message, "fix the environment; its pairs run again once it evaluates");
-    return done("failed", noChanges(), b.problems.map(formatProblem).join("; "), "fix the names or values; nothing was written");
+    if (b.kind === "environment-error") return error(b.message, "fix the environment; its pairs run again once it evaluates");
+    return error(`binding "${pair.bindingId}": ${b.problems.map(formatProblem).join("; ")}`, "fix the names or values; nothing was written");
   }
   const kind = findTargetKind(pair.kind)!;
   const missing = kind.plugins.map((p) => missingPlugins.get(pluginKey(p))).find(Boolean);
-  if (missing) return done("failed", noChanges(), missing, "side-load the plugin, then run again");
+  if (missing) return error(missing, "side-load the plugin, then run again");
   if (req.signal?.aborted) return done("skipped", noChanges(), "interrupted before it started");
 
+  const isNew = !req.existing.has(pair.stack);
+  if (req.operation === "drift" && isNew) {
+    // Never synced: every entry is pending, and no Pulumi call is needed to know it.
+    const entries = compareEntries(pair.entries, undefined, false, req.fingerprintKey ?? "");
+    return doneDrift({ status: pairStatus(entries), entries }, "never synced");
+  }
   req.emit({ kind: "pair-start", pair: info, operation, at: Date.now() });
   const tally = new EngineEventTally((resource, op) => req.emit({ kind: "pair-engine-event", pair: info, resource, op, at: Date.now() }));
+  const refreshTally = new EngineEventTally();
   try {
     const program = kind.program({
       settings: pair.settings,
@@ -135,21 +159,48 @@ async function runPair(req: RunRequest, pair: Pair, info: PairInfo, missingPlugi
     });
     return await withWorkDir(pair.stack, async (dir) => {
       const ws = await automation.LocalWorkspace.create(workspaceOptions(req.backend, req.toolchain, dir, program));
-      const isNew = !req.existing.has(pair.stack);
       const stack = isNew ? await createStack(ws, pair.stack, pair.env, pair) : await automation.Stack.select(pair.stack, ws);
       const common = { color: "never" as const, refresh: req.refresh, ...(req.signal ? { signal: req.signal } : {}) };
+      // Drift: one engine operation (refresh: writes esc-sync's state, never a target) and one
+      // state export (no plugins); desired values are compared in process.
+      const inspect = async (): Promise<PairDrift> => {
+        // A refresh tally of its own: what a refresh reports as updated is not a change we made.
+        await stack.refresh({ color: "never", onEvent: refreshTally.handle, ...(req.signal ? { signal: req.signal } : {}) });
+        const readback = kind.readBack?.(stateResources(await stack.exportStack()), pair.shape);
+        const entries = compareEntries(pair.entries, readback, true, req.fingerprintKey ?? "");
+        return { status: pairStatus(entries), entries };
+      };
+      if (req.operation === "drift") {
+        const drift = await inspect();
+        const readable = kind.readBack !== undefined;
+        return doneDrift(drift, undefined, readable ? undefined : `${pair.kind} values cannot be read back: entries are unverifiable`);
+      }
       if (req.operation === "preview") {
         await stack.preview({ ...common, onEvent: tally.handlePreview });
         const c = tally.changes;
         return done(c.create + c.update + c.delete + c.replace > 0 ? "changes-pending" : "unchanged", c);
       }
-      await stack.up({ ...common, onEvent: tally.handle });
+      // With --refresh, find the drift first, so that the report can say what was repaired;
+      // the up that follows starts from the refreshed state.
+      const found = req.refresh && !isNew ? await inspect() : undefined;
+      await stack.up({ ...common, refresh: false, onEvent: tally.handle });
       const c = tally.changes;
       const status: PairStatus = c.create + c.update + c.delete + c.replace === 0 ? "unchanged" : isNew ? "created" : "updated";
+      const repaired = found?.entries.filter((e) => e.status === "drifted" || e.status === "missing") ?? [];
+      if (repaired.length > 0) {
+        const names = repaired.map((e) => `${e.name} (${e.status})`).join(", ");
+        req.emit({
+          kind: "pair-done", pair: info, operation, status, changes: c, repaired: repaired.length, drift: found!,
+          message: `repaired ${repaired.length} entr${repaired.length === 1 ? "y" : "ies"} changed outside esc-sync: ${names}`,
+          durationMs: Date.now() - t0, at: Date.now(),
+        });
+        return status;
+      }
       return done(status, c);
     });
   } catch (err) {
-    return done("failed", tally.changes, failureMessage(err, tally), failureHint(err));
+    tally.errors.push(...refreshTally.errors);
+    return error(failureMessage(err, tally), failureHint(err));
   }
 }
 
