@@ -8,6 +8,7 @@ import { homedir } from "node:os";
 import { isAbsolute, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import pLimit from "p-limit";
+import picomatch from "picomatch";
 import { ConfigError } from "./errors.js";
 import { loadManifest, resolveManifestPaths } from "./manifest/load.js";
 import type { Manifest } from "./manifest/schema.js";
@@ -89,7 +90,10 @@ export async function prepare(opts: CommonOptions, env: NodeJS.ProcessEnv = proc
   const matches = matchBindings(manifest, refs, selection);
 
   // Open each selected environment once, a few at a time; one failing does not stop the others.
-  const wanted = [...new Map(matches.map((m) => [envId(m.ref), m.ref])).values()];
+  // Every environment in the selection is opened: any of them may carry its own sync: block.
+  const inFilter = refs.filter((r) => !selection.filter?.length || picomatch.isMatch(envId(r), selection.filter));
+  const bound = new Set(matches.map((m) => envId(m.ref)));
+  const wanted = inFilter;
   const environments: ResolvedEnvironment[] = [];
   const failures = new Map<string, EnvironmentError>();
   const limit = pLimit(Math.max(concurrency, 4));
@@ -106,7 +110,13 @@ export async function prepare(opts: CommonOptions, env: NodeJS.ProcessEnv = proc
     ),
   );
   const redactor = new Redactor().addEnvironments(environments).add(env.PULUMI_ACCESS_TOKEN, env.PULUMI_CONFIG_PASSPHRASE);
-  const result = plan({ manifest, environments, failures, matches, fingerprintKey: fingerprintKey(env) });
+  // An environment no binding selects matters only through a sync: block it may hold.
+  for (const [id, err] of [...failures]) {
+    if (bound.has(id)) continue;
+    failures.delete(id);
+    warnings.push(`${err.message.split("\n")[0]}: not synced (no binding selects it; a sync: block in it could not be read)`);
+  }
+  const result = plan({ manifest, environments, failures, matches, fingerprintKey: fingerprintKey(env), selection });
   result.warnings.push(...warnings);
   return { manifest, manifestDir: loaded.dir, selection, source, plan: result, environments, redactor, concurrency };
 }

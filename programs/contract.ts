@@ -94,6 +94,11 @@ export interface TargetKind<S extends object = object> {
   readonly defaultName: Record<Shape, string>;
   /** Key of this kind in an environment's `sync:` block (Pulumi's ESC sync examples). */
   readonly syncConventionKey?: string;
+  /**
+   * For kinds that address a whole secret by a setting (Vault's path): the setting a `sync:`
+   * item's name goes into; the item's object value is then written as the secret's fields.
+   */
+  readonly syncConventionNameSetting?: keyof S & string;
   /** Provider plugins the program needs; empty for plugin-free kinds. */
   readonly plugins: readonly PluginRequirement[];
   /** How the store normalises a name (upper-casing, replacing characters). Applied before checks. */

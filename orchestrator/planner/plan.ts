@@ -5,7 +5,7 @@
 import { createHmac } from "node:crypto";
 import picomatch from "picomatch";
 import type { EntryProblem, NameContext, PlannedEntry, Shape, TargetKind } from "../../programs/contract.js";
-import { findTargetKind } from "../../programs/registry.js";
+import { findTargetKind, targetKinds } from "../../programs/registry.js";
 import type { Binding, Manifest } from "../manifest/schema.js";
 import { envFullName, envId, type EnvironmentError, type EnvironmentRef, type ResolvedEnvironment } from "../sources/source.js";
 import { containsSecret, containsUnknown, SecretValue, selectPath, toPlain, type ValueNode } from "../values.js";
@@ -105,6 +105,8 @@ export interface PlanInput {
   matches: readonly { ref: EnvironmentRef; binding: Binding }[];
   /** Key for the fingerprints (never printed). */
   fingerprintKey: string | Buffer;
+  /** The run's selection: `sync:` blocks are honoured for its targets only. */
+  selection?: Selection;
 }
 
 /** The pairs of a run, plus problems that span pairs. */
@@ -144,30 +146,144 @@ export function plan(input: PlanInput): Plan {
     } else {
       const built = buildEntries(kind, settings, binding, resolved, base);
       if ("blocked" in built) pair.blocked = built.blocked;
-      else {
-        pair.entries = built.entries;
-        // The kind's own check states the store's rule; the generic collision check catches
-        // what a kind did not report.
-        const fromKind = kind.check(built.entries, settings, binding.shape);
-        const reported = new Set(fromKind.map((p) => p.name));
-        const problems = [...fromKind, ...collisions(built.entries).filter((p) => !reported.has(p.name))];
-        if (problems.length) pair.blocked = { kind: "invalid-entries", problems };
-      }
+      else checkEntries(pair, kind, built.entries);
     }
     pair.fingerprint = fingerprint(pair, input.fingerprintKey);
     pairs.push(pair);
+  }
+  for (const env of input.environments) {
+    for (const pair of syncBlockPairs(input.manifest, env, input.selection ?? {}, warnings)) {
+      pair.fingerprint = fingerprint(pair, input.fingerprintKey);
+      pairs.push(pair);
+    }
   }
   // Two bindings writing one environment into one target would fight over the same stack.
   const seen = new Map<string, Pair>();
   for (const p of pairs) {
     const other = seen.get(p.stack);
     if (other) {
-      const message = `bindings "${other.bindingId}" and "${p.bindingId}" both write ${envFullName(p.env)} into target "${p.targetId}": narrow one of them (exclude) or use two targets`;
+      const message = `${bindingLabel(other.bindingId)} and ${bindingLabel(p.bindingId)} both write ${envFullName(p.env)} into target "${p.targetId}": narrow one of them (exclude) or use two targets`;
       p.blocked = { kind: "invalid-entries", problems: [{ message }] };
       other.blocked = { kind: "invalid-entries", problems: [{ message }] };
     } else seen.set(p.stack, p);
   }
   return { pairs, warnings };
+}
+
+/** Sets the entries of a pair and blocks it when the store's rules refuse any of them. */
+function checkEntries(pair: Pair, kind: TargetKind<any>, entries: PlannedEntry[]): void {
+  pair.entries = entries;
+  // The kind's own check states the store's rule; the generic collision check catches what a
+  // kind did not report.
+  const fromKind = kind.check(entries, pair.settings, pair.shape);
+  const reported = new Set(fromKind.map((p) => p.name));
+  const problems = [...fromKind, ...collisions(entries).filter((p) => !reported.has(p.name))];
+  if (problems.length) pair.blocked = { kind: "invalid-entries", problems };
+}
+
+/** Binding ids of `sync:` block pairs: `sync:<key>`. */
+const SYNC_PREFIX = "sync:";
+
+function bindingLabel(id: string): string {
+  return id.startsWith(SYNC_PREFIX) ? `the environment's sync.${id.slice(SYNC_PREFIX.length)} block` : `binding "${id}"`;
+}
+
+/**
+ * Pairs from an environment's own `sync:` block (the convention of Pulumi's ESC sync examples):
+ * `sync: { awsSecretsManager: { name, value } }` writes one entry into the manifest's target of
+ * the kind whose `syncConventionKey` is `awsSecretsManager`. An item may name its target
+ * (`target: id`) where the manifest has several of that kind; a list of items writes several
+ * entries. Items that cannot be placed become warnings, not silent skips.
+ */
+function syncBlockPairs(manifest: Manifest, env: ResolvedEnvironment, sel: Selection, warnings: string[]): Pair[] {
+  const block = env.properties.sync?.value;
+  if (block === undefined || block === null || typeof block !== "object" || Array.isArray(block)) return [];
+  const where = `${envFullName(env.ref)}: sync`;
+  const byTarget = new Map<string, { kind: TargetKind<any>; key: string; items: { name: string; node: ValueNode }[] }>();
+  for (const [key, node] of Object.entries(block)) {
+    const kind = Object.values(targetKinds).find((k) => (k as TargetKind<any>).syncConventionKey === key) as TargetKind<any> | undefined;
+    if (!kind) {
+      warnings.push(`${where}.${key}: no target kind takes a "${key}" sync block (known: ${syncKeys().join(", ")})`);
+      continue;
+    }
+    const items = Array.isArray(node.value) ? node.value : [node];
+    items.forEach((item, i) => {
+      const at = `${where}.${key}${Array.isArray(node.value) ? `[${i}]` : ""}`;
+      const fields = item.value !== null && typeof item.value === "object" && !Array.isArray(item.value) ? item.value : undefined;
+      const name = fields?.name?.value ?? fields?.path?.value;
+      const value = fields?.value;
+      if (typeof name !== "string" || !value) {
+        warnings.push(`${at}: needs "name" (or "path") and "value"`);
+        return;
+      }
+      const wanted = fields?.target?.value;
+      const candidates = Object.entries(manifest.targets).filter(([id, t]) => t.kind === kind.kind && (typeof wanted !== "string" || id === wanted));
+      if (candidates.length !== 1) {
+        warnings.push(
+          candidates.length === 0
+            ? `${at}: no ${kind.kind} target${typeof wanted === "string" ? ` with id "${wanted}"` : ""} in the manifest: add one to sync this block`
+            : `${at}: ${candidates.length} ${kind.kind} targets (${candidates.map(([id]) => id).join(", ")}): say which with "target: <id>"`,
+        );
+        return;
+      }
+      const targetId = candidates[0]![0];
+      if (!selectionIncludes(sel, env.ref, targetId)) return;
+      const group = byTarget.get(targetId) ?? { kind, key, items: [] };
+      group.items.push({ name, node: value });
+      byTarget.set(targetId, group);
+    });
+  }
+  const pairs: Pair[] = [];
+  for (const [targetId, { kind, key, items }] of byTarget) {
+    const { kind: _kind, ...rawSettings } = manifest.targets[targetId]!;
+    const base = { org: env.ref.org, project: env.ref.project, env: env.ref.name, target: targetId };
+    let settings = renderSettings(kind, rawSettings, base);
+    // A kind that addresses a whole secret by a setting (Vault's path) takes the item's name
+    // there, and writes the value's keys as the secret's fields.
+    const nameSetting = kind.syncConventionNameSetting;
+    const single = items.length === 1 ? items[0]! : undefined;
+    const asFields = nameSetting && single && isObject(single.node);
+    if (nameSetting && single) settings = { ...settings, [nameSetting]: single.name };
+    const shape: Shape = asFields ? "keys" : "json";
+    const entries: PlannedEntry[] = asFields
+      ? Object.entries(single!.node.value as Record<string, ValueNode>).map(([k, child]) => ({
+          name: kind.normalizeName(k, settings),
+          key: k,
+          value: new SecretValue(valueText(child)),
+          secret: containsSecret(child),
+        }))
+      : items.map((it) => ({
+          name: kind.normalizeName(it.name, settings),
+          value: new SecretValue(valueText(it.node)),
+          secret: containsSecret(it.node),
+        }));
+    const pair: Pair = {
+      stack: stackName(env.ref, targetId),
+      env: env.ref,
+      targetId,
+      kind: kind.kind,
+      bindingId: `${SYNC_PREFIX}${key}`,
+      shape,
+      settings,
+      location: kind.location(settings),
+      entries: [],
+      retainOnDelete: false,
+      fingerprint: "",
+    };
+    if (items.some((it) => containsUnknown(it.node))) {
+      pair.blocked = { kind: "environment-error", message: `${where}.${key} has values that could not be computed` };
+    } else checkEntries(pair, kind, entries);
+    pairs.push(pair);
+  }
+  return pairs;
+}
+
+const isObject = (node: ValueNode) => node.value !== null && typeof node.value === "object" && !Array.isArray(node.value);
+
+function syncKeys(): string[] {
+  return Object.values(targetKinds)
+    .map((k) => (k as TargetKind<any>).syncConventionKey)
+    .filter((k): k is string => !!k);
 }
 
 function renderSettings(kind: TargetKind<any>, settings: Record<string, unknown>, ctx: NameContext): Record<string, unknown> {

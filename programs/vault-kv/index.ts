@@ -12,6 +12,7 @@ export const vaultKvTarget: TargetKind<VaultKvSettings> = {
   templatedSettings: ["pathTemplate"],
   defaultName: { json: "json", keys: "{key}" },
   syncConventionKey: "vaultSecret",
+  syncConventionNameSetting: "pathTemplate",
   plugins: [pluginOf("@pulumi/vault")],
   normalizeName: (name) => normalizeName(name),
   check: (entries, settings) => checkEntries(entries, settings),

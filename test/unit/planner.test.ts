@@ -113,7 +113,7 @@ bindings:
     const p = plan({ manifest: m, environments: [e], matches: matchBindings(m, [e.ref], {}), fingerprintKey: "k" });
     expect(p.pairs).toHaveLength(2);
     for (const pair of p.pairs) {
-      expect(pair.blocked?.kind === "invalid-entries" && pair.blocked.problems[0]?.message).toMatch(/bindings "one" and "two" both write acme\/a\/b into target "t"/);
+      expect(pair.blocked?.kind === "invalid-entries" && pair.blocked.problems[0]?.message).toMatch(/binding "one" and binding "two" both write acme\/a\/b into target "t"/);
     }
   });
 
