@@ -50,6 +50,12 @@ export interface ProgramInput<S> {
   entries: PlannedEntry[];
   /** Keep the entries in the store when their resource is deleted from the stack. */
   retainOnDelete: boolean;
+  /**
+   * Credentials taken from the environment itself where the binding says so (`credentials:
+   * aws.login`): the string leaves under that path, by their path below it (`accessKeyId`,
+   * `oidc.token`). Absent: the provider finds credentials in the usual places.
+   */
+  credentials?: Record<string, SecretValue>;
 }
 
 /** A problem with one entry, found at plan time. States the store's rule. */

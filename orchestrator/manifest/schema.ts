@@ -63,6 +63,12 @@ const binding = z
       .optional()
       .describe("Naming template: {org}, {project}, {env}, {target}, {key} (keys shape). Default: the target kind's."),
     retainOnDelete: z.boolean().default(false).describe("Keep entries in the store when they leave the binding."),
+    credentials: z
+      .string()
+      .optional()
+      .describe(
+        "Property path in the environment holding the target's credentials (e.g. aws.login, the output of an aws-login provider); default: the usual places (profile, role, OIDC, GITHUB_TOKEN, VAULT_TOKEN).",
+      ),
   })
   .strict();
 

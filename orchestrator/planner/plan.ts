@@ -40,6 +40,8 @@ export interface Pair {
   location: string;
   entries: PlannedEntry[];
   retainOnDelete: boolean;
+  /** Credentials from the environment (binding `credentials:`); not part of the fingerprint. */
+  credentials?: Record<string, SecretValue>;
   /** Keyed hash of everything the program depends on: changes exactly when the pair's input does. */
   fingerprint: string;
   /** Set when the pair cannot run; the reason is reported and the others carry on. */
@@ -145,8 +147,13 @@ export function plan(input: PlanInput): Plan {
       pair.blocked = { kind: "environment-error", message: failure?.message ?? `environment ${envFullName(ref)} was not opened` };
     } else {
       const built = buildEntries(kind, settings, binding, resolved, base);
+      const creds = binding.credentials === undefined ? undefined : credentialsAt(resolved, binding.credentials);
       if ("blocked" in built) pair.blocked = built.blocked;
-      else checkEntries(pair, kind, built.entries);
+      else if (creds && "blocked" in creds) pair.blocked = creds.blocked;
+      else {
+        if (creds) pair.credentials = creds.credentials;
+        checkEntries(pair, kind, built.entries);
+      }
     }
     pair.fingerprint = fingerprint(pair, input.fingerprintKey);
     pairs.push(pair);
@@ -179,6 +186,28 @@ function checkEntries(pair: Pair, kind: TargetKind<any>, entries: PlannedEntry[]
   const reported = new Set(fromKind.map((p) => p.name));
   const problems = [...fromKind, ...collisions(entries).filter((p) => !reported.has(p.name))];
   if (problems.length) pair.blocked = { kind: "invalid-entries", problems };
+}
+
+/**
+ * The string leaves under a property path, keyed by their path below it: how a binding takes a
+ * target's credentials from the environment (for example an `fn::open::aws-login` output).
+ */
+function credentialsAt(env: ResolvedEnvironment, path: string): { credentials: Record<string, SecretValue> } | { blocked: PairBlock } {
+  const node = selectPath(env.properties, path);
+  const where = `${envFullName(env.ref)} at "${path}"`;
+  if (node === undefined || node.value === null || typeof node.value !== "object") {
+    return { blocked: { kind: "environment-error", message: `no credentials object in ${where} (binding credentials:)` } };
+  }
+  if (containsUnknown(node)) return { blocked: { kind: "environment-error", message: `the credentials in ${where} could not be computed` } };
+  const out: Record<string, SecretValue> = {};
+  const walk = (n: ValueNode, prefix: string) => {
+    const v = n.value;
+    if (v !== null && typeof v === "object") {
+      for (const [k, child] of Array.isArray(v) ? v.entries() : Object.entries(v)) walk(child, prefix ? `${prefix}.${k}` : String(k));
+    } else if (v !== null) out[prefix] = new SecretValue(String(v));
+  };
+  walk(node, "");
+  return { credentials: out };
 }
 
 /** Binding ids of `sync:` block pairs: `sync:<key>`. */

@@ -156,6 +156,7 @@ async function runPair(req: RunRequest, pair: Pair, info: PairInfo, missingPlugi
       bindingId: pair.bindingId,
       entries: pair.entries,
       retainOnDelete: pair.retainOnDelete,
+      ...(pair.credentials ? { credentials: pair.credentials } : {}),
     });
     return await withWorkDir(pair.stack, async (dir) => {
       const ws = await automation.LocalWorkspace.create(workspaceOptions(req.backend, req.toolchain, dir, program));
