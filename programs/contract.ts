@@ -82,6 +82,51 @@ export interface EntryReadback {
   actual: Map<string, string>;
 }
 
+/** What to read from a store: a name prefix (applied by the store where it can) and a name test. */
+export interface ReadFilter {
+  /** Only names starting with this (a path for hierarchical stores, e.g. `/prod/app/`). */
+  prefix?: string;
+  /**
+   * Only names this accepts. Readers call it before fetching a value, so that a filtered-out
+   * secret is never read.
+   */
+  include?: (name: string) => boolean;
+}
+
+/**
+ * One entry read from a store, for `migrate import`. Exactly one of `value`, `skippedReason` or
+ * `error` tells what became of it.
+ */
+export interface StoreEntry {
+  /** The name as the store shows it (`prod/app/db`, `/prod/app/DB_PASSWORD`, `app/prod/FIELD`). */
+  name: string;
+  /** The text of the entry. Never printed: {@link SecretValue} renders as `[secret]`. */
+  value: SecretValue | undefined;
+  /** True when the store holds bytes that are not text (then `value` is undefined). */
+  binary?: boolean;
+  /** Why the entry is not imported (binary, disabled, a type ESC cannot hold...). States the rule. */
+  skippedReason?: string;
+  /** Reading this one entry failed. Safe to show: names the call and status, never a value or token. */
+  error?: string;
+}
+
+/**
+ * Reads the entries of one configured store through that store's own API client, to bring them
+ * into ESC. SDKs are loaded when {@link StoreReader.list} runs, not when the reader is built.
+ * Endpoints and credentials come from the settings and the SDK's standard environment
+ * variables (`AWS_ENDPOINT_URL`, `VAULT_TOKEN`...), so an emulator needs no special code path.
+ */
+export interface StoreReader {
+  /** Where it reads, for people: a region, a vault URL, a project. */
+  readonly location: string;
+  /**
+   * Every entry that passes `filter`, in a stable order. A failure of the whole listing (no
+   * credentials, access denied, unreachable endpoint) throws an Error whose message names the
+   * call and the status and carries no value or token.
+   */
+  list(filter: ReadFilter, signal?: AbortSignal): AsyncIterable<StoreEntry>;
+}
+
 /**
  * A target kind: its settings schema, the store's naming and size rules, and the Pulumi program
  * that writes a pair into the store.
@@ -121,4 +166,9 @@ export interface TargetKind<S extends object = object> {
    * secrets, Azure Key Vault through ARM): their entries are reported as unverifiable.
    */
   readBack?(resources: readonly StateResource[], shape: Shape): EntryReadback;
+  /**
+   * Reads what the store holds, through its own API, for `migrate import`. Absent for stores
+   * whose values cannot be read (GitHub Actions secrets are write-only).
+   */
+  reader?: (settings: S) => StoreReader;
 }

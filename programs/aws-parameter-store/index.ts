@@ -4,6 +4,7 @@ import { awsLocation } from "../shared/aws.js";
 import { lazyProgram } from "../shared/lazy.js";
 import { pluginOf } from "../shared/plugins.js";
 import { checkEntries, normalizeName } from "./naming.js";
+import { awsParameterStoreReader } from "./reader.js";
 import { awsParameterStoreSettings, type AwsParameterStoreSettings } from "./schema.js";
 
 export const awsParameterStoreTarget: TargetKind<AwsParameterStoreSettings> = {
@@ -17,4 +18,5 @@ export const awsParameterStoreTarget: TargetKind<AwsParameterStoreSettings> = {
   check: (entries, settings) => checkEntries(entries, settings),
   location: (s) => `${awsLocation(s)}${s.pathPrefix ?? ""}`,
   program: lazyProgram(async () => (await import("./program.js")).awsParameterStoreProgram),
+  reader: (settings) => awsParameterStoreReader(settings),
 };

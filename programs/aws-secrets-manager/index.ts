@@ -4,6 +4,7 @@ import { awsLocation } from "../shared/aws.js";
 import { lazyProgram } from "../shared/lazy.js";
 import { pluginOf } from "../shared/plugins.js";
 import { checkEntries, normalizeName } from "./naming.js";
+import { awsSecretsManagerReader } from "./reader.js";
 import { awsSecretsManagerSettings, type AwsSecretsManagerSettings } from "./schema.js";
 
 export const awsSecretsManagerTarget: TargetKind<AwsSecretsManagerSettings> = {
@@ -17,4 +18,5 @@ export const awsSecretsManagerTarget: TargetKind<AwsSecretsManagerSettings> = {
   check: (entries) => checkEntries(entries),
   location: awsLocation,
   program: lazyProgram(async () => (await import("./program.js")).awsSecretsManagerProgram),
+  reader: (settings) => awsSecretsManagerReader(settings),
 };

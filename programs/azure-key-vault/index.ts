@@ -3,6 +3,7 @@ import type { TargetKind } from "../contract.js";
 import { lazyProgram } from "../shared/lazy.js";
 import { pluginOf } from "../shared/plugins.js";
 import { checkEntries, normalizeName } from "./naming.js";
+import { azureKeyVaultReader } from "./reader.js";
 import { azureKeyVaultSettings, type AzureKeyVaultSettings } from "./schema.js";
 
 export const azureKeyVaultTarget: TargetKind<AzureKeyVaultSettings> = {
@@ -16,4 +17,5 @@ export const azureKeyVaultTarget: TargetKind<AzureKeyVaultSettings> = {
   check: (entries) => checkEntries(entries),
   location: (s) => `https://${s.vaultName}.vault.azure.net`,
   program: lazyProgram(async () => (await import("./program.js")).azureKeyVaultProgram),
+  reader: (settings) => azureKeyVaultReader(settings),
 };

@@ -3,6 +3,7 @@ import type { TargetKind } from "../contract.js";
 import { lazyProgram } from "../shared/lazy.js";
 import { pluginOf } from "../shared/plugins.js";
 import { checkEntries, normalizeName } from "./naming.js";
+import { gcpSecretManagerReader } from "./reader.js";
 import { gcpSecretManagerSettings, type GcpSecretManagerSettings } from "./schema.js";
 
 export const gcpSecretManagerTarget: TargetKind<GcpSecretManagerSettings> = {
@@ -16,4 +17,5 @@ export const gcpSecretManagerTarget: TargetKind<GcpSecretManagerSettings> = {
   check: (entries) => checkEntries(entries),
   location: (s) => `projects/${s.project}`,
   program: lazyProgram(async () => (await import("./program.js")).gcpSecretManagerProgram),
+  reader: (settings) => gcpSecretManagerReader(settings),
 };

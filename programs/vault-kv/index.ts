@@ -3,6 +3,7 @@ import type { TargetKind } from "../contract.js";
 import { lazyProgram } from "../shared/lazy.js";
 import { pluginOf } from "../shared/plugins.js";
 import { checkEntries, normalizeName } from "./naming.js";
+import { vaultKvReader } from "./reader.js";
 import { vaultKvSettings, type VaultKvSettings } from "./schema.js";
 
 export const vaultKvTarget: TargetKind<VaultKvSettings> = {
@@ -18,4 +19,5 @@ export const vaultKvTarget: TargetKind<VaultKvSettings> = {
   check: (entries, settings) => checkEntries(entries, settings),
   location: (s) => `${s.address.replace(/\/+$/, "")}/${s.namespace !== undefined ? `${s.namespace}/` : ""}${s.mount}/${s.pathTemplate}`,
   program: lazyProgram(async () => (await import("./program.js")).vaultKvProgram),
+  reader: (settings) => vaultKvReader(settings),
 };
