@@ -1,0 +1,119 @@
+/**
+ * `moto` (PyPI `moto[server]`), the AWS emulator, for tests that talk to AWS Secrets Manager and
+ * SSM through the real AWS SDK. Installs it once into a cached virtualenv
+ * (`${ESC_SYNC_TOOLS_DIR:-~/.cache/esc-sync/tools}/moto-venv`), starts `moto_server` on
+ * 127.0.0.1 and a free port, waits until it answers, and stops it after.
+ */
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { existsSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { homedir } from "node:os";
+import { join } from "node:path";
+import { setTimeout as delay } from "node:timers/promises";
+
+export const MOTO_VERSION = "5.2.5";
+
+export interface Moto {
+  /** `http://127.0.0.1:<port>`. */
+  readonly url: string;
+  /** What a process needs to talk to it: endpoint, fake credentials, region. */
+  readonly env: Record<string, string>;
+  /** Forgets every resource (moto's reset API). */
+  reset(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+function toolsDir(): string {
+  return process.env.ESC_SYNC_TOOLS_DIR || join(homedir(), ".cache", "esc-sync", "tools");
+}
+
+/** The `moto_server` of the cached virtualenv, installing it first when needed (a minute, once). */
+export function ensureMoto(): string {
+  const venv = join(toolsDir(), "moto-venv");
+  const marker = join(venv, `.installed-moto-${MOTO_VERSION}`);
+  const server = join(venv, "bin", "moto_server");
+  if (existsSync(marker) && existsSync(server)) return server;
+  rmSync(venv, { recursive: true, force: true });
+  const python = process.env.PYTHON || "python3";
+  try {
+    execFileSync(python, ["-m", "venv", venv], { stdio: ["ignore", "inherit", "inherit"] });
+    execFileSync(join(venv, "bin", "pip"), ["install", "--quiet", "--disable-pip-version-check", `moto[server]==${MOTO_VERSION}`], {
+      stdio: ["ignore", "inherit", "inherit"],
+    });
+  } catch (error) {
+    rmSync(venv, { recursive: true, force: true });
+    throw new Error(`cannot install moto[server]==${MOTO_VERSION} into ${venv} (needs python3 with venv and access to PyPI): ${(error as Error).message}`);
+  }
+  writeFileSync(marker, `${new Date().toISOString()}\n`);
+  return server;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const port = (server.address() as { port: number }).port;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Starts a moto server on loopback; resolves once it answers. */
+export async function startMoto(options: { timeoutMs?: number } = {}): Promise<Moto> {
+  const bin = ensureMoto();
+  const timeoutMs = options.timeoutMs ?? 60_000;
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    const child = spawn(bin, ["-H", "127.0.0.1", "-p", String(port)], { stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, PYTHONUNBUFFERED: "1" } });
+    let stderr = "";
+    child.stderr!.on("data", (d) => (stderr = (stderr + d).slice(-4000)));
+    const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+    const ready = await waitReady(url, child, exited, timeoutMs);
+    if (ready) return motoHandle(url, child, exited);
+    // The port was taken between the check and the bind: try another, a few times.
+    if (attempt >= 3) throw new Error(`moto_server did not start on ${url}:\n${stderr}`);
+  }
+}
+
+async function waitReady(url: string, child: ChildProcess, exited: Promise<number | null>, timeoutMs: number): Promise<boolean> {
+  let gone = false;
+  void exited.then(() => (gone = true));
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (gone) return false;
+    try {
+      const response = await fetch(`${url}/moto-api/data.json`);
+      if (response.ok) return true;
+    } catch {
+      // not listening yet
+    }
+    await delay(200);
+  }
+  child.kill("SIGKILL");
+  throw new Error(`moto_server did not answer on ${url} within ${timeoutMs} ms`);
+}
+
+function motoHandle(url: string, child: ChildProcess, exited: Promise<number | null>): Moto {
+  return {
+    url,
+    env: {
+      AWS_ENDPOINT_URL: url,
+      AWS_ACCESS_KEY_ID: "testing",
+      AWS_SECRET_ACCESS_KEY: "testing",
+      AWS_REGION: "us-east-1",
+      AWS_EC2_METADATA_DISABLED: "true",
+    },
+    async reset() {
+      await fetch(`${url}/moto-api/reset`, { method: "POST" });
+    },
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill("SIGTERM");
+      const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
