@@ -1,6 +1,6 @@
 /**
  * Reads a `vault-kv` target's KV version 2 mount over Vault's HTTP API, for `migrate import`:
- * `LIST <mount>/metadata/<path>` recursively from the prefix's folder, then
+ * `LIST <mount>/metadata/<path>` (as `GET ?list=true`) recursively from the prefix's folder, then
  * `GET <mount>/data/<path>` for each secret. Every field of a secret is one entry, named
  * `<path>/<field>` (`app/prod/DB_PASSWORD`); a field holding JSON (not a string) is read as its
  * JSON text.
@@ -38,8 +38,10 @@ async function* listFields(settings: VaultKvSettings, options: VaultReaderOption
   const api = new VaultApi(settings.address.replace(/\/+$/, ""), settings.mount, token, namespace, options.fetch ?? fetch, signal);
 
   const prefix = (filter.prefix ?? "").replace(/^\/+/, "");
-  // Listing starts at the prefix's folder: `app/prod/DB_` lists `app/prod/`.
-  const root = prefix.includes("/") ? prefix.slice(0, prefix.lastIndexOf("/") + 1) : "";
+  // The last segment of a name is a field and the one before it a secret, so listing starts two
+  // segments up: `app/prod/DB_` (secret `app/prod`, fields `DB_*`) lists `app/`.
+  const segments = prefix.split("/");
+  const root = segments.length > 2 ? `${segments.slice(0, -2).join("/")}/` : "";
   const paths: string[] = [];
   const walk = async (folder: string): Promise<void> => {
     for (const key of (await api.list(folder)).sort()) {
@@ -95,10 +97,11 @@ class VaultApi {
 
   /** The keys under a folder (`a`, `b/`); empty when there is nothing there (Vault answers 404). */
   async list(folder: string): Promise<string[]> {
-    const path = `/v1/${this.mount}/metadata/${encodePath(folder)}`;
-    const response = await this.#request("LIST", path);
+    // `GET ?list=true` is Vault's documented equivalent of the LIST verb, which some proxies refuse.
+    const path = `/v1/${this.mount}/metadata/${encodePath(folder)}?list=true`;
+    const response = await this.#request("GET", path);
     if (response.status === 404) return [];
-    const body = await this.#json(response, "LIST", path);
+    const body = await this.#json(response, "GET", path);
     const keys = (body as { data?: { keys?: unknown } }).data?.keys;
     return Array.isArray(keys) ? keys.filter((k): k is string => typeof k === "string") : [];
   }
