@@ -15,7 +15,7 @@ import type { AwsParameterStoreSettings } from "./schema.js";
 export function awsParameterStoreProgram(input: ProgramInput<AwsParameterStoreSettings>): PulumiFn {
   return async () => {
     const s = input.settings;
-    const provider = awsProvider(s);
+    const provider = awsProvider(s, input.credentials, "aws-parameter-store");
     const tags = ownershipTags(input);
     const names: string[] = [];
     for (const entry of input.entries) {

@@ -14,7 +14,7 @@ import type { AwsSecretsManagerSettings } from "./schema.js";
 export function awsSecretsManagerProgram(input: ProgramInput<AwsSecretsManagerSettings>): PulumiFn {
   return async () => {
     const s = input.settings;
-    const provider = awsProvider(s);
+    const provider = awsProvider(s, input.credentials, "aws-secrets-manager");
     const tags = ownershipTags(input);
     const names: string[] = [];
     for (const entry of input.entries) {

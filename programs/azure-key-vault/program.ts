@@ -5,6 +5,7 @@
 import * as azure from "@pulumi/azure-native";
 import type { PulumiFn } from "@pulumi/pulumi/automation/index.js";
 import type { ProgramInput } from "../contract.js";
+import { credentialsFor, type Credentials } from "../shared/credentials.js";
 import { describeEntry, ownershipTags } from "../shared/ownership.js";
 import { secretText, storeOptions } from "../shared/values.js";
 import { normalizeName } from "./naming.js";
@@ -16,9 +17,16 @@ const MAX_TAG_VALUE = 256;
 export function azureKeyVaultProgram(input: ProgramInput<AzureKeyVaultSettings>): PulumiFn {
   return async () => {
     const s = input.settings;
-    // Credentials come from the usual places (Azure CLI, managed identity, OIDC / client
-    // environment variables); only the subscription is configured.
-    const provider = new azure.Provider("azure-native", { subscriptionId: s.subscriptionId });
+    // Without credentials from the environment they come from the usual places (Azure CLI,
+    // managed identity, OIDC / client environment variables); only the subscription is configured.
+    const creds = credentialsFor(input.credentials, {
+      target: "azure-key-vault",
+      fields: ["clientId", "tenantId", "clientSecret", "oidc.token"],
+      ignored: ["subscriptionId"],
+      expected: "clientId, tenantId and oidc.token (OIDC) or clientSecret",
+      source: "the output of fn::open::azure-login",
+    });
+    const provider = new azure.Provider("azure-native", { subscriptionId: s.subscriptionId, ...(creds ? azureLogin(creds) : {}) });
     const names: string[] = [];
     for (const entry of input.entries) {
       const name = normalizeName(entry.name);
@@ -41,4 +49,18 @@ export function azureKeyVaultProgram(input: ProgramInput<AzureKeyVaultSettings>)
     }
     return { names };
   };
+}
+
+/**
+ * The provider's login from an `fn::open::azure-login` output: OIDC when it carries a token, else
+ * the client secret. Its `subscriptionId` is not used: the target's setting names the vault's.
+ */
+function azureLogin(creds: Credentials): azure.ProviderArgs {
+  const clientId = creds.required("clientId");
+  const tenantId = creds.required("tenantId");
+  const oidcToken = creds.optional("oidc.token");
+  if (oidcToken !== undefined) return { clientId, tenantId, oidcToken, useOidc: true };
+  const clientSecret = creds.optional("clientSecret");
+  if (clientSecret === undefined) throw creds.missing("oidc.token or clientSecret");
+  return { clientId, tenantId, clientSecret };
 }

@@ -5,6 +5,7 @@
 import * as gcp from "@pulumi/gcp";
 import type { PulumiFn } from "@pulumi/pulumi/automation/index.js";
 import type { ProgramInput } from "../contract.js";
+import { credentialsFor } from "../shared/credentials.js";
 import { describeEntry, ownershipLabels } from "../shared/ownership.js";
 import { envFullName } from "../../orchestrator/sources/source.js";
 import { secretText, storeOptions } from "../shared/values.js";
@@ -14,9 +15,17 @@ import type { GcpSecretManagerSettings } from "./schema.js";
 export function gcpSecretManagerProgram(input: ProgramInput<GcpSecretManagerSettings>): PulumiFn {
   return async () => {
     const s = input.settings;
-    // Credentials are the application default credentials (gcloud login, workload identity,
-    // GOOGLE_APPLICATION_CREDENTIALS); only the project is configured.
-    const provider = new gcp.Provider("gcp", { project: s.project });
+    // Without credentials from the environment they are the application default credentials
+    // (gcloud login, workload identity, GOOGLE_APPLICATION_CREDENTIALS). The login output's
+    // `project` is the project number: the target's setting names the project.
+    const creds = credentialsFor(input.credentials, {
+      target: "gcp-secret-manager",
+      fields: ["accessToken"],
+      ignored: ["project", "expiry", "tokenType"],
+      expected: "accessToken",
+      source: "the output of fn::open::gcp-login",
+    });
+    const provider = new gcp.Provider("gcp", { project: s.project, ...(creds ? { accessToken: creds.required("accessToken") } : {}) });
     const replication: gcp.types.input.secretmanager.SecretReplication =
       s.replication.kind === "automatic"
         ? { auto: {} }

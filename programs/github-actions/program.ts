@@ -7,6 +7,7 @@ import * as github from "@pulumi/github";
 import * as pulumi from "@pulumi/pulumi";
 import type { PulumiFn } from "@pulumi/pulumi/automation/index.js";
 import type { ProgramInput } from "../contract.js";
+import { credentialsFor } from "../shared/credentials.js";
 import { secretText, storeOptions } from "../shared/values.js";
 import { isVariable, normalizeName } from "./naming.js";
 import type { GithubActionsSettings } from "./schema.js";
@@ -14,13 +15,20 @@ import type { GithubActionsSettings } from "./schema.js";
 export function githubActionsProgram(input: ProgramInput<GithubActionsSettings>): PulumiFn {
   return async () => {
     const s = input.settings;
-    // The github SDK copies GITHUB_TOKEN into the provider's inputs on its own; passing it here
-    // makes the SDK wrap it as a secret, so state holds its ciphertext only. Without it the
-    // provider falls back to `gh auth token`.
-    const token = process.env["GITHUB_TOKEN"];
+    // A token from the environment (binding credentials:) comes first. Otherwise the github SDK
+    // copies GITHUB_TOKEN into the provider's inputs on its own; passing it here makes the SDK
+    // wrap it as a secret, so state holds its ciphertext only. Without either the provider falls
+    // back to `gh auth token`.
+    const creds = credentialsFor(input.credentials, {
+      target: "github-actions",
+      fields: ["token", "githubToken"],
+      expected: "token (or githubToken)",
+      source: "a GitHub token kept in the environment, e.g. under fn::secret",
+    });
+    const token = creds !== undefined ? creds.required("token", "githubToken") : process.env["GITHUB_TOKEN"];
     const provider = new github.Provider("github", {
       owner: s.owner,
-      ...(token ? { token: pulumi.secret(token) } : {}),
+      ...(token !== undefined && token !== "" ? { token: pulumi.secret(token) } : {}),
     });
     const opts = storeOptions(provider, input.retainOnDelete);
     const names: string[] = [];

@@ -10,6 +10,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as vault from "@pulumi/vault";
 import type { PulumiFn } from "@pulumi/pulumi/automation/index.js";
 import type { PlannedEntry, ProgramInput, Shape } from "../contract.js";
+import { credentialsFor } from "../shared/credentials.js";
 import { describeEntry, ownershipTags } from "../shared/ownership.js";
 import { storeOptions } from "../shared/values.js";
 import { normalizeName } from "./naming.js";
@@ -19,11 +20,20 @@ export function vaultKvProgram(input: ProgramInput<VaultKvSettings>): PulumiFn {
   return async () => {
     const s = input.settings;
     if (input.entries.length === 0) return { names: [] };
-    // The token comes from VAULT_TOKEN (or ~/.vault-token), read by the provider plugin itself:
-    // only the address and namespace are configured, so no token reaches state.
+    // The token comes from the environment (binding credentials:, as a secret) or else from
+    // VAULT_TOKEN (or ~/.vault-token), read by the provider plugin itself, so that no token
+    // reaches state. The login output's address and namespace are not used: the settings name them.
+    const creds = credentialsFor(input.credentials, {
+      target: "vault-kv",
+      fields: ["token"],
+      ignored: ["address", "namespace"],
+      expected: "token",
+      source: "the output of fn::open::vault-login",
+    });
     const provider = new vault.Provider("vault", {
       address: s.address,
       ...(s.namespace !== undefined ? { namespace: s.namespace } : {}),
+      ...(creds ? { token: creds.required("token") } : {}),
     });
     const path = s.pathTemplate;
     new vault.kv.SecretV2(
