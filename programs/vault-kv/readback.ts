@@ -1,0 +1,35 @@
+/**
+ * Reads a `vault-kv` pair back from its refreshed state, for `esc-sync drift`. The program writes
+ * one KV v2 `SecretV2` per pair whose fields are the entries: the `dataJson` input is what
+ * esc-sync wrote, the `dataJson` output what the secret's latest version holds. A `keys` field
+ * holds the key's text; the `json` shape's field holds the document as nested JSON, read back as
+ * its compact JSON text. Vault returns objects with their keys sorted: a document equal to the
+ * one written reads back as the text written.
+ */
+import type { EntryReadback, Shape, StateResource } from "../contract.js";
+import { emptyReadback, inPlannedForm, parseJson, text, valueText } from "../shared/readback.js";
+
+export const SECRET_TYPE = "vault:kv/secretV2:SecretV2";
+
+export function readBack(resources: readonly StateResource[], shape: Shape): EntryReadback {
+  const out = emptyReadback();
+  for (const secret of resources.filter((r) => r.type === SECRET_TYPE)) {
+    const applied = fields(text(secret.inputs, "dataJson"), shape);
+    for (const [name, value] of applied) out.applied.set(name, value);
+    // Gone, or its latest version deleted (no data): every field is gone.
+    const actual = fields(text(secret.outputs, "dataJson"), shape);
+    for (const [name, value] of actual) out.actual.set(name, inPlannedForm(shape, value, applied.get(name)));
+  }
+  return out;
+}
+
+/**
+ * Field name → the field's text: with the `json` shape the document's compact JSON text (a
+ * string document included), with `keys` strings as they are and anything else as compact JSON.
+ */
+function fields(dataJson: string | undefined, shape: Shape): Map<string, string> {
+  const data = dataJson === undefined ? undefined : parseJson(dataJson)?.value;
+  if (data === null || typeof data !== "object" || Array.isArray(data)) return new Map();
+  const asText = shape === "json" ? (value: unknown) => JSON.stringify(value) : valueText;
+  return new Map(Object.entries(data).map(([name, value]) => [name, asText(value)]));
+}
