@@ -32,7 +32,9 @@ export function awsSecretsManagerProgram(input: ProgramInput<AwsSecretsManagerSe
       );
       new aws.secretsmanager.SecretVersion(
         name,
-        { secretId: secret.id, secretString: secretText(entry) },
+        // AWSCURRENT stated, so that a value put into the secret outside esc-sync (a new version
+        // that takes the label) is a difference the next sync undoes by moving the label back.
+        { secretId: secret.id, secretString: secretText(entry), versionStages: ["AWSCURRENT"] },
         storeOptions(provider, input.retainOnDelete),
       );
       names.push(name);

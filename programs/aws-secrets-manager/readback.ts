@@ -6,8 +6,9 @@
  *
  * A refresh reads the version esc-sync wrote, by its version id: a value put into the secret
  * outside esc-sync makes a new version and takes the `AWSCURRENT` label off ours, whose own value
- * is unchanged. Such an entry reads back as a value that matches nothing (it is drifted, but
- * what the store serves now is not in state).
+ * is unchanged. Such an entry reads back as a value that matches nothing: it is drifted, but what
+ * the store serves now is not in state. (The program declares `versionStages: [AWSCURRENT]`, so
+ * the next sync moves the label back.)
  */
 import type { EntryReadback, Shape, StateResource } from "../contract.js";
 import { emptyReadback, inPlannedForm, ofType, text, urnName } from "../shared/readback.js";

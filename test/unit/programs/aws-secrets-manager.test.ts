@@ -68,6 +68,7 @@ describe("aws-secrets-manager program", () => {
     });
     const version = one(resources, VERSION, "payments/prod");
     expect(version.inputs.secretId).toBe("payments/prod-id");
+    expect(version.inputs.versionStages).toEqual(["AWSCURRENT"]);
     expectSecret(version.inputs.secretString, JSON.stringify(doc));
     expect(resources).toHaveLength(3);
     expect(outputs).toEqual({ names: ["payments/prod"] });
