@@ -37,6 +37,8 @@ export interface Prepared {
   environments: ResolvedEnvironment[];
   redactor: Redactor;
   concurrency: number;
+  /** What the source retried (429, 5xx, resets), for the report. */
+  sourceRetries: string[];
 }
 
 /** The user-level folder for esc-sync's state: `$XDG_STATE_HOME/esc-sync` or `~/.local/state/esc-sync`. */
@@ -45,7 +47,7 @@ export function stateHome(env: NodeJS.ProcessEnv = process.env): string {
 }
 
 /** Builds the source the manifest names. */
-export function openSource(manifest: Manifest, env: NodeJS.ProcessEnv = process.env): EnvironmentSource {
+export function openSource(manifest: Manifest, env: NodeJS.ProcessEnv = process.env, onRetry?: (note: string) => void): EnvironmentSource {
   const s = manifest.source;
   if (s.kind === "local") return new LocalSource(s.folder, s.org);
   const token = env.PULUMI_ACCESS_TOKEN;
@@ -54,7 +56,14 @@ export function openSource(manifest: Manifest, env: NodeJS.ProcessEnv = process.
       "source pulumi-cloud needs an access token: set PULUMI_ACCESS_TOKEN (create one at https://app.pulumi.com/account/tokens)",
     );
   }
-  return new PulumiCloudSource({ org: s.org, token, apiUrl: s.apiUrl ?? env.PULUMI_API_URL ?? "https://api.pulumi.com" });
+  return new PulumiCloudSource({
+    org: s.org,
+    token,
+    apiUrl: s.apiUrl ?? env.PULUMI_API_URL ?? "https://api.pulumi.com",
+    ...(onRetry
+      ? { onRetry: (e) => onRetry(`ESC API: ${e.operation} failed (${e.reason.split("\n")[0]}); retried after ${(e.delayMs / 1000).toFixed(1)}s (attempt ${e.attempt + 1} of ${e.maxAttempts})`) }
+      : {}),
+  });
 }
 
 /**
@@ -82,7 +91,8 @@ export async function prepare(opts: CommonOptions, env: NodeJS.ProcessEnv = proc
     throw new ConfigError(`--target ${unknownTargets.join(", ")}: no such target in ${loaded.file} (known: ${Object.keys(manifest.targets).join(", ")})`);
   }
   const concurrency = opts.concurrency ?? manifest.concurrency;
-  const source = openSource(manifest, env);
+  const sourceRetries: string[] = [];
+  const source = openSource(manifest, env, (note) => sourceRetries.push(note));
   const refs = await listEnvironments(source);
   const warnings = idleBindings(manifest, refs).map(
     (b) => `binding "${b.id ?? b.target}" selects no environment (${JSON.stringify(b.environments)} matches none of ${refs.length}): check its glob`,
@@ -118,7 +128,7 @@ export async function prepare(opts: CommonOptions, env: NodeJS.ProcessEnv = proc
   }
   const result = plan({ manifest, environments, failures, matches, fingerprintKey: fingerprintKey(env), selection });
   result.warnings.push(...warnings);
-  return { manifest, manifestDir: loaded.dir, selection, source, plan: result, environments, redactor, concurrency };
+  return { manifest, manifestDir: loaded.dir, selection, source, plan: result, environments, redactor, concurrency, sourceRetries };
 }
 
 /** Lists the source's environments; a failure is the user's to fix (token, URL, folder). */

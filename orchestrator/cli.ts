@@ -9,6 +9,7 @@ import { ConfigError } from "./errors.js";
 import { planCommand } from "./commands/plan.js";
 import { syncCommand } from "./commands/sync.js";
 import { driftCommand } from "./commands/drift.js";
+import { pruneCommand } from "./commands/prune.js";
 import { schemaCommand } from "./commands/schema.js";
 import { registerMigrate } from "./commands/migrate.js";
 
@@ -22,6 +23,15 @@ async function main(argv: string[]): Promise<number> {
     target: { alias: "t", type: "string", array: true, describe: "Only these target ids" },
     concurrency: { alias: "c", type: "number", describe: "Pairs run at once (default: the manifest's)" },
     output: { alias: "o", choices: ["text", "json"] as const, default: "text" as const, describe: "Output format" },
+  } as const;
+  const runFlags = {
+    "backend-url": { type: "string", describe: "Pulumi state backend (default: the manifest's)" },
+    "stale-lock-minutes": {
+      type: "number",
+      default: 30,
+      describe: "A lock from another host older than this is stale and cleared (a lock of a dead process on this host always is); 0: never",
+    },
+    "lock-wait-seconds": { type: "number", default: 60, describe: "How long to wait for a stack locked by a live run before failing the pair" },
   } as const;
   const cli = yargs(argv)
     .scriptName("esc-sync")
@@ -42,7 +52,9 @@ async function main(argv: string[]): Promise<number> {
           ...common,
           "dry-run": { type: "boolean", default: false, describe: "Preview: show what would change, change nothing" },
           refresh: { type: "boolean", default: false, describe: "Refresh from the targets first, so that drift is repaired" },
-          "backend-url": { type: "string", describe: "Pulumi state backend (default: the manifest's)" },
+          ...runFlags,
+          "allow-deletes": { type: "boolean", default: false, describe: "Delete target entries whose key, environment or binding is gone" },
+          "max-deletes": { type: "number", describe: "Delete at most this many target entries in all; pairs over the budget are held back" },
         }),
       async (args) => {
         exitCode = await syncCommand(args);
@@ -59,10 +71,29 @@ async function main(argv: string[]): Promise<number> {
           concurrency: common.concurrency,
           format: { alias: "o", choices: ["table", "markdown", "json", "junit"] as const, default: "table" as const, describe: "Report format" },
           out: { type: "string", describe: "Write the report to this file instead of stdout" },
-          "backend-url": { type: "string", describe: "Pulumi state backend (default: the manifest's)" },
+          ...runFlags,
         }),
       async (args) => {
         exitCode = await driftCommand(args);
+      },
+    )
+    .command(
+      "prune",
+      "Remove the stacks (and the entries they wrote) of environments and bindings that no longer exist",
+      (y) =>
+        y.options({
+          manifest: common.manifest,
+          filter: common.filter,
+          target: common.target,
+          concurrency: common.concurrency,
+          output: common.output,
+          ...runFlags,
+          "allow-deletes": { type: "boolean", default: false, describe: "Delete the entries of every orphaned stack" },
+          "max-deletes": { type: "number", describe: "Delete at most this many entries in all" },
+          "dry-run": { type: "boolean", default: false, describe: "List what would be removed, remove nothing" },
+        }),
+      async (args) => {
+        exitCode = await pruneCommand({ ...args, refresh: false });
       },
     )
     .command(

@@ -12,6 +12,8 @@ export interface DriftOptions extends CommonOptions {
   format: DriftFormat;
   out?: string;
   backendUrl?: string;
+  staleLockMinutes?: number;
+  lockWaitSeconds?: number;
 }
 
 export async function driftCommand(opts: DriftOptions, env: NodeJS.ProcessEnv = process.env): Promise<number> {
@@ -24,7 +26,7 @@ export async function driftCommand(opts: DriftOptions, env: NodeJS.ProcessEnv = 
     }),
     prepared.redactor,
   );
-  await runPrepared(prepared, "drift", { refresh: false, backendUrl: opts.backendUrl }, (e) => {
+  await runPrepared(prepared, "drift", { refresh: false, backendUrl: opts.backendUrl, staleLockMinutes: opts.staleLockMinutes, lockWaitSeconds: opts.lockWaitSeconds }, (e) => {
     collector.sink(e);
     progress.sink(e);
   });

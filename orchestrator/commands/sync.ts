@@ -1,17 +1,14 @@
 /** `esc-sync sync`: bring every selected pair up to date, and remove what no binding claims. */
 import { fingerprintKey, prepare, resolveBackend, type CommonOptions, type Prepared } from "../app.js";
-import { STACK_TAGS } from "../planner/plan.js";
 import { jsonReporter, liveReporter, plainReporter, redacting, type Reporter } from "../reporters/run.js";
 import type { EventSink, RunSummary } from "../runner/events.js";
-import { findOrphans, listStacks } from "../runner/inventory.js";
+import { classifyStacks, listStacks } from "../runner/inventory.js";
 import { run, type RunRequest } from "../runner/run.js";
 import { resolveToolchain } from "../runner/toolchain.js";
 
-export interface SyncOptions extends CommonOptions {
+export interface SyncOptions extends CommonOptions, RunPolicy {
   output: "text" | "json";
   dryRun: boolean;
-  refresh: boolean;
-  backendUrl?: string;
 }
 
 /** Picks the reporter: JSON on request, a live table on a terminal, plain lines otherwise. */
@@ -21,47 +18,63 @@ export function chooseReporter(output: "text" | "json", stream: NodeJS.WriteStre
   return plainReporter((line) => stream.write(line + "\n"));
 }
 
+/** How a run treats deletions and locks (flags of sync, prune and drift). */
+export interface RunPolicy {
+  refresh: boolean;
+  backendUrl?: string | undefined;
+  allowDeletes?: boolean;
+  maxDeletes?: number | undefined;
+  staleLockMinutes?: number | undefined;
+  lockWaitSeconds?: number | undefined;
+  /** Prune: handle the orphaned stacks only, run no pair. */
+  onlyOrphans?: boolean;
+}
+
 /**
- * Runs an operation over the prepared pairs: resolves the backend and the CLI, finds the
- * orphaned stacks, and stops launching pairs on SIGINT/SIGTERM.
+ * Runs an operation over the prepared pairs: resolves the backend and the CLI, reads the
+ * inventory of stacks, and on SIGINT/SIGTERM stops launching pairs, interrupts the running ones
+ * (their locks released) and waits for them; a second signal exits at once.
  */
-export async function runPrepared(
-  prepared: Prepared,
-  operation: RunRequest["operation"],
-  opts: { refresh: boolean; backendUrl?: string | undefined },
-  emit: EventSink,
-): Promise<RunSummary> {
-  const backend = resolveBackend(prepared, opts.backendUrl);
+export async function runPrepared(prepared: Prepared, operation: RunRequest["operation"], policy: RunPolicy, emit: EventSink): Promise<RunSummary> {
+  const backend = resolveBackend(prepared, policy.backendUrl);
   const toolchain = await resolveToolchain();
   for (const w of prepared.plan.warnings) emit({ kind: "warning", message: w, at: Date.now() });
+  for (const r of prepared.sourceRetries) emit({ kind: "warning", message: r, at: Date.now() });
 
-  const planned = new Set(prepared.plan.pairs.map((p) => p.stack));
-  // Tags are read only for stacks no pair claims: those are the candidate orphans.
-  const stacks = await listStacks(backend, toolchain, (name) => !planned.has(name));
-  const orphans = findOrphans(stacks, prepared.plan.pairs, prepared.selection);
-  for (const s of stacks) {
-    if (!planned.has(s.name) && !s.tags[STACK_TAGS.environment]) {
-      emit({ kind: "warning", message: `stack ${s.name} has no esc-sync tags: left alone`, at: Date.now() });
-    }
+  const stacks = await listStacks(backend, toolchain, prepared.concurrency);
+  const inventory = classifyStacks(stacks, prepared.plan.pairs, prepared.selection);
+  for (const s of inventory.unknown) {
+    emit({ kind: "warning", message: `stack ${s.name} holds resources but no esc-sync record: left alone`, at: Date.now() });
   }
 
   const controller = new AbortController();
-  const onSignal = () => controller.abort();
-  process.once("SIGINT", onSignal);
-  process.once("SIGTERM", onSignal);
+  let signals = 0;
+  const onSignal = (sig: NodeJS.Signals) => {
+    signals++;
+    if (signals > 1) {
+      process.stderr.write(`\n${sig} again: exiting now; stacks still running may stay locked (the next run clears stale locks)\n`);
+      process.exit(130);
+    }
+    process.stderr.write(`\n${sig}: stopping; running pairs are being interrupted (press again to exit at once)\n`);
+    controller.abort();
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
   try {
     return await run({
       operation,
-      refresh: opts.refresh,
-      pairs: prepared.plan.pairs,
-      orphans,
-      existing: new Set(stacks.map((s) => s.name)),
+      refresh: policy.refresh,
+      pairs: policy.onlyOrphans ? [] : prepared.plan.pairs,
+      inventory,
       concurrency: prepared.concurrency,
       backend,
       toolchain,
       emit,
       signal: controller.signal,
       fingerprintKey: fingerprintKey(),
+      deletions: { allowAll: policy.allowDeletes ?? false, max: policy.maxDeletes ?? 0 },
+      staleLockMs: (policy.staleLockMinutes ?? 30) * 60_000,
+      lockWaitMs: (policy.lockWaitSeconds ?? 60) * 1000,
     });
   } finally {
     process.off("SIGINT", onSignal);

@@ -35,6 +35,7 @@ function doneText(status: PairStatus, changes: ChangeCounts, message?: string): 
     case "changes-pending":
       return `would change: ${counts || "changes pending"}`;
     case "failed":
+    case "blocked":
     case "skipped":
       return `${status}: ${message ?? ""}`.trim();
     default:
@@ -61,8 +62,11 @@ export function plainReporter(write: (line: string) => void): Reporter {
         case "pair-start":
           write(`… ${label(e.pair)}: ${verb[e.operation]} (${e.pair.stack})`);
           break;
+        case "pair-retry":
+          write(`↻ ${label(e.pair)}: ${e.cause}; retrying in ${(e.delayMs / 1000).toFixed(1)}s (attempt ${e.attempt + 1})`);
+          break;
         case "pair-done": {
-          const mark = e.status === "failed" ? "✗" : e.status === "skipped" ? "-" : "✓";
+          const mark = e.status === "failed" || e.status === "blocked" ? "✗" : e.status === "skipped" ? "-" : "✓";
           write(`${mark} ${label(e.pair)}: ${doneText(e.status, e.changes, e.message)}`);
           if (e.hint) write(`  hint: ${e.hint}`);
           break;
@@ -111,6 +115,9 @@ export function liveReporter(stream: NodeJS.WriteStream): Reporter {
         case "pair-engine-event":
           rows.set(e.pair.stack, { pair: e.pair, state: `running: ${e.op} ${e.resource}` });
           break;
+        case "pair-retry":
+          rows.set(e.pair.stack, { pair: e.pair, state: `retrying: ${e.cause}` });
+          break;
         case "pair-done":
           rows.set(e.pair.stack, { pair: e.pair, state: doneText(e.status, e.changes, e.message) });
           break;
@@ -138,6 +145,7 @@ export function liveReporter(stream: NodeJS.WriteStream): Reporter {
 /** The documented JSON form of a run, written once at the end. */
 export function jsonReporter(write: (text: string) => void): Reporter {
   const pairs = new Map<string, Record<string, unknown>>();
+  const retries = new Map<string, { attempt: number; cause: string }[]>();
   const warnings: string[] = [];
   let operation = "";
   let summary: RunSummary | undefined;
@@ -150,6 +158,9 @@ export function jsonReporter(write: (text: string) => void): Reporter {
         case "pair-start":
           pairs.set(e.pair.stack, { ...pairs.get(e.pair.stack), startedAt: new Date(e.at).toISOString() });
           break;
+        case "pair-retry":
+          retries.set(e.pair.stack, [...(retries.get(e.pair.stack) ?? []), { attempt: e.attempt, cause: e.cause }]);
+          break;
         case "pair-done":
           pairs.set(e.pair.stack, {
             ...e.pair,
@@ -160,6 +171,7 @@ export function jsonReporter(write: (text: string) => void): Reporter {
             ...(e.hint ? { hint: e.hint } : {}),
             ...(e.repaired ? { repaired: e.repaired } : {}),
             ...(e.drift ? { drift: e.drift } : {}),
+            ...(retries.has(e.pair.stack) ? { retries: retries.get(e.pair.stack) } : {}),
             durationMs: e.durationMs,
             ...pairs.get(e.pair.stack),
             endedAt: new Date(e.at).toISOString(),

@@ -37,7 +37,7 @@ export interface ChangeCounts {
 }
 
 /** How a pair ended. */
-export type PairStatus = "created" | "updated" | "deleted" | "unchanged" | "changes-pending" | "skipped" | "failed";
+export type PairStatus = "created" | "updated" | "deleted" | "unchanged" | "changes-pending" | "skipped" | "blocked" | "failed";
 
 export type RunEvent =
   | { kind: "run-start"; operation: Operation; pairs: PairInfo[]; concurrency: number; at: number }
@@ -61,6 +61,16 @@ export type RunEvent =
       durationMs: number;
       at: number;
     }
+  | {
+      kind: "pair-retry";
+      pair: PairInfo;
+      /** The attempt that failed, from 1. */
+      attempt: number;
+      /** Why it is retried: "stack locked by another run", "provider throttling"... */
+      cause: string;
+      delayMs: number;
+      at: number;
+    }
   | { kind: "warning"; message: string; at: number }
   | { kind: "run-done"; operation: Operation; summary: RunSummary; at: number };
 
@@ -68,6 +78,7 @@ export type RunEvent =
 export interface RunSummary {
   pairs: number;
   byStatus: Partial<Record<PairStatus, number>>;
+  /** Pairs that failed or were held back (deletion guard). */
   failed: number;
   durationMs: number;
   /** 0 when every pair succeeded, 1 otherwise. */

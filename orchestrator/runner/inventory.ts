@@ -1,45 +1,124 @@
 /**
- * What the backend holds: the stacks of the esc-sync project, and which of them no plan claims.
+ * What the backend holds: the stacks of the esc-sync project, each with the record its last
+ * successful update wrote (a stack output), so that a run can tell unchanged pairs, entries about
+ * to be deleted, orphans and operations left pending by an interrupted run, with one cheap
+ * `stack export` per stack (no engine, no plugins, no decryption).
  */
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
 import * as automation from "@pulumi/pulumi/automation/index.js";
+import pLimit from "p-limit";
 import picomatch from "picomatch";
 import type { Pair, Selection } from "../planner/plan.js";
-import { STACK_TAGS } from "../planner/plan.js";
-import type { ExistingStack } from "./run.js";
 import { workspaceOptions, withWorkDir, type Backend } from "./stack.js";
 import type { Toolchain } from "./toolchain.js";
 
-/** Lists the project's stacks; reads the tags only of those `needTags` selects. */
-export async function listStacks(
-  backend: Backend,
-  toolchain: Toolchain,
-  needTags: (name: string) => boolean,
-): Promise<ExistingStack[]> {
+const execFileAsync = promisify(execFile);
+
+/** The stack output every esc-sync program writes: who the stack belongs to, and what it wrote. */
+export const RECORD_OUTPUT = "esc-sync";
+
+/** The record of a stack's last successful update. Names and a keyed fingerprint, no values. */
+export interface StackRecord {
+  environment: string;
+  target: string;
+  binding: string;
+  kind: string;
+  fingerprint: string;
+  entries: string[];
+}
+
+/** A stack of the esc-sync project found in the backend. */
+export interface ExistingStack {
+  name: string;
+  /** Absent for a stack never updated successfully (or written by something else). */
+  record?: StackRecord;
+  /** Resources a kind wrote (not the stack itself, not providers). */
+  resources: number;
+  /** Operations an interrupted update left unfinished. */
+  pendingOperations: number;
+}
+
+interface ExportedResource {
+  type: string;
+  outputs?: Record<string, unknown>;
+}
+
+/** Reads the inventory from an exported deployment (`pulumi stack export`, secrets encrypted). */
+export function describeExport(name: string, exported: unknown): ExistingStack {
+  const deployment = (exported as { deployment?: { resources?: ExportedResource[]; pending_operations?: unknown[] } }).deployment ?? {};
+  const resources = deployment.resources ?? [];
+  const stack = resources.find((r) => r.type === "pulumi:pulumi:Stack");
+  const raw = stack?.outputs?.[RECORD_OUTPUT] as Partial<StackRecord> | undefined;
+  const record =
+    raw && typeof raw.environment === "string" && typeof raw.target === "string" && Array.isArray(raw.entries)
+      ? {
+          environment: raw.environment,
+          target: raw.target,
+          binding: String(raw.binding ?? ""),
+          kind: String(raw.kind ?? ""),
+          fingerprint: String(raw.fingerprint ?? ""),
+          entries: raw.entries.map(String),
+        }
+      : undefined;
+  return {
+    name,
+    ...(record ? { record } : {}),
+    resources: resources.filter((r) => r.type !== "pulumi:pulumi:Stack" && !r.type.startsWith("pulumi:providers:")).length,
+    pendingOperations: deployment.pending_operations?.length ?? 0,
+  };
+}
+
+/** Lists the project's stacks and reads each one's record, a few at a time. */
+export async function listStacks(backend: Backend, toolchain: Toolchain, concurrency: number): Promise<ExistingStack[]> {
   return withWorkDir("inventory", async (dir) => {
-    const ws = await automation.LocalWorkspace.create(workspaceOptions(backend, toolchain, dir));
-    const summaries = await ws.listStacks();
-    const out: ExistingStack[] = [];
-    for (const s of summaries) {
-      out.push({ name: s.name, tags: needTags(s.name) ? await ws.listTags(s.name) : {} });
-    }
-    return out;
+    const options = workspaceOptions(backend, toolchain, dir);
+    const ws = await automation.LocalWorkspace.create(options);
+    const names = (await ws.listStacks()).map((s) => s.name);
+    const limit = pLimit(Math.max(2, concurrency));
+    const env = { ...process.env, ...options.envVars } as Record<string, string>;
+    return Promise.all(
+      names.map((name) =>
+        limit(async () => {
+          // Without --show-secrets: the inventory needs names only, so nothing is decrypted.
+          const { stdout } = await execFileAsync(toolchain.command.command, ["stack", "export", "--stack", name], {
+            cwd: dir,
+            env,
+            maxBuffer: 256 * 1024 * 1024,
+          });
+          return describeExport(name, JSON.parse(stdout));
+        }),
+      ),
+    );
   });
 }
 
-/**
- * Stacks in the backend that the plan no longer claims, within the run's selection: their
- * environment or binding is gone. A stack without esc-sync's tags is never treated as an orphan.
- */
-export function findOrphans(stacks: readonly ExistingStack[], pairs: readonly Pair[], sel: Selection): ExistingStack[] {
+/** What the inventory means for a run. */
+export interface Inventory {
+  byName: Map<string, ExistingStack>;
+  /** Stacks whose environment or binding no longer exists, within the selection. */
+  orphans: ExistingStack[];
+  /** Empty stacks that no pair claims: left by a run interrupted before its first update. */
+  leftovers: ExistingStack[];
+  /** Stacks with resources but no esc-sync record: never touched. */
+  unknown: ExistingStack[];
+}
+
+/** Sorts the stacks against the plan. A stack without esc-sync's record is never deleted. */
+export function classifyStacks(stacks: readonly ExistingStack[], pairs: readonly Pair[], sel: Selection): Inventory {
   const planned = new Set(pairs.map((p) => p.stack));
-  return stacks.filter((s) => {
-    if (planned.has(s.name)) return false;
-    const env = s.tags[STACK_TAGS.environment];
-    const target = s.tags[STACK_TAGS.target];
-    if (!env || !target) return false;
-    if (sel.targets?.length && !sel.targets.includes(target)) return false;
-    const projectAndName = env.split("/").slice(1).join("/");
-    if (sel.filter?.length && !picomatch.isMatch(projectAndName, sel.filter)) return false;
-    return true;
-  });
+  const inv: Inventory = { byName: new Map(stacks.map((s) => [s.name, s])), orphans: [], leftovers: [], unknown: [] };
+  for (const s of stacks) {
+    if (planned.has(s.name)) continue;
+    if (!s.record) {
+      if (s.resources === 0 && s.pendingOperations === 0) inv.leftovers.push(s);
+      else inv.unknown.push(s);
+      continue;
+    }
+    if (sel.targets?.length && !sel.targets.includes(s.record.target)) continue;
+    const projectAndName = s.record.environment.split("/").slice(1).join("/");
+    if (sel.filter?.length && !picomatch.isMatch(projectAndName, sel.filter)) continue;
+    inv.orphans.push(s);
+  }
+  return inv;
 }

@@ -5,6 +5,7 @@ import { lazyProgram } from "../shared/lazy.js";
 import { pluginOf } from "../shared/plugins.js";
 import { checkEntries, normalizeName } from "./naming.js";
 import { awsParameterStoreReader } from "./reader.js";
+import { readBack as awsParameterStoreReadBack } from "./readback.js";
 import { awsParameterStoreSettings, type AwsParameterStoreSettings } from "./schema.js";
 
 export const awsParameterStoreTarget: TargetKind<AwsParameterStoreSettings> = {
@@ -19,4 +20,5 @@ export const awsParameterStoreTarget: TargetKind<AwsParameterStoreSettings> = {
   location: (s) => `${awsLocation(s)}${s.pathPrefix ?? ""}`,
   program: lazyProgram(async () => (await import("./program.js")).awsParameterStoreProgram),
   reader: (settings) => awsParameterStoreReader(settings),
+  readBack: (resources, shape) => awsParameterStoreReadBack(resources, shape),
 };

@@ -5,6 +5,7 @@ import { lazyProgram } from "../shared/lazy.js";
 import { pluginOf } from "../shared/plugins.js";
 import { checkEntries, normalizeName } from "./naming.js";
 import { awsSecretsManagerReader } from "./reader.js";
+import { readBack as awsSecretsManagerReadBack } from "./readback.js";
 import { awsSecretsManagerSettings, type AwsSecretsManagerSettings } from "./schema.js";
 
 export const awsSecretsManagerTarget: TargetKind<AwsSecretsManagerSettings> = {
@@ -19,4 +20,5 @@ export const awsSecretsManagerTarget: TargetKind<AwsSecretsManagerSettings> = {
   location: awsLocation,
   program: lazyProgram(async () => (await import("./program.js")).awsSecretsManagerProgram),
   reader: (settings) => awsSecretsManagerReader(settings),
+  readBack: (resources, shape) => awsSecretsManagerReadBack(resources, shape),
 };

@@ -77,6 +77,20 @@ export const fileProvider: FileProvider = {
   },
 
   async create(inputs: any) {
+    const fs = require("node:fs") as Fs;
+    // Never overwrite a file esc-sync did not write. The same content is no loss: that is a
+    // create retried after an interrupted run, which must converge.
+    let existing: string | undefined;
+    try {
+      existing = fs.readFileSync(inputs.path, "utf8");
+    } catch (err: any) {
+      if (!err || err.code !== "ENOENT") throw err;
+    }
+    if (existing !== undefined && existing !== inputs.content) {
+      throw new Error(
+        `${inputs.path} already exists and was not written by esc-sync: adopt it with \`esc-sync migrate adopt\` (it is then overwritten with ESC's values), or move it away`,
+      );
+    }
     this.writeAtomic(inputs.path, inputs.content, inputs.mode);
     return { id: inputs.path, outs: { ...inputs, present: true } };
   },

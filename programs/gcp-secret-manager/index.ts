@@ -4,6 +4,7 @@ import { lazyProgram } from "../shared/lazy.js";
 import { pluginOf } from "../shared/plugins.js";
 import { checkEntries, normalizeName } from "./naming.js";
 import { gcpSecretManagerReader } from "./reader.js";
+import { readBack as gcpSecretManagerReadBack } from "./readback.js";
 import { gcpSecretManagerSettings, type GcpSecretManagerSettings } from "./schema.js";
 
 export const gcpSecretManagerTarget: TargetKind<GcpSecretManagerSettings> = {
@@ -18,4 +19,5 @@ export const gcpSecretManagerTarget: TargetKind<GcpSecretManagerSettings> = {
   location: (s) => `projects/${s.project}`,
   program: lazyProgram(async () => (await import("./program.js")).gcpSecretManagerProgram),
   reader: (settings) => gcpSecretManagerReader(settings),
+  readBack: (resources, shape) => gcpSecretManagerReadBack(resources, shape),
 };

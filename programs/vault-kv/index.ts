@@ -4,6 +4,7 @@ import { lazyProgram } from "../shared/lazy.js";
 import { pluginOf } from "../shared/plugins.js";
 import { checkEntries, normalizeName } from "./naming.js";
 import { vaultKvReader } from "./reader.js";
+import { readBack as vaultKvReadBack } from "./readback.js";
 import { vaultKvSettings, type VaultKvSettings } from "./schema.js";
 
 export const vaultKvTarget: TargetKind<VaultKvSettings> = {
@@ -20,4 +21,5 @@ export const vaultKvTarget: TargetKind<VaultKvSettings> = {
   location: (s) => `${s.address.replace(/\/+$/, "")}/${s.namespace !== undefined ? `${s.namespace}/` : ""}${s.mount}/${s.pathTemplate}`,
   program: lazyProgram(async () => (await import("./program.js")).vaultKvProgram),
   reader: (settings) => vaultKvReader(settings),
+  readBack: (resources, shape) => vaultKvReadBack(resources, shape),
 };

@@ -118,7 +118,7 @@ describe("drift", () => {
   });
 
   it("repairs drift with sync --refresh and says what it repaired", async () => {
-    const r = await box.run(["sync", "--refresh", "--output", "json"]);
+    const r = await box.run(["sync", "--refresh", "--allow-deletes", "--output", "json"]);
     texts.push(r.stdout, r.stderr);
     expect(r.code, r.stderr).toBe(0);
     const pairs = Object.fromEntries((JSON.parse(r.stdout) as { pairs: { stack: string; status: string; message?: string; repaired?: number }[] }).pairs.map((p) => [p.stack, p]));

@@ -111,9 +111,9 @@ describe("sync end to end", () => {
     expect(names).toEqual(["app.dev.dotenv", "app.dev.json", "app.prod.dotenv", "app.prod.json"]);
   });
 
-  it("removes a binding's files and stacks when the binding is removed", async () => {
+  it("removes a binding's files and stacks when the binding is removed (deletes allowed)", async () => {
     box.writeManifest(manifest(false));
-    const { result, report } = await box.syncJson();
+    const { result, report } = await box.syncJson(["--allow-deletes"]);
     outputs.push(result.stdout, result.stderr);
     expect(result.code, result.stderr).toBe(0);
     expect(statuses(report)).toEqual({

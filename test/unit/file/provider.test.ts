@@ -64,6 +64,15 @@ describe("file provider", () => {
     await expect(fileProvider.delete!(path, inputs)).resolves.toBeUndefined();
   });
 
+  it("never overwrites a file it did not write, but accepts one that already holds the same content", async () => {
+    const other = join(dir, "foreign.env");
+    writeFileSync(other, "SOMEONE=else\n");
+    await expect(fileProvider.create!({ ...inputs, path: other })).rejects.toThrow(/already exists and was not written by esc-sync: adopt it with `esc-sync migrate adopt`/);
+    expect(readFileSync(other, "utf8")).toBe("SOMEONE=else\n");
+    writeFileSync(other, inputs.content);
+    await expect(fileProvider.create!({ ...inputs, path: other })).resolves.toMatchObject({ id: other });
+  });
+
   it("rejects a bad mode before writing", async () => {
     const check = await fileProvider.check!({}, { ...inputs, mode: "rw" });
     expect(check.failures?.[0]).toMatchObject({ property: "mode" });
