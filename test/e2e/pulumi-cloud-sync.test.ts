@@ -36,13 +36,18 @@ bindings:
     box.cleanup();
   });
 
-  it("lists every page, retries a 429, and syncs the values", async () => {
+  it("lists every page, retries a 429 and a 500, reports the retries, and syncs the values", async () => {
     server.inject429(1, { path: "/open", retryAfter: 1 });
+    server.inject500(1, { path: "/environments/acme", method: "GET" });
     const { result, report } = await box.syncJson();
     expect(result.code, result.stderr).toBe(0);
     expect(Object.values(statuses(report))).toEqual(["created", "created", "created", "created", "created"]);
     expect(server.count("/environments/acme", "GET")).toBeGreaterThanOrEqual(2); // two list pages at least
     expect(server.requests.some((r) => r.fault === "429")).toBe(true);
+    expect(server.requests.some((r) => r.fault === "5xx")).toBe(true);
+    const retries = report.warnings.filter((w) => w.startsWith("ESC API:"));
+    expect(retries).toHaveLength(2);
+    expect(retries).toEqual(expect.arrayContaining([expect.stringMatching(/\b500\b.*retried after/), expect.stringMatching(/\b429\b.*retried after/)]));
     expect(box.read("out/team-c.env")).toBe(`KEY=${SECRET}-c\nNAME=c\n`);
     for (const text of [result.stdout, result.stderr, box.stateText()]) {
       expect(text).not.toContain(TOKEN);

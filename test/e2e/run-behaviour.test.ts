@@ -2,11 +2,11 @@
  * How a run behaves around its pairs: bounded concurrency (measured on the real CLI processes),
  * one failing pair among good ones, previews, and input refused before any Pulumi call.
  */
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { Sandbox, statuses } from "../support/sandbox.js";
-import { recordedToolchain } from "../support/toolchain.js";
+import { loggingPulumi, maxStacksInFlight } from "../support/pulumi-log.js";
 
 const CANARY = "canary-b41d-never-shown";
 
@@ -31,53 +31,12 @@ bindings:
 ${bindings}
 `;
 
-/**
- * A `pulumi` that logs when each invocation starts and ends, with the stack it works on, then
- * runs the real CLI: what is measured is the processes Pulumi really ran.
- */
-function loggingPulumi(box: Sandbox): { root: string; log: string } {
-  const root = join(box.dir, "pulumi-wrapper");
-  const log = join(box.dir, "pulumi-calls.log");
-  mkdirSync(join(root, "bin"), { recursive: true });
-  const real = join(recordedToolchain().pulumiRoot, "bin", "pulumi");
-  const script = `#!/usr/bin/env bash
-stack=""; prev=""
-for a in "$@"; do [ "$prev" = "--stack" ] && stack="$a"; prev="$a"; done
-echo "start $$ $stack $(date +%s%N)" >> "${log}"
-"${real}" "$@"; code=$?
-echo "end $$ $stack $(date +%s%N)" >> "${log}"
-exit $code
-`;
-  writeFileSync(join(root, "bin", "pulumi"), script);
-  chmodSync(join(root, "bin", "pulumi"), 0o755);
-  return { root, log };
-}
-
-/** The most stacks that had a Pulumi process running at the same moment. */
-function maxStacksInFlight(log: string): number {
-  const events = readFileSync(log, "utf8")
-    .trim()
-    .split("\n")
-    .map((l) => l.split(" "))
-    .filter(([, , stack]) => stack)
-    .map(([what, pid, stack, t]) => ({ what: what!, pid: pid!, stack: stack!, t: BigInt(t!) }))
-    .sort((a, b) => (a.t < b.t ? -1 : a.t > b.t ? 1 : a.what === "end" ? -1 : 1));
-  const running = new Map<string, number>(); // stack -> processes
-  let max = 0;
-  for (const e of events) {
-    running.set(e.stack, (running.get(e.stack) ?? 0) + (e.what === "start" ? 1 : -1));
-    if (running.get(e.stack) === 0) running.delete(e.stack);
-    max = Math.max(max, running.size);
-  }
-  return max;
-}
-
 describe("a run", () => {
   it("never has more than K stacks in flight at --concurrency K", async () => {
     const box = sandbox();
     for (let i = 1; i <= 6; i++) box.writeEnvironment("svc", `e${i}`, `values:\n  environmentVariables:\n    N: "${i}"\n`);
     box.writeManifest(manifest(`  out: { kind: file, path: "out/{env}.env" }`, `  - { environments: "svc/*", target: out }`, 6));
-    const { root, log } = loggingPulumi(box);
+    const { root, log } = loggingPulumi(box.dir);
     const result = await box.run(["sync", "--concurrency", "2"], { env: { ESC_SYNC_PULUMI_ROOT: root } });
     expect(result.code, result.stdout + result.stderr).toBe(0);
     expect(existsSync(join(box.dir, "out", "e6.env"))).toBe(true);
@@ -136,7 +95,7 @@ describe("a run", () => {
   it("rejects a bad manifest with every problem and its line, before any Pulumi call", async () => {
     const box = sandbox();
     box.writeManifest(`version: 1\nsource: { kind: local, folder: environments }\ntargets:\n  out: { kind: file }\n  x: { kind: s3-bucket }\nbindings:\n  - { environments: "*", target: nowhere }\n`);
-    const { root, log } = loggingPulumi(box);
+    const { root, log } = loggingPulumi(box.dir);
     const result = await box.run(["sync"], { env: { ESC_SYNC_PULUMI_ROOT: root } });
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/environments\.yaml:4:\d+: targets\.out\.path: required/);
@@ -148,7 +107,7 @@ describe("a run", () => {
     const box = sandbox({ PULUMI_CONFIG_PASSPHRASE: "" });
     box.writeEnvironment("app", "a", `values:\n  environmentVariables:\n    SECRET:\n      fn::secret: ${CANARY}\n`);
     box.writeManifest(manifest(`  out: { kind: file, path: "out/{env}.env" }`, `  - { environments: "app/*", target: out }`));
-    const { root, log } = loggingPulumi(box);
+    const { root, log } = loggingPulumi(box.dir);
     const result = await box.run(["plan", "--output", "json"], { env: { ESC_SYNC_PULUMI_ROOT: root } });
     expect(result.code).toBe(0);
     const plan = JSON.parse(result.stdout);

@@ -1,0 +1,131 @@
+/**
+ * Bad input, one case per test: each gets a clear message naming what is wrong and how to fix
+ * it, exit code 1, and no Pulumi call for what is known to be wrong before running.
+ */
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { afterEach, describe, expect, it } from "vitest";
+import { loggingPulumi } from "../support/pulumi-log.js";
+import { startEscServer } from "../support/esc-server.js";
+import { Sandbox, statuses } from "../support/sandbox.js";
+
+const CANARY = "canary-bad-input-31f9";
+const boxes: Sandbox[] = [];
+afterEach(() => {
+  for (const b of boxes.splice(0)) b.cleanup();
+});
+
+const GOOD_TARGETS = `targets:\n  out: { kind: file, path: "out/{env}.env" }\n`;
+const GOOD_BINDINGS = `bindings:\n  - { environments: "app/*", target: out }\n`;
+const HEADER = `version: 1\nsource: { kind: local, folder: environments }\nstate: { backend: file://./state }\n`;
+
+/** A sandbox with one good environment and a pulumi that logs its calls. */
+function sandbox(manifest: string, env: NodeJS.ProcessEnv = {}) {
+  const box = new Sandbox(env);
+  boxes.push(box);
+  box.writeEnvironment("app", "good", `values:\n  environmentVariables:\n    TOKEN:\n      fn::secret: ${CANARY}\n`);
+  box.writeManifest(manifest);
+  const pulumi = loggingPulumi(box.dir);
+  const run = (args: string[] = ["sync"]) => box.run(args, { env: { ESC_SYNC_PULUMI_ROOT: pulumi.root } });
+  return { box, pulumi, run };
+}
+
+/** A config error: exit 1, the message, no Pulumi process at all, no stack trace, no secret. */
+async function expectConfigError(s: ReturnType<typeof sandbox>, message: RegExp) {
+  const r = await s.run();
+  expect(r.code).toBe(1);
+  expect(r.stderr).toMatch(message);
+  expect(r.stderr).not.toMatch(/internal error|\n\s+at /);
+  expect(r.stdout + r.stderr).not.toContain(CANARY);
+  expect(s.pulumi.calls()).toEqual([]);
+  return r;
+}
+
+describe("bad input", () => {
+  it("malformed YAML: file, line and column", async () => {
+    await expectConfigError(sandbox(`version: 1\nsource: { kind: local, folder: environments\n`), /environments\.yaml is not valid YAML\n\s+- .*environments\.yaml:\d+:\d+: /);
+  });
+
+  it("an unknown target kind: names the known kinds", async () => {
+    await expectConfigError(
+      sandbox(`${HEADER}targets:\n  out: { kind: s3, bucket: b }\n${GOOD_BINDINGS}`),
+      /environments\.yaml:5:\d+: targets\.out\.kind: unknown target kind "s3": use one of file, aws-secrets-manager/,
+    );
+  });
+
+  it("a missing setting: says it is required", async () => {
+    await expectConfigError(sandbox(`${HEADER}targets:\n  out: { kind: aws-secrets-manager }\n${GOOD_BINDINGS}`), /targets\.out\.region: required/);
+  });
+
+  it("a mistyped setting: names the setting and the expected type", async () => {
+    await expectConfigError(sandbox(`${HEADER}concurrency: four\n${GOOD_TARGETS}${GOOD_BINDINGS}`), /environments\.yaml:4:\d+: concurrency: .*expected number/i);
+  });
+
+  it("a misspelt setting: unknown, with its path", async () => {
+    await expectConfigError(sandbox(`${HEADER}targets:\n  out: { kind: file, path: "o/{env}", mdoe: "0600" }\n${GOOD_BINDINGS}`), /targets\.out\.mdoe: unknown setting "mdoe"/);
+  });
+
+  it("a binding that matches nothing: a warning, and the run goes on", async () => {
+    const s = sandbox(`${HEADER}${GOOD_TARGETS}${GOOD_BINDINGS}  - { id: typo, environments: "ap/*", target: out }\n`);
+    const r = await s.run(["sync", "--output", "json"]);
+    expect(r.code).toBe(0);
+    expect((JSON.parse(r.stdout) as { warnings: string[] }).warnings.join("\n")).toMatch(/binding "typo" selects no environment \(.*ap\/\*.*\): check its glob/);
+  });
+
+  it("an environment that fails to evaluate: its file and line; its pair fails, no Pulumi call for it", async () => {
+    const s = sandbox(`${HEADER}${GOOD_TARGETS}${GOOD_BINDINGS}`);
+    s.box.writeEnvironment("app", "broken", `values:\n  environmentVariables:\n    URL: \${missing.value}\n`);
+    const r = await s.run(["sync", "--output", "json"]);
+    expect(r.code).toBe(1);
+    const report = JSON.parse(r.stdout) as Parameters<typeof statuses>[0];
+    expect(statuses(report)).toEqual({ "app.broken.out": "failed", "app.good.out": "created" });
+    expect(report.pairs.find((p) => p.stack === "app.broken.out")!.message).toMatch(/environment app\/broken has errors:\n\s+environments\/app\/broken\.yaml:3:\d+: .*missing/);
+    expect(s.pulumi.calls().filter((c) => c.includes("app.broken.out"))).toEqual([]);
+  });
+
+  it("a value too large for its store: the store's limit, and no Pulumi call for that pair", async () => {
+    const s = sandbox(`${HEADER}targets:\n  sm: { kind: aws-secrets-manager, region: eu-west-1 }\nbindings:\n  - { environments: "app/*", target: sm, name: "{env}/{key}" }\n`);
+    s.box.writeEnvironment("app", "good", `values:\n  environmentVariables:\n    BIG:\n      fn::secret: "${"x".repeat(70_000)}"\n`);
+    const r = await s.run(["sync", "--output", "json"]);
+    expect(r.code).toBe(1);
+    const pair = (JSON.parse(r.stdout) as { pairs: { stack: string; status: string; message: string }[] }).pairs[0]!;
+    expect(pair).toMatchObject({ stack: "app.good.sm", status: "failed" });
+    expect(pair.message).toMatch(/good\/BIG.*(65,?536|64 KiB)/);
+    expect(s.pulumi.calls().filter((c) => c.includes("app.good.sm"))).toEqual([]);
+    expect(s.pulumi.calls().filter((c) => c.startsWith("plugin install"))).toEqual([]);
+  });
+
+  it("a name invalid after templating: the store's rule, and no Pulumi call for that pair", async () => {
+    const s = sandbox(`${HEADER}${GOOD_TARGETS}bindings:\n  - { environments: "app/*", target: out, name: "{env}-{key}" }\n`);
+    const r = await s.box.syncJson([]);
+    expect(r.result.code).toBe(1);
+    expect(r.report.pairs[0]!.message).toMatch(/"good-TOKEN" is not a dotenv variable name: it must start with a letter or _ and contain only letters, digits and _/);
+    expect(s.pulumi.calls().filter((c) => c.includes("app.good.out"))).toEqual([]);
+  });
+
+  it("a rejected token: says which variable to fix, never the token", async () => {
+    const server = await startEscServer({ folder: "/nonexistent", org: "acme", token: "pul-right" });
+    try {
+      const s = sandbox(`version: 1\nsource: { kind: pulumi-cloud, org: acme, apiUrl: "${server.url}" }\n${GOOD_TARGETS}${GOOD_BINDINGS}`, { PULUMI_ACCESS_TOKEN: "pul-wrong-canary-9c" });
+      const r = await expectConfigError(s, /cannot list the environments of pulumi-cloud acme .*401.*check PULUMI_ACCESS_TOKEN/);
+      expect(r.stderr).not.toContain("pul-wrong-canary-9c");
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("an unreachable API: says to check the URL and the network", async () => {
+    // A port that was open a moment ago and is closed now: connection refused at once.
+    const probe = createServer();
+    await new Promise<void>((r) => probe.listen(0, "127.0.0.1", r));
+    const port = (probe.address() as AddressInfo).port;
+    await new Promise((r) => probe.close(r));
+    const s = sandbox(`version: 1\nsource: { kind: pulumi-cloud, org: acme, apiUrl: "http://127.0.0.1:${port}" }\n${GOOD_TARGETS}${GOOD_BINDINGS}`, { PULUMI_ACCESS_TOKEN: "pul-x" });
+    await expectConfigError(s, /cannot list the environments of pulumi-cloud acme .*ECONNREFUSED: check the API URL and the network/);
+  });
+
+  it("no access token for pulumi-cloud: says where to set one", async () => {
+    const s = sandbox(`version: 1\nsource: { kind: pulumi-cloud, org: acme }\n${GOOD_TARGETS}${GOOD_BINDINGS}`, { PULUMI_ACCESS_TOKEN: "" });
+    await expectConfigError(s, /source pulumi-cloud needs an access token: set PULUMI_ACCESS_TOKEN/);
+  });
+});
