@@ -13,7 +13,7 @@ import { ConfigError } from "./errors.js";
 import { loadManifest, resolveManifestPaths } from "./manifest/load.js";
 import type { Manifest } from "./manifest/schema.js";
 import { idleBindings, matchBindings, plan, type Plan, type Selection } from "./planner/plan.js";
-import { Redactor } from "./redact.js";
+import { processRedactor, type Redactor } from "./redact.js";
 import type { Backend } from "./runner/stack.js";
 import { LocalSource } from "./sources/local.js";
 import { PulumiCloudSource } from "./sources/pulumi-cloud.js";
@@ -119,7 +119,7 @@ export async function prepare(opts: CommonOptions, env: NodeJS.ProcessEnv = proc
       }),
     ),
   );
-  const redactor = new Redactor().addEnvironments(environments).add(env.PULUMI_ACCESS_TOKEN, env.PULUMI_CONFIG_PASSPHRASE);
+  const redactor = processRedactor.addEnvironments(environments).add(env.PULUMI_ACCESS_TOKEN, env.PULUMI_CONFIG_PASSPHRASE);
   // An environment no binding selects matters only through a sync: block it may hold.
   for (const [id, err] of [...failures]) {
     if (bound.has(id)) continue;

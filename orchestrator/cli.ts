@@ -6,6 +6,7 @@
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
 import { ConfigError } from "./errors.js";
+import { processRedactor } from "./redact.js";
 import { planCommand } from "./commands/plan.js";
 import { syncCommand } from "./commands/sync.js";
 import { driftCommand } from "./commands/drift.js";
@@ -124,11 +125,14 @@ main(hideBin(process.argv)).then(
     process.exitCode = code;
   },
   (err: unknown) => {
+    // The token and every value learnt so far are hidden here too: errors from SDKs and the
+    // Pulumi CLI can carry them.
+    processRedactor.add(process.env.PULUMI_ACCESS_TOKEN, process.env.PULUMI_CONFIG_PASSPHRASE);
     if (err instanceof ConfigError) {
-      process.stderr.write(`error: ${err.message}\n`);
+      process.stderr.write(processRedactor.text(`error: ${err.message}\n`));
     } else {
       const text = err instanceof Error ? (err.stack ?? err.message) : String(err);
-      process.stderr.write(`internal error: ${text}\nThis is a bug in esc-sync: please report it at ${ISSUES_URL}\n`);
+      process.stderr.write(processRedactor.text(`internal error: ${text}\nThis is a bug in esc-sync: please report it at ${ISSUES_URL}\n`));
     }
     process.exitCode = 1;
   },
