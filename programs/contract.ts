@@ -56,6 +56,12 @@ export interface ProgramInput<S> {
    * `oidc.token`). Absent: the provider finds credentials in the usual places.
    */
   credentials?: Record<string, SecretValue>;
+  /**
+   * `migrate adopt`: entries that already exist in the store and are taken over rather than
+   * created. Their resources get Pulumi's `import` option (with the id the store needs) and
+   * ignore differences for this one update; the next sync writes ESC's values.
+   */
+  adopt?: ReadonlySet<string>;
 }
 
 /** A problem with one entry, found at plan time. States the store's rule. */
@@ -166,6 +172,11 @@ export interface TargetKind<S extends object = object> {
    * secrets, Azure Key Vault through ARM): their entries are reported as unverifiable.
    */
   readBack?(resources: readonly StateResource[], shape: Shape): EntryReadback;
+  /**
+   * The pair's entries that exist in the store now, by planned name, with their values: what
+   * `migrate adopt` can take over. Absent for kinds that cannot adopt.
+   */
+  findExisting?(input: ProgramInput<S>, signal?: AbortSignal): Promise<Map<string, SecretValue>>;
   /**
    * Reads what the store holds, through its own API, for `migrate import`. Absent for stores
    * whose values cannot be read (GitHub Actions secrets are write-only).

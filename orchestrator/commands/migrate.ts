@@ -18,6 +18,7 @@ import { PulumiCloudSource } from "../sources/pulumi-cloud.js";
 import type { EnvironmentRef } from "../sources/source.js";
 import { parsePropertyPath } from "../values.js";
 import { StoreReadError } from "../../programs/shared/reader.js";
+import { adoptCommand } from "./adopt.js";
 
 /** Adds the `migrate` commands to the CLI. */
 export function registerMigrate<T>(y: Argv<T>, setExitCode: (code: number) => void): Argv<T> {
@@ -45,8 +46,24 @@ export function registerMigrate<T>(y: Argv<T>, setExitCode: (code: number) => vo
           setExitCode(await importCommand(args));
         },
       )
-      // `migrate adopt` (issue 7, part 2) is added here.
-      .demandCommand(1, "Name a migrate command: import."),
+      .command(
+        "adopt",
+        "Take over entries that already exist in the targets (Pulumi import) instead of creating them; the next sync writes ESC's values",
+        (c) =>
+          c.options({
+            manifest: { alias: "m", type: "string", default: "environments.yaml", describe: "The manifest" },
+            filter: { alias: "f", type: "string", array: true, describe: "Only environments matching these globs over project/name" },
+            target: { alias: "t", type: "string", array: true, describe: "Only these target ids" },
+            concurrency: { alias: "c", type: "number", describe: "Pairs run at once (default: the manifest's)" },
+            "backend-url": { type: "string", describe: "Pulumi state backend (default: the manifest's)" },
+            "dry-run": { type: "boolean", default: false, describe: "List what would be adopted and what differs from ESC (fingerprints); change nothing" },
+            output: { alias: "o", choices: ["text", "json"] as const, default: "text" as const, describe: "Output format" },
+          }),
+        async (args) => {
+          setExitCode(await adoptCommand({ ...args, refresh: false }));
+        },
+      )
+      .demandCommand(1, "Name a migrate command: import or adopt."),
   );
 }
 

@@ -2,7 +2,8 @@
 import { fingerprintKey, prepare, resolveBackend, type CommonOptions, type Prepared } from "../app.js";
 import { jsonReporter, liveReporter, plainReporter, redacting, type Reporter } from "../reporters/run.js";
 import type { EventSink, RunSummary } from "../runner/events.js";
-import { classifyStacks, listStacks } from "../runner/inventory.js";
+import { classifyStacks, listStacks, type Inventory } from "../runner/inventory.js";
+import type { Pair } from "../planner/plan.js";
 import { run, type RunRequest } from "../runner/run.js";
 import { resolveToolchain } from "../runner/toolchain.js";
 
@@ -30,12 +31,21 @@ export interface RunPolicy {
   onlyOrphans?: boolean;
 }
 
+/** Decides, once the stacks are known, what else a run needs (adoption sets, the pairs to run). */
+export type BeforeRun = (inventory: Inventory) => Promise<{ adopt?: Map<string, Set<string>>; pairs?: Pair[] } | undefined>;
+
 /**
  * Runs an operation over the prepared pairs: resolves the backend and the CLI, reads the
  * inventory of stacks, and on SIGINT/SIGTERM stops launching pairs, interrupts the running ones
  * (their locks released) and waits for them; a second signal exits at once.
  */
-export async function runPrepared(prepared: Prepared, operation: RunRequest["operation"], policy: RunPolicy, emit: EventSink): Promise<RunSummary> {
+export async function runPrepared(
+  prepared: Prepared,
+  operation: RunRequest["operation"],
+  policy: RunPolicy,
+  emit: EventSink,
+  beforeRun?: BeforeRun,
+): Promise<RunSummary> {
   const backend = resolveBackend(prepared, policy.backendUrl);
   const toolchain = await resolveToolchain();
   for (const w of prepared.plan.warnings) emit({ kind: "warning", message: w, at: Date.now() });
@@ -46,6 +56,8 @@ export async function runPrepared(prepared: Prepared, operation: RunRequest["ope
   for (const s of inventory.unknown) {
     emit({ kind: "warning", message: `stack ${s.name} holds resources but no esc-sync record: left alone`, at: Date.now() });
   }
+
+  const extra = (await beforeRun?.(inventory)) ?? {};
 
   const controller = new AbortController();
   let signals = 0;
@@ -64,8 +76,10 @@ export async function runPrepared(prepared: Prepared, operation: RunRequest["ope
     return await run({
       operation,
       refresh: policy.refresh,
-      pairs: policy.onlyOrphans ? [] : prepared.plan.pairs,
-      inventory,
+      pairs: policy.onlyOrphans ? [] : (extra.pairs ?? prepared.plan.pairs),
+      // A run narrowed to some pairs (adoption) leaves the orphans alone.
+      inventory: extra.pairs ? { ...inventory, orphans: [], leftovers: [] } : inventory,
+      ...(extra.adopt ? { adopt: extra.adopt } : {}),
       concurrency: prepared.concurrency,
       backend,
       toolchain,

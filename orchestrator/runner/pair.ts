@@ -79,13 +79,14 @@ async function engineOp<T>(ctx: PairContext, info: PairInfo, stack: automation.S
 }
 
 /** The record the program leaves as a stack output. */
-function recordOf(pair: Pair): StackRecord {
+function recordOf(pair: Pair, adopting: boolean): StackRecord {
   return {
     environment: envFullName(pair.env),
     target: pair.targetId,
     binding: pair.bindingId,
     kind: pair.kind,
-    fingerprint: pair.fingerprint,
+    // Adopted entries keep the store's values until the next sync: that sync must not be skipped.
+    fingerprint: adopting ? `adopted:${pair.fingerprint}` : pair.fingerprint,
     entries: pair.entries.map((e) => e.name),
   };
 }
@@ -124,8 +125,9 @@ export async function runPair(ctx: PairContext, pair: Pair, info: PairInfo): Pro
   }
   const decision = ctx.guard.get(pair.stack);
   if (decision && !decision.allowed) return done("blocked", noChanges(), guardMessage(decision.deletes), "nothing was written to this target");
+  const adopt = ctx.adopt?.get(pair.stack);
   // Unchanged input and nothing left pending: there is nothing to write. (--refresh looks anyway.)
-  if (operation !== "drift" && !ctx.refresh && existing?.record?.fingerprint === pair.fingerprint && existing.pendingOperations === 0) {
+  if (operation !== "drift" && !adopt && !ctx.refresh && existing?.record?.fingerprint === pair.fingerprint && existing.pendingOperations === 0) {
     return done("unchanged", noChanges());
   }
 
@@ -143,8 +145,9 @@ export async function runPair(ctx: PairContext, pair: Pair, info: PairInfo): Pro
       entries: pair.entries,
       retainOnDelete: pair.retainOnDelete,
       ...(pair.credentials ? { credentials: pair.credentials } : {}),
+      ...(adopt ? { adopt } : {}),
     });
-    const record = recordOf(pair);
+    const record = recordOf(pair, adopt !== undefined);
     // The record goes into the state with the update itself: it is there exactly when the update is.
     const withRecord: automation.PulumiFn = async () => ({ ...((await program()) ?? {}), [RECORD_OUTPUT]: record });
     return await withWorkDir(pair.stack, async (dir) => {
@@ -190,6 +193,7 @@ export async function runPair(ctx: PairContext, pair: Pair, info: PairInfo): Pro
       const status: PairStatus = c.create + c.update + c.delete + c.replace === 0 ? "unchanged" : existing ? "updated" : "created";
       const repaired = found?.entries.filter((e) => e.status === "drifted" || e.status === "missing") ?? [];
       if (decision?.deletes.length) notes.push(`deleted ${decision.deletes.join(", ")}`);
+      if (adopt) notes.push(`adopted ${[...adopt].join(", ")}: the next sync writes ESC's values`);
       if (repaired.length > 0) {
         const names = repaired.map((e) => `${e.name} (${e.status})`).join(", ");
         return done(status, c, `repaired ${repaired.length} entr${repaired.length === 1 ? "y" : "ies"} changed outside esc-sync: ${names}`, undefined, {

@@ -6,6 +6,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
+import { SecretValue } from "../../orchestrator/values.js";
 import type { EntryProblem, EntryReadback, PlannedEntry, Shape, StateResource, TargetKind } from "../contract.js";
 import { fileProvider, type FileInputs } from "./provider.js";
 import { fileEntries, renderFile } from "./render.js";
@@ -41,8 +42,11 @@ function readBack(resources: readonly StateResource[], shape: Shape): EntryReadb
   const actual = new Map<string, string>();
   if (!file) return { applied, actual };
   const rename = (m: Map<string, string>, name?: string) => (shape === "json" && name ? new Map([[name, m.get(DOC)!]]) : m);
-  const lastWritten = typeof file.inputs.content === "string" ? fileEntries(shape, file.inputs.content, DOC) : new Map<string, string>();
   const present = file.outputs?.present !== false && typeof file.outputs?.content === "string";
+  // An adopted file not yet synced: what was "written" is what was there when it was adopted.
+  const adopted = file.outputs?.adopt === true && present;
+  const written = adopted ? file.outputs!.content : file.inputs.content;
+  const lastWritten = typeof written === "string" ? fileEntries(shape, written, DOC) : new Map<string, string>();
   const onDisk = present ? fileEntries(shape, file.outputs!.content as string, DOC) : new Map<string, string>();
   const docName = typeof file.inputs.docName === "string" ? file.inputs.docName : undefined;
   return { applied: rename(lastWritten, docName), actual: rename(onDisk, docName) };
@@ -88,10 +92,27 @@ export const fileTarget: TargetKind<FileSettings> = {
         content: pulumi.secret(content),
         mode: input.settings.mode,
         ...(input.shape === "json" && input.entries[0] ? { docName: input.entries[0].name } : {}),
+        // Adopting: the provider takes the file over as it is (Pulumi's import option needs a
+        // provider that can read without state, which a dynamic provider cannot); the next sync
+        // writes ESC's values.
+        ...(input.adopt?.size ? { adopt: true } : {}),
       },
       { retainOnDelete: input.retainOnDelete, additionalSecretOutputs: ["content"] },
     );
     return { path: file.id };
   },
   readBack,
+  findExisting: async (input) => {
+    const { readFile } = await import("node:fs/promises");
+    let content: string;
+    try {
+      content = await readFile(input.settings.path, "utf8");
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "ENOENT") return new Map();
+      throw err;
+    }
+    const found = fileEntries(input.shape, content, input.entries[0]?.name ?? DOC);
+    // The file is one resource: adopting it takes over every planned entry it holds.
+    return new Map([...found].map(([name, value]) => [name, new SecretValue(value)]));
+  },
 };

@@ -17,6 +17,8 @@ export interface FileInputs {
   mode: string;
   /** The json shape's entry name, so that a drift report can name the document. */
   docName?: string;
+  /** `migrate adopt`: take an existing file over as it is instead of refusing it. */
+  adopt?: boolean;
 }
 
 /** What the provider stores: the inputs, plus `present` (false once a refresh finds no file). */
@@ -85,6 +87,12 @@ export const fileProvider: FileProvider = {
       existing = fs.readFileSync(inputs.path, "utf8");
     } catch (err: any) {
       if (!err || err.code !== "ENOENT") throw err;
+    }
+    if (existing !== undefined && inputs.adopt === true) {
+      // Adoption: take the file over as it is, as a Pulumi import would. The next update writes
+      // ESC's content, since the state then differs from the program.
+      const mode = "0" + (fs.statSync(inputs.path).mode & 0o777).toString(8);
+      return { id: inputs.path, outs: { ...inputs, content: existing, mode, present: true } };
     }
     if (existing !== undefined && existing !== inputs.content) {
       throw new Error(

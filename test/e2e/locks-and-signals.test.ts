@@ -60,6 +60,15 @@ function writeLock(box: Sandbox, stack: string, lock: { pid: number; hostname: s
   writeFileSync(join(dir, `${randomUUID()}.json`), JSON.stringify({ ...lock, username: "someone" }));
 }
 
+/** Resolves once at least `n` stacks are locked: updates are in flight right then. */
+async function locksHeld(box: Sandbox, n: number, timeoutMs = 120_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (locks(box).length < n) {
+    if (Date.now() > deadline) throw new Error(`never saw ${n} stacks locked at once`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
 /** Starts the CLI in a process group of its own; resolves once `ready` matches its output. */
 function startSync(box: Sandbox, ready: RegExp) {
   const { node } = recordedToolchain();
@@ -122,9 +131,9 @@ describe("locks and hard stops", () => {
 
   it("on SIGINT interrupts the pairs in flight, leaves no lock, and the next run converges", async () => {
     const box = project(6, "1");
-    const run = startSync(box, /syncing[\s\S]*syncing/); // at least two pairs in flight
+    const run = startSync(box, /syncing/);
     await run.started;
-    await new Promise((r) => setTimeout(r, 700));
+    await locksHeld(box, 2); // at least two updates in flight
     process.kill(run.child.pid!, "SIGINT");
     const { code } = await run.exited;
     expect(code).not.toBe(0);
@@ -141,12 +150,12 @@ describe("locks and hard stops", () => {
     const box = project(6, "1");
     expect((await box.run(["sync"])).code).toBe(0);
     writeEnvs(box, 6, "2");
-    const run = startSync(box, /syncing[\s\S]*syncing[\s\S]*syncing/);
+    const run = startSync(box, /syncing/);
     await run.started;
-    await new Promise((r) => setTimeout(r, 900));
+    await locksHeld(box, 2); // updates in flight: kill right in the middle of them
     process.kill(-run.child.pid!, "SIGKILL"); // the CLI and every Pulumi process it started
     await run.exited;
-    // The kill landed mid-update: it left locks behind for the next run to deal with.
+    // The kill left locks behind for the next run to deal with.
     expect(locks(box).length).toBeGreaterThan(0);
     const next = await box.syncJson();
     expect(next.result.code, next.result.stdout + next.result.stderr).toBe(0);
