@@ -53,6 +53,7 @@ async function main(argv: string[]): Promise<number> {
           ...common,
           "dry-run": { type: "boolean", default: false, describe: "Preview: show what would change, change nothing" },
           refresh: { type: "boolean", default: false, describe: "Refresh from the targets first, so that drift is repaired" },
+          force: { type: "boolean", default: false, describe: "Run pulumi up for every pair, even those whose input is unchanged since their last update" },
           ...runFlags,
           "allow-deletes": { type: "boolean", default: false, describe: "Delete target entries whose key, environment or binding is gone" },
           "max-deletes": { type: "number", describe: "Delete at most this many target entries in all; pairs over the budget are held back" },

@@ -27,6 +27,8 @@ export interface RunPolicy {
   maxDeletes?: number | undefined;
   staleLockMinutes?: number | undefined;
   lockWaitSeconds?: number | undefined;
+  /** Run `up` for every pair, even those whose input is unchanged. */
+  force?: boolean;
   /** Prune: handle the orphaned stacks only, run no pair. */
   onlyOrphans?: boolean;
 }
@@ -89,6 +91,7 @@ export async function runPrepared(
       deletions: { allowAll: policy.allowDeletes ?? false, max: policy.maxDeletes ?? 0 },
       staleLockMs: (policy.staleLockMinutes ?? 30) * 60_000,
       lockWaitMs: (policy.lockWaitSeconds ?? 60) * 1000,
+      force: policy.force ?? false,
     });
   } finally {
     process.off("SIGINT", onSignal);

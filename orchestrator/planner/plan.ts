@@ -48,12 +48,10 @@ export interface Pair {
   blocked?: PairBlock;
 }
 
-/** Stack tags recording what a stack belongs to. */
+/** Stack tags recording what a stack belongs to (for people: runs read the stack's record). */
 export const STACK_TAGS = {
   environment: "esc-sync:environment",
   target: "esc-sync:target",
-  binding: "esc-sync:binding",
-  kind: "esc-sync:kind",
 } as const;
 
 /** The binding's id: its own, or its target's. */

@@ -127,7 +127,7 @@ export async function runPair(ctx: PairContext, pair: Pair, info: PairInfo): Pro
   if (decision && !decision.allowed) return done("blocked", noChanges(), guardMessage(decision.deletes), "nothing was written to this target");
   const adopt = ctx.adopt?.get(pair.stack);
   // Unchanged input and nothing left pending: there is nothing to write. (--refresh looks anyway.)
-  if (operation !== "drift" && !adopt && !ctx.refresh && existing?.record?.fingerprint === pair.fingerprint && existing.pendingOperations === 0) {
+  if (operation !== "drift" && !adopt && !ctx.refresh && !ctx.force && existing?.record?.fingerprint === pair.fingerprint && existing.pendingOperations === 0) {
     return done("unchanged", noChanges());
   }
 
@@ -218,11 +218,10 @@ async function createStack(ws: automation.LocalWorkspace, pair: Pair): Promise<a
     if (err instanceof automation.StackAlreadyExistsError) return automation.Stack.select(pair.stack, ws);
     throw err;
   }
-  // Tags are for people (`pulumi stack ls`, the console); the record output is what runs read.
+  // Tags are for people (`pulumi stack ls`, the console); the record output is what runs read,
+  // so only the two that identify the pair are set (each is a CLI call).
   await ws.setTag(pair.stack, STACK_TAGS.environment, envFullName(pair.env));
   await ws.setTag(pair.stack, STACK_TAGS.target, pair.targetId);
-  await ws.setTag(pair.stack, STACK_TAGS.binding, pair.bindingId);
-  await ws.setTag(pair.stack, STACK_TAGS.kind, pair.kind);
   return stack;
 }
 

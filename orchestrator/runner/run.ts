@@ -36,6 +36,8 @@ export interface RunRequest {
   staleLockMs?: number;
   /** How long to wait for a stack locked by a live run. Default 60 s. */
   lockWaitMs?: number;
+  /** Run `up` even for pairs whose input is unchanged since their last update. */
+  force?: boolean;
   /** `migrate adopt`: per stack, the entries to take over from the store instead of creating. */
   adopt?: ReadonlyMap<string, ReadonlySet<string>>;
 }
