@@ -1,0 +1,93 @@
+/** The runner's pure rules: the deletion guard, stale locks, and reading the inventory. */
+import { describe, expect, it } from "vitest";
+import { decideDeletions, guardMessage } from "../../orchestrator/runner/guard.js";
+import { classifyStacks, describeExport } from "../../orchestrator/runner/inventory.js";
+import { parseLocks, staleReason } from "../../orchestrator/runner/locks.js";
+
+describe("deletion guard", () => {
+  const candidates = [
+    { stack: "a", deletes: ["A1"] },
+    { stack: "b", deletes: ["B1", "B2"] },
+    { stack: "c", deletes: [] },
+    { stack: "d", deletes: ["D1", "D2"] },
+  ];
+  const allowed = (m: ReturnType<typeof decideDeletions>) => [...m].filter(([, d]) => d.allowed).map(([s]) => s);
+
+  it("allows only pairs that delete nothing by default", () => {
+    expect(allowed(decideDeletions(candidates, { allowAll: false, max: 0 }))).toEqual(["c"]);
+  });
+  it("allows everything with --allow-deletes", () => {
+    expect(allowed(decideDeletions(candidates, { allowAll: true, max: 0 }))).toEqual(["a", "b", "c", "d"]);
+  });
+  it("spends --max-deletes in order, holding back a pair that does not fit whole", () => {
+    expect(allowed(decideDeletions(candidates, { allowAll: false, max: 3 }))).toEqual(["a", "b", "c"]);
+    expect(allowed(decideDeletions(candidates, { allowAll: false, max: 2 }))).toEqual(["a", "c"]);
+  });
+  it("says what would go and how to allow it", () => {
+    expect(guardMessage(["X", "Y"])).toBe("would delete 2 entries (X, Y): nothing changed; run again with --allow-deletes, or --max-deletes 2 or more");
+  });
+});
+
+describe("stale locks", () => {
+  const message = `the stack is currently locked by 2 lock(s). Either wait for the other process(es) to end or delete the lock file with \`pulumi cancel\`.
+  file:///s/.pulumi/locks/organization/esc-sync/x/1.json: created by root@vm (pid 4242) at 2026-11-28T07:45:39Z
+  file:///s/.pulumi/locks/organization/esc-sync/x/2.json: created by ci@pod-1 (pid 7) at 2026-11-28T05:00:00Z`;
+  const now = () => Date.parse("2026-11-28T08:00:00Z");
+
+  it("reads every lock of the CLI's message", () => {
+    expect(parseLocks(message)).toEqual([
+      { user: "root", host: "vm", pid: 4242, createdAt: new Date("2026-11-28T07:45:39Z") },
+      { user: "ci", host: "pod-1", pid: 7, createdAt: new Date("2026-11-28T05:00:00Z") },
+    ]);
+  });
+  it("calls a lock on this host stale exactly when its process is gone", () => {
+    const [local] = parseLocks(message);
+    expect(staleReason(local!, { maxAgeMs: 0, host: "vm", alive: () => true, now })).toBeUndefined();
+    expect(staleReason(local!, { maxAgeMs: 0, host: "vm", alive: () => false, now })).toMatch(/pid 4242 on vm\) is gone/);
+  });
+  it("calls a lock from another host stale only past the age limit", () => {
+    const [, remote] = parseLocks(message);
+    expect(staleReason(remote!, { maxAgeMs: 30 * 60_000, host: "vm", now })).toMatch(/180 min old \(host pod-1/);
+    expect(staleReason(remote!, { maxAgeMs: 4 * 3600_000, host: "vm", now })).toBeUndefined();
+    expect(staleReason(remote!, { maxAgeMs: 0, host: "vm", now })).toBeUndefined(); // 0: never by age
+  });
+});
+
+describe("inventory", () => {
+  const exported = (record?: object, resources = 1, pending = 0) => ({
+    deployment: {
+      resources: [
+        { type: "pulumi:pulumi:Stack", outputs: record ? { "esc-sync": record } : {} },
+        { type: "pulumi:providers:pulumi-nodejs" },
+        ...Array.from({ length: resources }, () => ({ type: "pulumi-nodejs:dynamic/esc-sync:File" })),
+      ],
+      ...(pending ? { pending_operations: Array.from({ length: pending }, () => ({})) } : {}),
+    },
+  });
+  const record = (env: string, target: string) => ({ environment: env, target, binding: target, kind: "file", fingerprint: "f", entries: ["A"] });
+
+  it("reads the record, the resources and the pending operations of an export", () => {
+    expect(describeExport("s", exported(record("o/app/a", "t"), 2, 1))).toEqual({
+      name: "s",
+      record: { environment: "o/app/a", target: "t", binding: "t", kind: "file", fingerprint: "f", entries: ["A"] },
+      resources: 2,
+      pendingOperations: 1,
+    });
+    expect(describeExport("s", exported(undefined, 0))).toEqual({ name: "s", resources: 0, pendingOperations: 0 });
+  });
+
+  it("sorts stacks into orphans (within the selection), empty leftovers and unknown ones", () => {
+    const stacks = [
+      describeExport("app.a.t", exported(record("o/app/a", "t"))), // planned
+      describeExport("app.b.t", exported(record("o/app/b", "t"))), // orphan
+      describeExport("web.c.t", exported(record("o/web/c", "t"))), // orphan outside --filter
+      describeExport("empty", exported(undefined, 0)), // leftover
+      describeExport("hand", exported(undefined, 3)), // someone else's
+    ];
+    const planned = [{ stack: "app.a.t" }] as Parameters<typeof classifyStacks>[1];
+    const inv = classifyStacks(stacks, planned, { filter: ["app/*"] });
+    expect(inv.orphans.map((s) => s.name)).toEqual(["app.b.t"]);
+    expect(inv.leftovers.map((s) => s.name)).toEqual(["empty"]);
+    expect(inv.unknown.map((s) => s.name)).toEqual(["hand"]);
+  });
+});
