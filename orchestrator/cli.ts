@@ -18,11 +18,14 @@ const ISSUES_URL = "https://github.com/esc-sync/esc-sync/issues";
 
 async function main(argv: string[]): Promise<number> {
   let exitCode = 0;
-  const common = {
+  const selection = {
     manifest: { alias: "m", type: "string", default: "environments.yaml", describe: "The manifest" },
     filter: { alias: "f", type: "string", array: true, describe: "Only environments matching these globs over project/name" },
     target: { alias: "t", type: "string", array: true, describe: "Only these target ids" },
     concurrency: { alias: "c", type: "number", describe: "Pairs run at once (default: the manifest's)" },
+  } as const;
+  const common = {
+    ...selection,
     output: { alias: "o", choices: ["text", "json"] as const, default: "text" as const, describe: "Output format" },
   } as const;
   const runFlags = {
@@ -67,10 +70,7 @@ async function main(argv: string[]): Promise<number> {
       "Report what differs between ESC and every target, changing no target (exit 0 in sync, 2 differences, 1 errors)",
       (y) =>
         y.options({
-          manifest: common.manifest,
-          filter: common.filter,
-          target: common.target,
-          concurrency: common.concurrency,
+          ...selection,
           format: { alias: "o", choices: ["table", "markdown", "json", "junit"] as const, default: "table" as const, describe: "Report format" },
           out: { type: "string", describe: "Write the report to this file instead of stdout" },
           ...runFlags,
@@ -84,11 +84,7 @@ async function main(argv: string[]): Promise<number> {
       "Remove the stacks (and the entries they wrote) of environments and bindings that no longer exist",
       (y) =>
         y.options({
-          manifest: common.manifest,
-          filter: common.filter,
-          target: common.target,
-          concurrency: common.concurrency,
-          output: common.output,
+          ...common,
           ...runFlags,
           "allow-deletes": { type: "boolean", default: false, describe: "Delete the entries of every orphaned stack" },
           "max-deletes": { type: "number", describe: "Delete at most this many entries in all" },

@@ -7,7 +7,7 @@
 import { fingerprintKey, prepare, type CommonOptions } from "../app.js";
 import { valueFingerprint } from "../drift/compare.js";
 import { envFullName } from "../sources/source.js";
-import type { Pair } from "../planner/plan.js";
+import { programInput, type Pair } from "../planner/plan.js";
 import { renderTable } from "../reporters/table.js";
 import { redacting } from "../reporters/run.js";
 import { findTargetKind } from "../../programs/registry.js";
@@ -55,16 +55,7 @@ export async function adoptCommand(opts: AdoptOptions): Promise<number> {
             continue;
           }
           const managed = new Set(inventory.byName.get(pair.stack)?.record?.entries ?? []);
-          const found = await kind.findExisting({
-            settings: pair.settings,
-            shape: pair.shape,
-            env: pair.env,
-            targetId: pair.targetId,
-            bindingId: pair.bindingId,
-            entries: pair.entries,
-            retainOnDelete: pair.retainOnDelete,
-            ...(pair.credentials ? { credentials: pair.credentials } : {}),
-          });
+          const found = await kind.findExisting(programInput(pair));
           const names = new Set<string>();
           for (const entry of pair.entries) {
             const actual = found.get(entry.name);

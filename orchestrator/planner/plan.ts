@@ -4,7 +4,7 @@
  */
 import { createHmac } from "node:crypto";
 import picomatch from "picomatch";
-import type { EntryProblem, NameContext, PlannedEntry, Shape, TargetKind } from "../../programs/contract.js";
+import type { EntryProblem, NameContext, PlannedEntry, ProgramInput, Shape, TargetKind } from "../../programs/contract.js";
 import { findTargetKind, targetKinds } from "../../programs/registry.js";
 import type { Binding, Manifest } from "../manifest/schema.js";
 import { envFullName, envId, type EnvironmentError, type EnvironmentRef, type ResolvedEnvironment } from "../sources/source.js";
@@ -173,6 +173,21 @@ export function plan(input: PlanInput): Plan {
     } else seen.set(p.stack, p);
   }
   return { pairs, warnings };
+}
+
+/** What a kind's program (or `findExisting`) receives for a pair. */
+export function programInput(pair: Pair, adopt?: ReadonlySet<string>): ProgramInput<any> {
+  return {
+    settings: pair.settings,
+    shape: pair.shape,
+    env: pair.env,
+    targetId: pair.targetId,
+    bindingId: pair.bindingId,
+    entries: pair.entries,
+    retainOnDelete: pair.retainOnDelete,
+    ...(pair.credentials ? { credentials: pair.credentials } : {}),
+    ...(adopt ? { adopt } : {}),
+  };
 }
 
 /** Sets the entries of a pair and blocks it when the store's rules refuse any of them. */

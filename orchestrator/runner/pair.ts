@@ -7,8 +7,7 @@ import * as automation from "@pulumi/pulumi/automation/index.js";
 import { findTargetKind } from "../../programs/registry.js";
 import { compareEntries, pairStatus } from "../drift/compare.js";
 import { formatProblem } from "../errors.js";
-import type { Pair } from "../planner/plan.js";
-import { STACK_TAGS } from "../planner/plan.js";
+import { programInput, STACK_TAGS, type Pair } from "../planner/plan.js";
 import { withRetry } from "../retry.js";
 import { envFullName } from "../sources/source.js";
 import { noChanges, type ChangeCounts, type Operation, type PairDrift, type PairInfo, type PairStatus } from "./events.js";
@@ -136,17 +135,7 @@ export async function runPair(ctx: PairContext, pair: Pair, info: PairInfo): Pro
   const refreshTally = new EngineEventTally();
   const signal = ctx.signal ? { signal: ctx.signal } : {};
   try {
-    const program = kind.program({
-      settings: pair.settings,
-      shape: pair.shape,
-      env: pair.env,
-      targetId: pair.targetId,
-      bindingId: pair.bindingId,
-      entries: pair.entries,
-      retainOnDelete: pair.retainOnDelete,
-      ...(pair.credentials ? { credentials: pair.credentials } : {}),
-      ...(adopt ? { adopt } : {}),
-    });
+    const program = kind.program(programInput(pair, adopt));
     const record = recordOf(pair, adopt !== undefined);
     // The record goes into the state with the update itself: it is there exactly when the update is.
     const withRecord: automation.PulumiFn = async () => ({ ...((await program()) ?? {}), [RECORD_OUTPUT]: record });
