@@ -3,6 +3,7 @@ import type { TargetKind } from "../contract.js";
 import { awsLocation } from "../shared/aws.js";
 import { lazyProgram } from "../shared/lazy.js";
 import { pluginOf } from "../shared/plugins.js";
+import { awsParameterStoreFindExisting } from "./adopt.js";
 import { checkEntries, normalizeName } from "./naming.js";
 import { awsParameterStoreReader } from "./reader.js";
 import { readBack as awsParameterStoreReadBack } from "./readback.js";
@@ -20,5 +21,6 @@ export const awsParameterStoreTarget: TargetKind<AwsParameterStoreSettings> = {
   location: (s) => `${awsLocation(s)}${s.pathPrefix ?? ""}`,
   program: lazyProgram(async () => (await import("./program.js")).awsParameterStoreProgram),
   reader: (settings) => awsParameterStoreReader(settings),
+  findExisting: (input, signal) => awsParameterStoreFindExisting(input, signal),
   readBack: (resources, shape) => awsParameterStoreReadBack(resources, shape),
 };

@@ -1,7 +1,7 @@
 /**
  * The Pulumi program of an `aws-parameter-store` pair: an explicit AWS provider, then one
  * SecureString `ssm.Parameter` per entry (the `keys` shape puts one parameter per key under a
- * path).
+ * path). Entries being adopted (`migrate adopt`) import the existing parameter by its name.
  */
 import * as aws from "@pulumi/aws";
 import type { PulumiFn } from "@pulumi/pulumi/automation/index.js";
@@ -9,6 +9,7 @@ import type { ProgramInput } from "../contract.js";
 import { awsProvider } from "../shared/aws-provider.js";
 import { describeEntry, ownershipTags } from "../shared/ownership.js";
 import { secretText, storeOptions } from "../shared/values.js";
+import { PARAMETER_IGNORED, parameterImportId } from "./adopt.js";
 import { normalizeName } from "./naming.js";
 import type { AwsParameterStoreSettings } from "./schema.js";
 
@@ -31,7 +32,11 @@ export function awsParameterStoreProgram(input: ProgramInput<AwsParameterStoreSe
           description: describeEntry(input, entry, 1024),
           tags,
         },
-        storeOptions(provider, input.retainOnDelete),
+        storeOptions(
+          provider,
+          input.retainOnDelete,
+          input.adopt?.has(entry.name) ? { import: parameterImportId(name), ignoreChanges: PARAMETER_IGNORED } : {},
+        ),
       );
       names.push(name);
     }

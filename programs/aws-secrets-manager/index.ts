@@ -3,6 +3,7 @@ import type { TargetKind } from "../contract.js";
 import { awsLocation } from "../shared/aws.js";
 import { lazyProgram } from "../shared/lazy.js";
 import { pluginOf } from "../shared/plugins.js";
+import { awsSecretsManagerFindExisting } from "./adopt.js";
 import { checkEntries, normalizeName } from "./naming.js";
 import { awsSecretsManagerReader } from "./reader.js";
 import { readBack as awsSecretsManagerReadBack } from "./readback.js";
@@ -20,5 +21,6 @@ export const awsSecretsManagerTarget: TargetKind<AwsSecretsManagerSettings> = {
   location: awsLocation,
   program: lazyProgram(async () => (await import("./program.js")).awsSecretsManagerProgram),
   reader: (settings) => awsSecretsManagerReader(settings),
+  findExisting: (input, signal) => awsSecretsManagerFindExisting(input, signal),
   readBack: (resources, shape) => awsSecretsManagerReadBack(resources, shape),
 };

@@ -1,6 +1,7 @@
 /**
  * The Pulumi program of an `aws-secrets-manager` pair: an explicit AWS provider for the target's
- * region and credentials, then one `Secret` + `SecretVersion` per entry.
+ * region and credentials, then one `Secret` + `SecretVersion` per entry. Entries being adopted
+ * (`migrate adopt`) import the existing secret and its current version instead of creating them.
  */
 import * as aws from "@pulumi/aws";
 import type { PulumiFn } from "@pulumi/pulumi/automation/index.js";
@@ -8,6 +9,7 @@ import type { ProgramInput } from "../contract.js";
 import { awsProvider } from "../shared/aws-provider.js";
 import { describeEntry, ownershipTags } from "../shared/ownership.js";
 import { secretText, storeOptions } from "../shared/values.js";
+import { SECRET_IGNORED, VERSION_IGNORED, secretImportId, secretVersionImportId } from "./adopt.js";
 import { normalizeName } from "./naming.js";
 import type { AwsSecretsManagerSettings } from "./schema.js";
 
@@ -19,6 +21,7 @@ export function awsSecretsManagerProgram(input: ProgramInput<AwsSecretsManagerSe
     const names: string[] = [];
     for (const entry of input.entries) {
       const name = normalizeName(entry.name);
+      const existing = input.adopt?.has(entry.name) ? await currentVersion(name, provider) : undefined;
       const secret = new aws.secretsmanager.Secret(
         name,
         {
@@ -28,17 +31,34 @@ export function awsSecretsManagerProgram(input: ProgramInput<AwsSecretsManagerSe
           ...(s.kmsKeyId !== undefined ? { kmsKeyId: s.kmsKeyId } : {}),
           tags,
         },
-        storeOptions(provider, input.retainOnDelete),
+        storeOptions(provider, input.retainOnDelete, existing ? { import: secretImportId(existing.arn), ignoreChanges: SECRET_IGNORED } : {}),
       );
       new aws.secretsmanager.SecretVersion(
         name,
         // AWSCURRENT stated, so that a value put into the secret outside esc-sync (a new version
         // that takes the label) is a difference the next sync undoes by moving the label back.
         { secretId: secret.id, secretString: secretText(entry), versionStages: ["AWSCURRENT"] },
-        storeOptions(provider, input.retainOnDelete),
+        storeOptions(
+          provider,
+          input.retainOnDelete,
+          existing?.versionId !== undefined
+            ? { import: secretVersionImportId(existing.arn, existing.versionId), ignoreChanges: VERSION_IGNORED }
+            : {},
+        ),
       );
       names.push(name);
     }
     return { names };
   };
+}
+
+/**
+ * The ARN of an existing secret and the id of its AWSCURRENT version (none when no version holds
+ * that label: the program then writes one), looked up through the pair's provider. Lists version
+ * ids and labels only, never a value.
+ */
+async function currentVersion(name: string, provider: aws.Provider): Promise<{ arn: string; versionId?: string }> {
+  const found = await aws.secretsmanager.getSecretVersions({ secretId: name }, { provider });
+  const current = found.versions.find((v) => v.versionStages.includes("AWSCURRENT"));
+  return { arn: found.secretArn, ...(current ? { versionId: current.versionId } : {}) };
 }

@@ -2,6 +2,7 @@
 import type { TargetKind } from "../contract.js";
 import { lazyProgram } from "../shared/lazy.js";
 import { pluginOf } from "../shared/plugins.js";
+import { azureKeyVaultFindExisting } from "./adopt.js";
 import { checkEntries, normalizeName } from "./naming.js";
 import { azureKeyVaultReader } from "./reader.js";
 import { azureKeyVaultSettings, type AzureKeyVaultSettings } from "./schema.js";
@@ -18,4 +19,5 @@ export const azureKeyVaultTarget: TargetKind<AzureKeyVaultSettings> = {
   location: (s) => `https://${s.vaultName}.vault.azure.net`,
   program: lazyProgram(async () => (await import("./program.js")).azureKeyVaultProgram),
   reader: (settings) => azureKeyVaultReader(settings),
+  findExisting: (input, signal) => azureKeyVaultFindExisting(input, signal),
 };

@@ -1,6 +1,7 @@
 /**
  * The Pulumi program of an `azure-key-vault` pair: an explicit azure-native provider for the
- * subscription, then one `keyvault.Secret` per entry in an existing vault.
+ * subscription, then one `keyvault.Secret` per entry in an existing vault. Entries being adopted
+ * (`migrate adopt`) import the existing secret by its ARM id.
  */
 import * as azure from "@pulumi/azure-native";
 import type { PulumiFn } from "@pulumi/pulumi/automation/index.js";
@@ -8,6 +9,7 @@ import type { ProgramInput } from "../contract.js";
 import { credentialsFor, type Credentials } from "../shared/credentials.js";
 import { describeEntry, ownershipTags } from "../shared/ownership.js";
 import { secretText, storeOptions } from "../shared/values.js";
+import { SECRET_IGNORED, keyVaultSecretImportId } from "./adopt.js";
 import { normalizeName } from "./naming.js";
 import type { AzureKeyVaultSettings } from "./schema.js";
 
@@ -43,7 +45,11 @@ export function azureKeyVaultProgram(input: ProgramInput<AzureKeyVaultSettings>)
           // Key Vault secrets have no description field: it travels as a tag.
           tags: { ...ownershipTags(input), description: describeEntry(input, entry, MAX_TAG_VALUE) },
         },
-        storeOptions(provider, input.retainOnDelete),
+        storeOptions(
+          provider,
+          input.retainOnDelete,
+          input.adopt?.has(entry.name) ? { import: keyVaultSecretImportId(s, name), ignoreChanges: SECRET_IGNORED } : {},
+        ),
       );
       names.push(name);
     }

@@ -2,6 +2,7 @@
 import type { TargetKind } from "../contract.js";
 import { lazyProgram } from "../shared/lazy.js";
 import { pluginOf } from "../shared/plugins.js";
+import { gcpSecretManagerFindExisting } from "./adopt.js";
 import { checkEntries, normalizeName } from "./naming.js";
 import { gcpSecretManagerReader } from "./reader.js";
 import { readBack as gcpSecretManagerReadBack } from "./readback.js";
@@ -19,5 +20,6 @@ export const gcpSecretManagerTarget: TargetKind<GcpSecretManagerSettings> = {
   location: (s) => `projects/${s.project}`,
   program: lazyProgram(async () => (await import("./program.js")).gcpSecretManagerProgram),
   reader: (settings) => gcpSecretManagerReader(settings),
+  findExisting: (input, signal) => gcpSecretManagerFindExisting(input, signal),
   readBack: (resources, shape) => gcpSecretManagerReadBack(resources, shape),
 };

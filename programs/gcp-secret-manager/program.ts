@@ -1,6 +1,7 @@
 /**
  * The Pulumi program of a `gcp-secret-manager` pair: an explicit gcp provider for the project,
- * then one `secretmanager.Secret` + `SecretVersion` per entry.
+ * then one `secretmanager.Secret` + `SecretVersion` per entry. Entries being adopted
+ * (`migrate adopt`) import the existing secret and its latest version instead of creating them.
  */
 import * as gcp from "@pulumi/gcp";
 import type { PulumiFn } from "@pulumi/pulumi/automation/index.js";
@@ -9,6 +10,7 @@ import { credentialsFor } from "../shared/credentials.js";
 import { describeEntry, ownershipLabels } from "../shared/ownership.js";
 import { envFullName } from "../../orchestrator/sources/source.js";
 import { secretText, storeOptions } from "../shared/values.js";
+import { SECRET_IGNORED, VERSION_IGNORED, secretImportId, secretVersionImportId } from "./adopt.js";
 import { normalizeName } from "./naming.js";
 import type { GcpSecretManagerSettings } from "./schema.js";
 
@@ -36,6 +38,7 @@ export function gcpSecretManagerProgram(input: ProgramInput<GcpSecretManagerSett
     const names: string[] = [];
     for (const entry of input.entries) {
       const name = normalizeName(entry.name);
+      const version = input.adopt?.has(entry.name) ? await latestVersion(s.project, name, provider) : undefined;
       const secret = new gcp.secretmanager.Secret(
         name,
         {
@@ -49,15 +52,28 @@ export function gcpSecretManagerProgram(input: ProgramInput<GcpSecretManagerSett
             description: describeEntry(input, entry),
           },
         },
-        storeOptions(provider, input.retainOnDelete),
+        storeOptions(provider, input.retainOnDelete, version !== undefined ? { import: secretImportId(s.project, name), ignoreChanges: SECRET_IGNORED } : {}),
       );
       new gcp.secretmanager.SecretVersion(
         name,
         { secret: secret.id, secretData: secretText(entry) },
-        storeOptions(provider, input.retainOnDelete),
+        storeOptions(
+          provider,
+          input.retainOnDelete,
+          version !== undefined ? { import: secretVersionImportId(s.project, name, version), ignoreChanges: VERSION_IGNORED } : {},
+        ),
       );
       names.push(name);
     }
     return { names };
   };
+}
+
+/**
+ * The number of an existing secret's latest version (`latest` resolved), looked up through the
+ * pair's provider without fetching its payload.
+ */
+async function latestVersion(project: string, id: string, provider: gcp.Provider): Promise<string> {
+  const found = await gcp.secretmanager.getSecretVersion({ project, secret: id, fetchSecretData: false }, { provider });
+  return found.version;
 }

@@ -2,6 +2,7 @@
 import type { TargetKind } from "../contract.js";
 import { lazyProgram } from "../shared/lazy.js";
 import { pluginOf } from "../shared/plugins.js";
+import { vaultKvFindExisting } from "./adopt.js";
 import { checkEntries, normalizeName } from "./naming.js";
 import { vaultKvReader } from "./reader.js";
 import { readBack as vaultKvReadBack } from "./readback.js";
@@ -21,5 +22,6 @@ export const vaultKvTarget: TargetKind<VaultKvSettings> = {
   location: (s) => `${s.address.replace(/\/+$/, "")}/${s.namespace !== undefined ? `${s.namespace}/` : ""}${s.mount}/${s.pathTemplate}`,
   program: lazyProgram(async () => (await import("./program.js")).vaultKvProgram),
   reader: (settings) => vaultKvReader(settings),
+  findExisting: (input, signal) => vaultKvFindExisting(input, signal),
   readBack: (resources, shape) => vaultKvReadBack(resources, shape),
 };

@@ -5,6 +5,9 @@
  * - `keys` shape: one field per key, holding the key's text (`vault kv get -field=DB_PASSWORD`).
  * - `json` shape: one field (named by the naming template, `json` by default) holding the
  *   document as nested JSON, so Vault shows its structure and templates can walk it.
+ *
+ * When any of its fields is being adopted (`migrate adopt`), the existing secret is imported by
+ * `<mount>/data/<path>`; the next sync writes ESC's fields.
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as vault from "@pulumi/vault";
@@ -13,6 +16,7 @@ import type { PlannedEntry, ProgramInput, Shape } from "../contract.js";
 import { credentialsFor } from "../shared/credentials.js";
 import { describeEntry, ownershipTags } from "../shared/ownership.js";
 import { storeOptions } from "../shared/values.js";
+import { SECRET_IGNORED, secretImportId } from "./adopt.js";
 import { normalizeName } from "./naming.js";
 import { MAX_METADATA_VALUE, type VaultKvSettings } from "./schema.js";
 
@@ -36,6 +40,7 @@ export function vaultKvProgram(input: ProgramInput<VaultKvSettings>): PulumiFn {
       ...(creds ? { token: creds.required("token") } : {}),
     });
     const path = s.pathTemplate;
+    const adopting = input.entries.some((e) => input.adopt?.has(e.name));
     new vault.kv.SecretV2(
       path,
       {
@@ -46,7 +51,7 @@ export function vaultKvProgram(input: ProgramInput<VaultKvSettings>): PulumiFn {
           data: { ...ownershipTags(input), description: describeEntry(input, {}, MAX_METADATA_VALUE) },
         },
       },
-      storeOptions(provider, input.retainOnDelete),
+      storeOptions(provider, input.retainOnDelete, adopting ? { import: secretImportId(s.mount, path), ignoreChanges: SECRET_IGNORED } : {}),
     );
     return { names: input.entries.map((e) => normalizeName(e.name)) };
   };
