@@ -141,7 +141,14 @@ export async function runPair(ctx: PairContext, pair: Pair, info: PairInfo): Pro
     const withRecord: automation.PulumiFn = async () => ({ ...((await program()) ?? {}), [RECORD_OUTPUT]: record });
     return await withWorkDir(pair.stack, async (dir) => {
       const ws = await automation.LocalWorkspace.create(workspaceOptions(ctx.backend, ctx.toolchain, dir, withRecord));
-      const stack = existing ? await automation.Stack.select(pair.stack, ws) : await createStack(ws, pair);
+      // Creating a stack another run is creating at the same moment can meet its lock: wait too.
+      const stack = await withRetry(() => (existing ? automation.Stack.select(pair.stack, ws) : createStack(ws, pair, notes)), {
+        maxAttempts: 8,
+        baseDelayMs: 500,
+        maxDelayMs: 5_000,
+        isRetryable: (err) => err instanceof automation.ConcurrentUpdateError,
+        ...signal,
+      });
       const op = <T>(fn: () => Promise<T>) => engineOp(ctx, info, stack, tally, notes, fn);
       if (existing && existing.pendingOperations > 0) {
         // An interrupted run left operations unfinished: read what the store really holds.
@@ -199,7 +206,7 @@ export async function runPair(ctx: PairContext, pair: Pair, info: PairInfo): Pro
   }
 }
 
-async function createStack(ws: automation.LocalWorkspace, pair: Pair): Promise<automation.Stack> {
+async function createStack(ws: automation.LocalWorkspace, pair: Pair, notes: string[]): Promise<automation.Stack> {
   let stack: automation.Stack;
   try {
     stack = await automation.Stack.create(pair.stack, ws);
@@ -208,9 +215,15 @@ async function createStack(ws: automation.LocalWorkspace, pair: Pair): Promise<a
     throw err;
   }
   // Tags are for people (`pulumi stack ls`, the console); the record output is what runs read,
-  // so only the two that identify the pair are set (each is a CLI call).
-  await ws.setTag(pair.stack, STACK_TAGS.environment, envFullName(pair.env));
-  await ws.setTag(pair.stack, STACK_TAGS.target, pair.targetId);
+  // so only the two that identify the pair are set (each is a CLI call), and a failure to set them
+  // (another run holding the stack a moment) costs nothing but the tags.
+  try {
+    await ws.setTag(pair.stack, STACK_TAGS.environment, envFullName(pair.env));
+    await ws.setTag(pair.stack, STACK_TAGS.target, pair.targetId);
+  } catch (err) {
+    if (!(err instanceof automation.ConcurrentUpdateError)) throw err;
+    notes.push("stack tags not set: another run held the stack (they are informational)");
+  }
   return stack;
 }
 
@@ -257,7 +270,7 @@ export async function removeLeftover(ctx: PairContext, stack: ExistingStack): Pr
 function failureMessage(err: unknown, tally: EngineEventTally): string {
   if (err instanceof automation.ConcurrentUpdateError) {
     const locks = parseLocks(err.message).map((l) => `${l.user}@${l.host} pid ${l.pid} since ${l.createdAt.toISOString()}`);
-    return `the stack is locked by another run${locks.length ? ` (${locks.join("; ")})` : ""}, still after waiting`;
+    return `the stack is locked by another run${locks.length ? ` (${[...new Set(locks)].join("; ")})` : ""}, still after waiting`;
   }
   if (tally.errors.length > 0) return tally.errors.slice(0, 3).join("\n");
   if (err instanceof automation.CommandError) {

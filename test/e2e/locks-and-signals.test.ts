@@ -111,6 +111,16 @@ describe("locks and hard stops", () => {
     }
   });
 
+  it("two runs at once over one backend: both finish, nothing is corrupted", async () => {
+    const box = project(4, "1");
+    const [one, two] = await Promise.all([box.syncJson(["--concurrency", "2"]), box.syncJson(["--concurrency", "2"])]);
+    for (const r of [one, two]) expect(r.result.code, r.result.stdout + r.result.stderr).toBe(0);
+    expectFiles(box, 4, "1");
+    expect(locks(box)).toEqual([]);
+    const after = await box.syncJson();
+    expect(new Set(Object.values(statuses(after.report)))).toEqual(new Set(["unchanged"]));
+  });
+
   it("clears a stale lock (its process is gone, or it is old and from another host) and says so", async () => {
     const box = project(2, "1");
     expect((await box.run(["sync"])).code).toBe(0);
