@@ -41,15 +41,15 @@ function readBack(resources: readonly StateResource[], shape: Shape): EntryReadb
   const applied = new Map<string, string>();
   const actual = new Map<string, string>();
   if (!file) return { applied, actual };
-  const rename = (m: Map<string, string>, name?: string) => (shape === "json" && name ? new Map([[name, m.get(DOC)!]]) : m);
+  const docName = typeof file.inputs.docName === "string" ? file.inputs.docName : DOC;
+  const entriesOf = (text: unknown) => (typeof text === "string" ? fileEntries(shape, text, docName) : new Map<string, string>());
   const present = file.outputs?.present !== false && typeof file.outputs?.content === "string";
   // An adopted file not yet synced: what was "written" is what was there when it was adopted.
   const adopted = file.outputs?.adopt === true && present;
-  const written = adopted ? file.outputs!.content : file.inputs.content;
-  const lastWritten = typeof written === "string" ? fileEntries(shape, written, DOC) : new Map<string, string>();
-  const onDisk = present ? fileEntries(shape, file.outputs!.content as string, DOC) : new Map<string, string>();
-  const docName = typeof file.inputs.docName === "string" ? file.inputs.docName : undefined;
-  return { applied: rename(lastWritten, docName), actual: rename(onDisk, docName) };
+  return {
+    applied: entriesOf(adopted ? file.outputs!.content : file.inputs.content),
+    actual: present ? entriesOf(file.outputs!.content) : actual,
+  };
 }
 
 class FileResource extends pulumi.dynamic.Resource {
