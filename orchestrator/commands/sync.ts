@@ -48,6 +48,7 @@ export async function runPrepared(
   emit: EventSink,
   beforeRun?: BeforeRun,
 ): Promise<RunSummary> {
+  const startedAt = Date.now();
   const backend = resolveBackend(prepared, policy.backendUrl);
   const toolchain = await resolveToolchain();
   for (const w of prepared.plan.warnings) emit({ kind: "warning", message: w, at: Date.now() });
@@ -92,6 +93,7 @@ export async function runPrepared(
       staleLockMs: (policy.staleLockMinutes ?? 30) * 60_000,
       lockWaitMs: (policy.lockWaitSeconds ?? 60) * 1000,
       force: policy.force ?? false,
+      startedAt,
     });
   } finally {
     process.off("SIGINT", onSignal);

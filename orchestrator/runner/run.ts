@@ -38,6 +38,8 @@ export interface RunRequest {
   lockWaitMs?: number;
   /** Run `up` even for pairs whose input is unchanged since their last update. */
   force?: boolean;
+  /** When the run began (before the inventory), for the summary's duration. Default: now. */
+  startedAt?: number;
   /** `migrate adopt`: per stack, the entries to take over from the store instead of creating. */
   adopt?: ReadonlyMap<string, ReadonlySet<string>>;
 }
@@ -69,7 +71,7 @@ function orphanInfo(stack: ExistingStack): PairInfo {
 
 /** Runs every pair (and removes orphans on sync); resolves with the summary. Never throws for one pair. */
 export async function run(req: RunRequest): Promise<RunSummary> {
-  const started = Date.now();
+  const started = req.startedAt ?? Date.now();
   const operation: Operation = req.operation;
   const infos = req.pairs.map(pairInfo);
   req.emit({ kind: "run-start", operation, pairs: infos, concurrency: req.concurrency, at: Date.now() });
