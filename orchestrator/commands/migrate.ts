@@ -119,10 +119,16 @@ export async function importCommand(opts: ImportCommandOptions, env: NodeJS.Proc
     dryRun: opts["dry-run"],
   };
   let report: ImportReport;
+  // Ctrl-C or SIGTERM stops reading and writing; the ETag makes a rerun safe.
+  const controller = new AbortController();
+  const onSignal = () => controller.abort(new Error("interrupted"));
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
   try {
     const result = await runImport({
       reader,
       destination,
+      signal: controller.signal,
       dryRun: opts["dry-run"],
       options: {
         mapping: keyMapping({ prefix: opts.prefix, filter: opts.filter, stripPrefix: opts["strip-prefix"] }),
@@ -135,9 +141,16 @@ export async function importCommand(opts: ImportCommandOptions, env: NodeJS.Proc
     });
     report = buildReport(base, result);
   } catch (error) {
-    if (!(error instanceof StoreReadError || error instanceof DestinationError || error instanceof DefinitionError)) throw error;
-    const where = error instanceof StoreReadError ? `cannot read ${opts.from} (${kind.kind}, ${reader.location}): ` : "";
-    report = buildReport(base, undefined, where + error.message);
+    if (controller.signal.aborted) {
+      report = buildReport(base, undefined, "interrupted: nothing was written unless the update had already been sent; run again (what was imported is then unchanged)");
+    } else {
+      if (!(error instanceof StoreReadError || error instanceof DestinationError || error instanceof DefinitionError)) throw error;
+      const where = error instanceof StoreReadError ? `cannot read ${opts.from} (${kind.kind}, ${reader.location}): ` : "";
+      report = buildReport(base, undefined, where + error.message);
+    }
+  } finally {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
   }
   const text = opts.output === "json" ? JSON.stringify(report, null, 2) : reportToText(report);
   process.stdout.write(redactor.text(text) + "\n");
