@@ -1,6 +1,8 @@
 /**
- * The few error classes esc-sync uses. The CLI turns them into exit codes in one place.
- * No message ever holds a secret value or a token.
+ * The user's-input error, which the CLI turns into exit code 1 in one place. A pair's failure is
+ * not an exception: the runner reports it as a `pair-done` event with its message and hint. Any
+ * other error reaching the CLI is a bug, reported as an internal error. No message ever holds a
+ * secret value or a token.
  */
 
 /** One problem in the user's input, with where it is. */
@@ -32,21 +34,4 @@ export class ConfigError extends Error {
   ) {
     super(problems.length ? `${summary}\n${problems.map((p) => `  - ${formatProblem(p)}`).join("\n")}` : summary);
   }
-}
-
-/** One pair failed. `retryable` says whether running it again may help. */
-export class PairError extends Error {
-  override readonly name = "PairError";
-  constructor(
-    message: string,
-    readonly retryable = false,
-    readonly hint?: string,
-  ) {
-    super(message);
-  }
-}
-
-/** A bug in esc-sync itself. */
-export class InternalError extends Error {
-  override readonly name = "InternalError";
 }
