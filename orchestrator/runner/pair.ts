@@ -39,7 +39,7 @@ const THROTTLED = /throttl|rate exceeded|too many requests|\b429\b|slowdown|requ
  * note); a lock held by a live run and provider throttling are retried with backoff, within
  * bounds; anything else fails at once.
  */
-async function engineOp<T>(ctx: PairContext, info: PairInfo, stack: automation.Stack, tally: EngineEventTally, notes: string[], op: () => Promise<T>): Promise<T> {
+export async function engineOp<T>(ctx: PairContext, info: PairInfo, stack: automation.Stack, tally: EngineEventTally, notes: string[], op: () => Promise<T>): Promise<T> {
   const lockDeadline = Date.now() + (ctx.lockWaitMs ?? 60_000);
   return withRetry(
     async () => {
