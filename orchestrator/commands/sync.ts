@@ -55,9 +55,17 @@ export async function runPrepared(
   for (const r of prepared.sourceRetries) emit({ kind: "warning", message: r, at: Date.now() });
 
   const stacks = await listStacks(backend, toolchain, prepared.concurrency);
-  const inventory = classifyStacks(stacks, prepared.plan.pairs, prepared.selection);
+  const inventory = classifyStacks(stacks, prepared.plan.pairs, prepared.selection, new Set(Object.keys(prepared.manifest.targets)));
   for (const s of inventory.unknown) {
     emit({ kind: "warning", message: `stack ${s.name} holds resources but no esc-sync record: left alone`, at: Date.now() });
+  }
+  if (inventory.foreign.length > 0) {
+    const targets = [...new Set(inventory.foreign.map((s) => s.record!.target))].sort().join(", ");
+    emit({
+      kind: "warning",
+      message: `${inventory.foreign.length} stack(s) belong to targets this manifest does not define (${targets}): left alone; to remove a target's entries, remove its bindings and sync (or prune) before removing the target`,
+      at: Date.now(),
+    });
   }
 
   const extra = (await beforeRun?.(inventory)) ?? {};

@@ -102,17 +102,27 @@ export interface Inventory {
   leftovers: ExistingStack[];
   /** Stacks with resources but no esc-sync record: never touched. */
   unknown: ExistingStack[];
+  /** Stacks of targets this manifest does not define (another manifest's, or a removed target). */
+  foreign: ExistingStack[];
 }
 
-/** Sorts the stacks against the plan. A stack without esc-sync's record is never deleted. */
-export function classifyStacks(stacks: readonly ExistingStack[], pairs: readonly Pair[], sel: Selection): Inventory {
+/**
+ * Sorts the stacks against the plan. A stack without esc-sync's record is never deleted, and
+ * neither is one whose target this manifest does not define: a backend shared by several
+ * manifests must not see the others' stacks as orphans.
+ */
+export function classifyStacks(stacks: readonly ExistingStack[], pairs: readonly Pair[], sel: Selection, targetIds: ReadonlySet<string>): Inventory {
   const planned = new Set(pairs.map((p) => p.stack));
-  const inv: Inventory = { byName: new Map(stacks.map((s) => [s.name, s])), orphans: [], leftovers: [], unknown: [] };
+  const inv: Inventory = { byName: new Map(stacks.map((s) => [s.name, s])), orphans: [], leftovers: [], unknown: [], foreign: [] };
   for (const s of stacks) {
     if (planned.has(s.name)) continue;
     if (!s.record) {
       if (s.resources === 0 && s.pendingOperations === 0) inv.leftovers.push(s);
       else inv.unknown.push(s);
+      continue;
+    }
+    if (!targetIds.has(s.record.target)) {
+      inv.foreign.push(s);
       continue;
     }
     if (sel.targets?.length && !sel.targets.includes(s.record.target)) continue;

@@ -83,11 +83,13 @@ describe("inventory", () => {
       describeExport("web.c.t", exported(record("o/web/c", "t"))), // orphan outside --filter
       describeExport("empty", exported(undefined, 0)), // leftover
       describeExport("hand", exported(undefined, 3)), // someone else's
+      describeExport("app.z.other", exported(record("o/app/z", "other"))), // another manifest's target
     ];
     const planned = [{ stack: "app.a.t" }] as Parameters<typeof classifyStacks>[1];
-    const inv = classifyStacks(stacks, planned, { filter: ["app/*"] });
+    const inv = classifyStacks(stacks, planned, { filter: ["app/*"] }, new Set(["t"]));
     expect(inv.orphans.map((s) => s.name)).toEqual(["app.b.t"]);
     expect(inv.leftovers.map((s) => s.name)).toEqual(["empty"]);
     expect(inv.unknown.map((s) => s.name)).toEqual(["hand"]);
+    expect(inv.foreign.map((s) => s.name)).toEqual(["app.z.other"]);
   });
 });
