@@ -25,7 +25,7 @@ export function awsParameterStoreReader(settings: AwsParameterStoreSettings): St
 }
 
 async function* listParameters(settings: AwsParameterStoreSettings, filter: ReadFilter, signal?: AbortSignal): AsyncGenerator<StoreEntry> {
-  const config = awsClientConfig(settings);
+  const config = await awsClientConfig(settings);
   const ssm = await import("@aws-sdk/client-ssm");
   const client = new ssm.SSMClient(config);
   const options = signal ? { abortSignal: signal } : {};

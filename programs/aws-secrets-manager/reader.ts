@@ -8,6 +8,7 @@
  * environment, SSO, instance roles; `AWS_ENDPOINT_URL` (or `AWS_ENDPOINT_URL_SECRETS_MANAGER`)
  * points the client at another endpoint, such as an emulator.
  */
+import type { fromTemporaryCredentials as FromTemporaryCredentials } from "@aws-sdk/credential-providers";
 import type { ReadFilter, StoreEntry, StoreReader } from "../contract.js";
 import { SecretValue } from "../../orchestrator/values.js";
 import { awsLocation, type AwsConnection } from "../shared/aws.js";
@@ -17,14 +18,23 @@ import type { AwsSecretsManagerSettings } from "./schema.js";
 /** Values fetched at once: well below the API's default rate limits. */
 const CONCURRENCY = 4;
 
-/** The AWS client settings a reader uses: region and profile. No credentials are handled here. */
-export function awsClientConfig(s: AwsConnection): { region: string; profile?: string } {
-  if (s.roleArn !== undefined) {
-    throw new StoreReadError(
-      "roleArn is not supported by migrate import yet: use a profile whose role_arn names the role (profile setting or AWS_PROFILE)",
-    );
-  }
-  return { region: s.region, ...(s.profile !== undefined ? { profile: s.profile } : {}) };
+/**
+ * The AWS client settings a reader uses: region, profile, and with `roleArn` the role assumed
+ * (session `esc-sync`) on top of the usual credential chain, as the target's provider does.
+ */
+export async function awsClientConfig(
+  s: AwsConnection,
+): Promise<{ region: string; profile?: string; credentials?: ReturnType<typeof FromTemporaryCredentials> }> {
+  const base = { region: s.region, ...(s.profile !== undefined ? { profile: s.profile } : {}) };
+  if (s.roleArn === undefined) return base;
+  const { fromTemporaryCredentials } = await import("@aws-sdk/credential-providers");
+  return {
+    ...base,
+    credentials: fromTemporaryCredentials({
+      params: { RoleArn: s.roleArn, RoleSessionName: "esc-sync" },
+      clientConfig: base,
+    }),
+  };
 }
 
 export function awsSecretsManagerReader(settings: AwsSecretsManagerSettings): StoreReader {
@@ -35,7 +45,7 @@ export function awsSecretsManagerReader(settings: AwsSecretsManagerSettings): St
 }
 
 async function* listSecrets(settings: AwsSecretsManagerSettings, filter: ReadFilter, signal?: AbortSignal): AsyncGenerator<StoreEntry> {
-  const config = awsClientConfig(settings);
+  const config = await awsClientConfig(settings);
   const sm = await import("@aws-sdk/client-secrets-manager");
   const client = new sm.SecretsManagerClient(config);
   const options = signal ? { abortSignal: signal } : {};

@@ -78,6 +78,7 @@ source: { kind: pulumi-cloud, org: acme, apiUrl: "${server.url}" }
 state: { backend: file://./state }
 targets:
   aws-sm: { kind: aws-secrets-manager, region: us-east-1 }
+  aws-sm-role: { kind: aws-secrets-manager, region: us-east-1, roleArn: "arn:aws:iam::123456789012:role/esc-sync-reader" }
   aws-ps: { kind: aws-parameter-store, region: us-east-1 }
   gh: { kind: github-actions, owner: acme, repository: app }
   out: { kind: file, path: "out/{project}-{env}.json" }
@@ -115,6 +116,12 @@ bindings:
     expect(result.stdout).not.toContain("NOT_ME");
     expect(server.count("/api/esc/environments/acme", "POST")).toBe(0);
     expect(server.count(ENV_PATH, "PATCH")).toBe(0);
+  });
+
+  it("reads through an assumed role when the target names one (STS AssumeRole on the emulator)", async () => {
+    const result = await cli(["migrate", "import", "--from", "aws-sm-role", "--into", "acme/imported/app", "--prefix", "prod/app/", "--dry-run"]);
+    expect(result.code, result.stderr + result.stdout).toBe(0);
+    expect(result.stdout).toMatch(/prod\/app\/API_TOKEN\s+API_TOKEN\s+to import\s+would add/);
   });
 
   it("imports JSON, plain and binary secrets from Secrets Manager, creating the environment", async () => {
@@ -232,7 +239,7 @@ bindings:
     expect(gh.stderr).toMatch(/github-actions stores cannot be read/);
     const unknown = await cli(["migrate", "import", "--from", "nope", "--into", "acme/imported/app"]);
     expect(unknown.code).toBe(1);
-    expect(unknown.stderr).toMatch(/--from nope: no such target.*known: aws-sm, aws-ps, gh, out/);
+    expect(unknown.stderr).toMatch(/--from nope: no such target.*known: aws-sm, aws-sm-role, aws-ps, gh, out/);
   });
 
   it("never prints a value or the token", () => {
