@@ -5,7 +5,7 @@
 import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Sandbox, statuses } from "../support/sandbox.js";
+import { APP_TO_FILES, Sandbox, statuses } from "../support/sandbox.js";
 
 const CANARY = "canary-adopt-4b2d";
 
@@ -15,15 +15,7 @@ describe("adoption", () => {
   beforeAll(() => {
     box.writeEnvironment("app", "a", `values:\n  environmentVariables:\n    SAME: same\n    TOKEN:\n      fn::secret: ${CANARY}-esc\n`);
     box.writeEnvironment("app", "b", `values:\n  environmentVariables:\n    ONLY: esc\n`);
-    box.writeManifest(`
-version: 1
-source: { kind: local, folder: environments }
-state: { backend: file://./state }
-targets:
-  out: { kind: file, path: "out/{env}.env" }
-bindings:
-  - { environments: "app/*", target: out }
-`);
+    box.writeManifest(APP_TO_FILES);
     mkdirSync(join(box.dir, "out"));
     // Written by hand before esc-sync ever ran.
     writeFileSync(join(box.dir, "out/a.env"), `SAME=same\nTOKEN=${CANARY}-by-hand\n`);

@@ -6,7 +6,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Sandbox, statuses } from "../support/sandbox.js";
+import { APP_TO_FILES, Sandbox, statuses } from "../support/sandbox.js";
 
 describe("deletion guard", () => {
   const box = new Sandbox();
@@ -16,15 +16,7 @@ describe("deletion guard", () => {
     box.writeEnvironment("app", "b", env(["B1", "B2"]));
     box.writeEnvironment("app", "c", env(["C1", "C2"]));
     box.writeEnvironment("app", "d", env(["D1"]));
-    box.writeManifest(`
-version: 1
-source: { kind: local, folder: environments }
-state: { backend: file://./state }
-targets:
-  out: { kind: file, path: "out/{env}.env" }
-bindings:
-  - { environments: "app/*", target: out }
-`);
+    box.writeManifest(APP_TO_FILES);
     expect((await box.run(["sync"])).code).toBe(0);
     box.writeEnvironment("app", "a", env(["KEEP"])); // one entry to delete
     box.removeEnvironment("app", "b"); // orphan: two entries to delete

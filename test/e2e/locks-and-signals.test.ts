@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { Sandbox, statuses } from "../support/sandbox.js";
+import { APP_TO_FILES, Sandbox, statuses } from "../support/sandbox.js";
 import { CLI, recordedToolchain } from "../support/toolchain.js";
 
 const CANARY = "canary-locks-77aa01";
@@ -22,15 +22,7 @@ function project(envs: number, version: string): Sandbox {
   const box = new Sandbox();
   boxes.push(box);
   writeEnvs(box, envs, version);
-  box.writeManifest(`
-version: 1
-source: { kind: local, folder: environments }
-state: { backend: file://./state }
-targets:
-  out: { kind: file, path: "out/{env}.env" }
-bindings:
-  - { environments: "app/*", target: out }
-`);
+  box.writeManifest(APP_TO_FILES);
   return box;
 }
 

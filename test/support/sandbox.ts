@@ -17,6 +17,17 @@ export interface CliResult {
 
 export const PASSPHRASE = "e2e-passphrase-not-secret";
 
+/** A manifest many tests share: every `app/*` environment into `out/<env>.env`, state in `./state`. */
+export const APP_TO_FILES = `
+version: 1
+source: { kind: local, folder: environments }
+state: { backend: file://./state }
+targets:
+  out: { kind: file, path: "out/{env}.env" }
+bindings:
+  - { environments: "app/*", target: out }
+`;
+
 export class Sandbox {
   readonly dir = mkdtempSync(join(tmpdir(), "esc-sync-e2e-"));
   readonly backendDir = join(this.dir, "state");
