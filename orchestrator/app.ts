@@ -120,6 +120,7 @@ export async function prepare(opts: CommonOptions, env: NodeJS.ProcessEnv = proc
     ),
   );
   const redactor = processRedactor.addEnvironments(environments).add(env.PULUMI_ACCESS_TOKEN, env.PULUMI_CONFIG_PASSPHRASE);
+  for (const err of failures.values()) redactor.add(...err.secrets);
   // An environment no binding selects matters only through a sync: block it may hold.
   for (const [id, err] of [...failures]) {
     if (bound.has(id)) continue;

@@ -35,7 +35,10 @@ export class Redactor {
       else if (v !== null && typeof v === "object") Object.values(v).forEach((c) => walk(c, isSecret));
       else if (isSecret && v !== null) this.add(String(v));
     };
-    for (const env of envs) for (const node of Object.values(env.properties)) walk(node, false);
+    for (const env of envs) {
+      for (const node of Object.values(env.properties)) walk(node, false);
+      this.add(...(env.secrets ?? []));
+    }
     return this;
   }
 

@@ -104,7 +104,9 @@ export function evaluateBuiltin(ev: EnvEvaluator, x: Expr & { kind: "builtin" })
       try {
         decoded = fromJSONText(str(input.v));
       } catch (err) {
-        ev.error(x.node, `decoding JSON string: ${err instanceof Error ? err.message : String(err)}`);
+        // The parser's message quotes the text it failed on: say where, never what.
+        if (flags.secret) ev.run.secretTexts.add(str(input.v));
+        ev.error(x.node, `decoding JSON string: ${jsonProblem(err)}`);
         return unknownVal(flags.secret);
       }
       // Everything decoded from a secret is secret, down to each element.
@@ -129,6 +131,7 @@ export function evaluateBuiltin(ev: EnvEvaluator, x: Expr & { kind: "builtin" })
       if (flags.unknown) return unknownVal(flags.secret);
       const problem = base64Problem(str(input.v));
       if (problem !== undefined) {
+        if (flags.secret) ev.run.secretTexts.add(str(input.v));
         ev.error(x.node, `decoding base64 string: illegal base64 data at input byte ${problem}`);
         return unknownVal(flags.secret);
       }
@@ -141,6 +144,18 @@ export function evaluateBuiltin(ev: EnvEvaluator, x: Expr & { kind: "builtin" })
       return { repr: value.repr, unknown: flags.unknown, secret: flags.secret, final: true };
     }
   }
+}
+
+/**
+ * What is wrong with a JSON text, from the parser's error, without quoting the text: V8's
+ * messages embed the offending token and a slice of the input, so only its position is kept.
+ */
+export function jsonProblem(err: unknown): string {
+  const message = err instanceof Error ? err.message : "";
+  if (/Unexpected end of JSON input/.test(message)) return "not valid JSON: the text ends early";
+  const at = /at position (\d+)(?: \(line (\d+) column (\d+)\))?/.exec(message);
+  if (!at) return "not valid JSON";
+  return at[2] ? `not valid JSON at line ${at[2]} column ${at[3]}` : `not valid JSON at offset ${at[1]}`;
 }
 
 /**

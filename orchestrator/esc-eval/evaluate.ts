@@ -23,6 +23,11 @@ export class Run {
   readonly diags: EnvDiag[] = [];
   /** Every environment of the import closure, evaluated once; `evaluating` detects import cycles. */
   readonly imports = new Map<string, { evaluating: boolean; value?: Val }>();
+  /**
+   * The plaintext of every secret the run met, including inputs of expressions that failed (and
+   * so appear in no value): the redaction layer learns them all.
+   */
+  readonly secretTexts = new Set<string>();
   constructor(
     readonly rootName: string,
     readonly load: Loader,
@@ -174,7 +179,10 @@ export class EnvEvaluator {
         return x.value;
       }
       let val = this.compute(x);
-      if (x.secret) val = { ...val, secret: true };
+      if (x.secret) {
+        val = { ...val, secret: true };
+        if (typeof val.repr === "string") this.run.secretTexts.add(val.repr);
+      }
       val = merge(x.base, val);
       x.value = val;
       return val;

@@ -35,6 +35,11 @@ export interface EvaluationResult {
    * `fn::final` value): worth showing, but the environment is still usable.
    */
   warnings?: EnvironmentDiagnostic[];
+  /**
+   * The plaintext of every secret the evaluation met, those of failed expressions included: for
+   * the redaction layer only, never for output.
+   */
+  secrets: string[];
 }
 
 /**
@@ -58,5 +63,6 @@ export function evaluate(definition: Definition, load: DefinitionLoader): Evalua
     properties,
     diagnostics: run.diags.filter((d) => d.severity === "error").map(toPublic),
     warnings: run.diags.filter((d) => d.severity === "warning").map(toPublic),
+    secrets: [...run.secretTexts],
   };
 }

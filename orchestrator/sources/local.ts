@@ -70,8 +70,8 @@ export class LocalSource implements EnvironmentSource {
       const lines = result.diagnostics.map(
         (d) => `${file}${d.line ? `:${d.line}${d.column ? `:${d.column}` : ""}` : ""}: ${d.path ? `${d.path}: ` : ""}${d.summary}`,
       );
-      throw new EnvironmentError(ref, `environment ${envId(ref)} has errors:\n  ${lines.join("\n  ")}`, result.diagnostics);
+      throw new EnvironmentError(ref, `environment ${envId(ref)} has errors:\n  ${lines.join("\n  ")}`, result.diagnostics, false, result.secrets);
     }
-    return { ref, properties: result.properties };
+    return { ref, properties: result.properties, secrets: result.secrets };
   }
 }

@@ -36,6 +36,11 @@ export interface ResolvedEnvironment {
   properties: Properties;
   /** The revision the values come from, where the source knows it. */
   revision?: number;
+  /**
+   * Secret plaintexts the source met beyond the secret leaves of `properties` (an overridden
+   * secret, the input of a failed expression): for the redaction layer, never for output.
+   */
+  secrets?: string[];
 }
 
 /** The environment could not be resolved (evaluation errors, access denied...). */
@@ -46,6 +51,8 @@ export class EnvironmentError extends Error {
     message: string,
     readonly diagnostics: EnvironmentDiagnostic[] = [],
     readonly retryable = false,
+    /** Secret plaintexts met while resolving it, so that they are redacted wherever they surface. */
+    readonly secrets: string[] = [],
   ) {
     super(message);
   }

@@ -1,0 +1,68 @@
+/**
+ * A secret that makes an expression fail is quoted nowhere: the `fn::fromJSON` of a secret that
+ * is not JSON (and its siblings) through `plan`, `sync` (text and JSON) and `drift` in every
+ * format, with a good environment beside it that still syncs.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { APP_TO_FILES, Sandbox } from "../support/sandbox.js";
+
+const CANARY = "hunter2-e2e-canary-b41d";
+const FRAGMENTS = [CANARY, CANARY.slice(0, 7), CANARY.slice(-6)];
+
+describe("no secret in any message", () => {
+  const box = new Sandbox();
+  beforeAll(async () => {
+    box.writeEnvironment("app", "good", `values:\n  environmentVariables:\n    TOKEN: { fn::secret: ${CANARY}-good }\n`);
+    box.writeEnvironment(
+      "app",
+      "bad",
+      [
+        "values:",
+        `  pw: { fn::secret: "${CANARY}" }`,
+        "  environmentVariables:",
+        '    BAD: { fn::fromJSON: "${pw}" }',
+        '    B64: { fn::fromBase64: "${pw}" }',
+        '    FIELD: "${pw.field}"',
+        "",
+      ].join("\n"),
+    );
+    box.writeManifest(APP_TO_FILES);
+  });
+  afterAll(() => box.cleanup());
+
+  const expectClean = (text: string) => {
+    for (const fragment of FRAGMENTS) expect(text).not.toContain(fragment);
+  };
+
+  it("plan names the failing paths and lines, not the value", async () => {
+    for (const output of ["text", "json"]) {
+      const r = await box.run(["plan", "--output", output]);
+      expect(r.code).toBe(1);
+      expectClean(r.stdout + r.stderr);
+      expect(r.stdout).toMatch(/values\.environmentVariables\.BAD/);
+      expect(r.stdout).toMatch(/bad\.yaml:4/);
+    }
+  });
+
+  it("sync in text and JSON: the bad pair fails without its value, the good one syncs", async () => {
+    const text = await box.run(["sync"]);
+    expect(text.code).toBe(1);
+    expectClean(text.stdout + text.stderr);
+    expect(text.stdout).toMatch(/decoding JSON string/);
+    const { result, report } = await box.syncJson();
+    expectClean(result.stdout + result.stderr);
+    const byStack = Object.fromEntries(report.pairs.map((p) => [p.stack, p]));
+    expect(byStack["app.good.out"]?.status).toMatch(/unchanged|created/);
+    expect(byStack["app.bad.out"]?.message).toMatch(/decoding JSON string/);
+    expect(box.read("out/good.env")).toContain(`${CANARY}-good`);
+  });
+
+  it("drift in every format", async () => {
+    for (const format of ["table", "markdown", "json", "junit"]) {
+      const r = await box.run(["drift", "--format", format]);
+      expect(r.code, format).toBe(1);
+      expectClean(r.stdout + r.stderr);
+      expect(r.stdout, format).toMatch(/decoding JSON string|BAD/);
+    }
+  });
+});
