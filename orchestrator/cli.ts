@@ -1,136 +1,241 @@
 #!/usr/bin/env node
 /**
- * The `esc-sync` command line. Errors become exit codes here and only here:
- * 0 every pair succeeded, 1 a pair failed or the input is wrong, 2 (drift) differences found.
+ * The `esc-sync` command line. Flags are checked here, and errors become exit codes here and
+ * only here: 0 every pair succeeded, 1 a pair failed or the input is wrong (a {@link UserError}:
+ * its message and hint, no stack trace), 2 (drift) differences found. Any other exception is the
+ * only "internal error". The process's signal handlers and its redactor live here too, once.
  */
-import yargs from "yargs";
+import { readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import yargs, { type Argv } from "yargs";
 import { hideBin } from "yargs/helpers";
-import { ConfigError } from "./errors.js";
-import { processRedactor } from "./redact.js";
-import { planCommand } from "./commands/plan.js";
-import { syncCommand } from "./commands/sync.js";
+import type { CommandContext } from "./command-context.js";
+import { adoptCommand } from "./commands/adopt.js";
 import { driftCommand } from "./commands/drift.js";
+import { importCommand } from "./commands/migrate.js";
+import { planCommand } from "./commands/plan.js";
 import { pruneCommand } from "./commands/prune.js";
 import { schemaCommand } from "./commands/schema.js";
-import { registerMigrate } from "./commands/migrate.js";
+import { syncCommand } from "./commands/sync.js";
+import { ConfigError, UserError } from "./errors.js";
+import { Redactor } from "./redact.js";
 
 const ISSUES_URL = "https://github.com/esc-sync/esc-sync/issues";
+const COMMANDS = "plan, sync, drift, prune, migrate or schema";
 
-async function main(argv: string[]): Promise<number> {
-  let exitCode = 0;
-  const selection = {
-    manifest: { alias: "m", type: "string", default: "environments.yaml", describe: "The manifest" },
-    filter: { alias: "f", type: "string", array: true, describe: "Only environments matching these globs over project/name" },
-    target: { alias: "t", type: "string", array: true, describe: "Only these target ids" },
-    concurrency: { alias: "c", type: "number", describe: "Pairs run at once (default: the manifest's)" },
-  } as const;
-  const common = {
-    ...selection,
-    output: { alias: "o", choices: ["text", "json"] as const, default: "text" as const, describe: "Output format" },
-  } as const;
-  const runFlags = {
-    "backend-url": { type: "string", describe: "Pulumi state backend (default: the manifest's)" },
-    "stale-lock-minutes": {
-      type: "number",
-      default: 30,
-      describe: "A lock from another host older than this is stale and cleared (a lock of a dead process on this host always is); 0: never",
-    },
-    "lock-wait-seconds": { type: "number", default: 60, describe: "How long to wait for a stack locked by a live run before failing the pair" },
-  } as const;
-  const cli = yargs(argv)
+function version(): string {
+  const pkg = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "package.json");
+  return (JSON.parse(readFileSync(pkg, "utf8")) as { version: string }).version;
+}
+
+/** A whole number at least `min`: what counts and budgets must be. */
+function wholeNumber(flag: string, min: number) {
+  return (value: unknown): number | undefined => {
+    if (value === undefined) return undefined;
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min) throw new ConfigError(`--${flag} ${String(value)}: must be a whole number of at least ${min}`);
+    return n;
+  };
+}
+
+const selection = {
+  manifest: { alias: "m", type: "string", default: "environments.yaml", describe: "The manifest file" },
+  filter: { alias: "f", type: "string", array: true, describe: "Only environments matching these globs over project/name" },
+  target: { alias: "t", type: "string", array: true, describe: "Only these target ids" },
+  concurrency: { alias: "c", type: "number", describe: "Pairs run at once (default: the manifest's)", coerce: wholeNumber("concurrency", 1) },
+  "backend-url": { type: "string", describe: "Pulumi state backend, e.g. file:///srv/state or s3://bucket (default: the manifest's)" },
+} as const;
+const output = { output: { alias: "o", choices: ["text", "json"] as const, default: "text" as const, describe: "Output format" } } as const;
+const locks = {
+  "stale-lock-minutes": {
+    type: "number",
+    default: 30,
+    describe: "A lock from another host older than this is stale and cleared (a lock of a dead process on this host always is); 0: never",
+    coerce: wholeNumber("stale-lock-minutes", 0),
+  },
+  "lock-wait-seconds": { type: "number", default: 60, describe: "How long to wait for a stack locked by a live run before failing the pair", coerce: wholeNumber("lock-wait-seconds", 0) },
+} as const;
+const deletions = {
+  "allow-deletes": { type: "boolean", default: false, describe: "Delete target entries whose key, environment or binding is gone (moves included)" },
+  "max-deletes": { type: "number", describe: "Delete at most this many target entries in all; pairs over the budget are held", coerce: wholeNumber("max-deletes", 0) },
+} as const;
+
+/** Checks what the flags' types cannot: globs that select nothing by construction, backend URLs. */
+function checkCommon(args: { filter?: string[] | undefined; "backend-url"?: string | undefined; "allow-deletes"?: boolean; "max-deletes"?: number | undefined }): true {
+  if (args["allow-deletes"] && args["max-deletes"] !== undefined) {
+    throw new ConfigError("--allow-deletes and --max-deletes cannot be used together: --allow-deletes allows every deletion, --max-deletes N at most N in all; choose one");
+  }
+  for (const f of args.filter ?? []) {
+    if (f.trim() === "") throw new ConfigError("--filter needs a glob over project/name, e.g. --filter 'payments/*'");
+  }
+  const url = args["backend-url"];
+  if (url !== undefined && !/^[a-z][a-z0-9+.-]*:\/\//i.test(url)) {
+    throw new ConfigError(`--backend-url ${url}: not a URL; use file:///absolute/path, file://./relative/path, s3://bucket, gs://bucket, azblob://container or https://api.pulumi.com`);
+  }
+  return true;
+}
+
+function build(argv: string[], ctx: CommandContext, setExitCode: (code: number) => void): Argv {
+  const run = (fn: () => Promise<number> | number) => async () => setExitCode(await fn());
+  return yargs(argv)
     .scriptName("esc-sync")
     .usage("$0 <command> [options]\n\nSync Pulumi ESC environments into secret stores through the Pulumi Automation API.")
     .command(
       "plan",
-      "Show the pairs a sync would run and the entries each writes (no Pulumi call, no values)",
-      (y) => y.options(common),
-      async (args) => {
-        exitCode = await planCommand(args);
-      },
+      "Show the run plan of a sync: each pair, the entries it writes and what a sync would do (reads the state; changes nothing)",
+      (y) => y.options({ ...selection, ...output, refresh: { type: "boolean", default: false }, force: { type: "boolean", default: false }, ...deletions }).check(checkCommon),
+      (args) => run(() => planCommand({ ...args, backendUrl: args["backend-url"], allowDeletes: args["allow-deletes"], maxDeletes: args["max-deletes"] }, ctx))(),
     )
     .command(
       "sync",
-      "Bring every selected pair up to date (pulumi up per pair)",
+      "Bring every selected pair up to date (pulumi up per pair whose input changed)",
       (y) =>
-        y.options({
-          ...common,
-          "dry-run": { type: "boolean", default: false, describe: "Preview: show what would change, change nothing" },
-          refresh: { type: "boolean", default: false, describe: "Refresh from the targets first, so that drift is repaired" },
-          force: { type: "boolean", default: false, describe: "Run pulumi up for every pair, even those whose input is unchanged since their last update" },
-          ...runFlags,
-          "allow-deletes": { type: "boolean", default: false, describe: "Delete target entries whose key, environment or binding is gone" },
-          "max-deletes": { type: "number", describe: "Delete at most this many target entries in all; pairs over the budget are held back" },
-        }),
-      async (args) => {
-        exitCode = await syncCommand(args);
-      },
+        y
+          .options({
+            ...selection,
+            ...output,
+            "dry-run": { type: "boolean", default: false, describe: "Show the run plan and preview what would change; change nothing, write no state" },
+            refresh: { type: "boolean", default: false, describe: "Refresh from the targets first, so that drift is repaired" },
+            force: { type: "boolean", default: false, describe: "Run pulumi up for every pair, even those whose input is unchanged since their last update" },
+            ...locks,
+            ...deletions,
+          })
+          .check(checkCommon),
+      (args) =>
+        run(() =>
+          syncCommand(
+            { ...args, dryRun: args["dry-run"], backendUrl: args["backend-url"], allowDeletes: args["allow-deletes"], maxDeletes: args["max-deletes"], staleLockMinutes: args["stale-lock-minutes"], lockWaitSeconds: args["lock-wait-seconds"] },
+            ctx,
+          ),
+        )(),
     )
     .command(
       "drift",
       "Report what differs between ESC and every target, changing no target (exit 0 in sync, 2 differences, 1 errors)",
       (y) =>
-        y.options({
-          ...selection,
-          format: { alias: "o", choices: ["table", "markdown", "json", "junit"] as const, default: "table" as const, describe: "Report format" },
-          out: { type: "string", describe: "Write the report to this file instead of stdout" },
-          ...runFlags,
-        }),
-      async (args) => {
-        exitCode = await driftCommand(args);
-      },
+        y
+          .options({
+            ...selection,
+            output: { alias: ["o", "format"], choices: ["table", "markdown", "json", "junit"] as const, default: "table" as const, describe: "Report format (--format is a deprecated alias)" },
+            out: { type: "string", describe: "Write the report to this file instead of stdout" },
+            ...locks,
+          })
+          .check(checkCommon),
+      (args) =>
+        run(() => driftCommand({ ...args, backendUrl: args["backend-url"], staleLockMinutes: args["stale-lock-minutes"], lockWaitSeconds: args["lock-wait-seconds"] }, ctx))(),
     )
     .command(
       "prune",
       "Remove the stacks (and the entries they wrote) of environments and bindings that no longer exist",
       (y) =>
-        y.options({
-          ...common,
-          ...runFlags,
-          "allow-deletes": { type: "boolean", default: false, describe: "Delete the entries of every orphaned stack" },
-          "max-deletes": { type: "number", describe: "Delete at most this many entries in all" },
-          "dry-run": { type: "boolean", default: false, describe: "List what would be removed, remove nothing" },
-        }),
-      async (args) => {
-        exitCode = await pruneCommand({ ...args, refresh: false });
-      },
+        y
+          .options({ ...selection, ...output, ...locks, ...deletions, "dry-run": { type: "boolean", default: false, describe: "List what would be removed, remove nothing" } })
+          .check(checkCommon),
+      (args) =>
+        run(() =>
+          pruneCommand(
+            { ...args, dryRun: args["dry-run"], backendUrl: args["backend-url"], allowDeletes: args["allow-deletes"], maxDeletes: args["max-deletes"], staleLockMinutes: args["stale-lock-minutes"], lockWaitSeconds: args["lock-wait-seconds"] },
+            ctx,
+          ),
+        )(),
     )
-    .command(
-      "schema",
-      "Print the manifest's JSON Schema (for editors)",
-      (y) => y,
-      async () => {
-        exitCode = schemaCommand();
-      },
-    );
-  await registerMigrate(cli, (code) => (exitCode = code))
-    .demandCommand(1, "Name a command: plan, sync, drift, migrate or schema.")
+    .command("migrate <command>", "Bring existing secrets under ESC: import them from a store, or adopt entries that already exist in targets", (m) =>
+      m
+        .command(
+          "import",
+          "Copy a store's secrets into an ESC environment as fn::secret values (merges; never overwrites an edit made meanwhile)",
+          (c) =>
+            c.options({
+              manifest: selection.manifest,
+              from: { type: "string", demandOption: true, describe: "Id of the target (in the manifest) whose store is read" },
+              into: { type: "string", demandOption: true, describe: "The ESC environment written: org/project/env (or project/env)" },
+              prefix: { type: "string", describe: "Only names starting with this (e.g. /prod/app/)" },
+              filter: { alias: "f", type: "string", array: true, describe: "Only names matching these globs (e.g. 'prod/app/*')" },
+              "strip-prefix": { type: "string", describe: "Removed from names to make the keys (default: --prefix; '' keeps names whole)" },
+              path: { type: "string", default: "environmentVariables", describe: "Property path under values: where the keys go ('' = values itself)" },
+              "json-as": { choices: ["string", "object"] as const, default: "string" as const, describe: "A JSON secret becomes its text (string) or nested values, each leaf secret (object)" },
+              overwrite: { type: "boolean", default: false, describe: "Replace keys whose value differs, instead of reporting conflicts" },
+              "max-bytes": { type: "number", default: 65536, describe: "Skip larger values", coerce: wholeNumber("max-bytes", 1) },
+              "dry-run": { type: "boolean", default: false, describe: "Show the keys that would be added or changed (never values); write nothing" },
+              ...output,
+            }),
+          (args) => run(() => importCommand({ ...args, "max-bytes": args["max-bytes"] ?? 65536 }, ctx))(),
+        )
+        .command(
+          "adopt",
+          "Take over entries that already exist in the targets (Pulumi import) instead of creating them; the next sync writes ESC's values",
+          (c) =>
+            c
+              .options({
+                ...selection,
+                ...output,
+                ...locks,
+                "dry-run": { type: "boolean", default: false, describe: "List what would be adopted and what differs from ESC (fingerprints); change nothing" },
+              })
+              .check(checkCommon),
+          (args) =>
+            run(() =>
+              adoptCommand({ ...args, dryRun: args["dry-run"], backendUrl: args["backend-url"], staleLockMinutes: args["stale-lock-minutes"], lockWaitSeconds: args["lock-wait-seconds"] }, ctx),
+            )(),
+        )
+        .demandCommand(1, "Name a migrate command: import or adopt (esc-sync migrate --help)."),
+    )
+    .command("schema", "Print the manifest's JSON Schema (for editors)", (y) => y, () => run(() => schemaCommand())())
+    .demandCommand(1, `Name a command: ${COMMANDS} (esc-sync --help).`)
+    .recommendCommands()
     .strict()
     .help()
     .alias("h", "help")
-    .version(false)
+    .version(version())
+    .alias("v", "version")
     .wrap(Math.min(110, process.stdout.columns || 100))
     .fail((msg, err) => {
-      if (err) throw err;
-      throw new ConfigError(msg);
-    })
-    .parseAsync();
-  return exitCode;
+      // yargs reports its own checks (and our coerce/check functions) as YError: the user's to fix.
+      if (err && err.name !== "YError" && !(err instanceof UserError)) throw err;
+      if (err instanceof UserError) throw err;
+      const text = err?.message ?? msg;
+      throw new ConfigError(text.startsWith("Did you mean") ? `unknown command: ${text}` : text, [], "esc-sync --help lists the commands; esc-sync <command> --help their flags");
+    });
 }
 
-main(hideBin(process.argv)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (err: unknown) => {
-    // The token and every value learnt so far are hidden here too: errors from SDKs and the
-    // Pulumi CLI can carry them.
-    processRedactor.add(process.env.PULUMI_ACCESS_TOKEN, process.env.PULUMI_CONFIG_PASSPHRASE);
-    if (err instanceof ConfigError) {
-      process.stderr.write(processRedactor.text(`error: ${err.message}\n`));
-    } else {
-      const text = err instanceof Error ? (err.stack ?? err.message) : String(err);
-      process.stderr.write(processRedactor.text(`internal error: ${text}\nThis is a bug in esc-sync: please report it at ${ISSUES_URL}\n`));
+async function main(argv: string[]): Promise<number> {
+  const redactor = new Redactor().add(process.env.PULUMI_ACCESS_TOKEN, process.env.PULUMI_CONFIG_PASSPHRASE);
+  // One handler for the whole process: the first signal stops launching pairs and interrupts the
+  // running ones (their locks released); a second exits at once.
+  const controller = new AbortController();
+  let signals = 0;
+  const onSignal = (sig: NodeJS.Signals) => {
+    signals++;
+    if (signals > 1) {
+      process.stderr.write(`\n${sig} again: exiting now; stacks still running may stay locked (the next run clears stale locks)\n`);
+      process.exit(130);
     }
-    process.exitCode = 1;
-  },
-);
+    process.stderr.write(`\n${sig}: stopping; running pairs are being interrupted (press again to exit at once)\n`);
+    controller.abort();
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  const ctx: CommandContext = { redactor, signal: controller.signal, env: process.env };
+  let exitCode = 0;
+  try {
+    await build(argv, ctx, (code) => (exitCode = code)).parseAsync();
+    return exitCode;
+  } catch (err) {
+    // Every value learnt so far is hidden here too: errors from SDKs and the CLI can carry them.
+    if (err instanceof UserError) {
+      process.stderr.write(redactor.text(`error: ${err.message}\n${err.hint ? `hint: ${err.hint}\n` : ""}`));
+      return err.exitCode;
+    }
+    const text = err instanceof Error ? (err.stack ?? err.message) : String(err);
+    process.stderr.write(redactor.text(`internal error: ${text}\nThis is a bug in esc-sync: please report it at ${ISSUES_URL}\n`));
+    return 1;
+  } finally {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+  }
+}
+
+main(hideBin(process.argv)).then((code) => {
+  process.exitCode = code;
+});

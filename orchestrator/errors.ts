@@ -23,15 +23,32 @@ export function formatProblem(p: Problem): string {
 }
 
 /**
- * The user's input is wrong (manifest, flags, environment values). Printed without a stack
- * trace; exit code 1; raised before any Pulumi call.
+ * An error for the user to fix: the CLI prints its message and hint (no stack trace) and exits
+ * with its code. Anything else reaching the CLI is a bug, reported as an internal error.
  */
-export class ConfigError extends Error {
+export class UserError extends Error {
+  override readonly name: string = "UserError";
+  constructor(
+    message: string,
+    /** What to do about it. */
+    readonly hint?: string,
+    readonly exitCode = 1,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * The user's input is wrong (manifest, flags, environment values). Raised before any Pulumi
+ * call; exit code 1.
+ */
+export class ConfigError extends UserError {
   override readonly name = "ConfigError";
   constructor(
     readonly summary: string,
     readonly problems: Problem[] = [],
+    hint?: string,
   ) {
-    super(problems.length ? `${summary}\n${problems.map((p) => `  - ${formatProblem(p)}`).join("\n")}` : summary);
+    super(problems.length ? `${summary}\n${problems.map((p) => `  - ${formatProblem(p)}`).join("\n")}` : summary, hint);
   }
 }

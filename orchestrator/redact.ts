@@ -59,9 +59,3 @@ export class Redactor {
     return value;
   }
 }
-
-/**
- * The process's redactor: every value the run learns of is added to it, and the CLI's last line
- * of defence (errors printed at exit) passes through it.
- */
-export const processRedactor = new Redactor();

@@ -5,7 +5,6 @@
  * `@pulumi/esc-sdk` (`environment.properties`) and from the local evaluator are one type, and
  * every node keeps its own secret flag.
  */
-import { inspect } from "node:util";
 
 /** A JSON value with no secret flags. */
 export type Plain = null | boolean | number | string | Plain[] | { [key: string]: Plain };
@@ -113,31 +112,4 @@ export function parsePropertyPath(path: string): (string | number)[] {
     i = j;
   }
   return out;
-}
-
-/**
- * A value that must never be shown. Printing, logging or JSON-encoding it yields `[secret]`;
- * only {@link SecretValue.reveal} gives the text, and only the program that writes it calls that.
- */
-export class SecretValue {
-  readonly #text: string;
-  constructor(text: string) {
-    this.#text = text;
-  }
-  reveal(): string {
-    return this.#text;
-  }
-  /** Size in bytes of the UTF-8 text, for store limits. */
-  get byteLength(): number {
-    return Buffer.byteLength(this.#text, "utf8");
-  }
-  toString(): string {
-    return "[secret]";
-  }
-  toJSON(): string {
-    return "[secret]";
-  }
-  [inspect.custom](): string {
-    return "[secret]";
-  }
 }

@@ -4,8 +4,8 @@
  */
 import type { z } from "zod";
 import type { PulumiFn } from "@pulumi/pulumi/automation/index.js";
-import type { EnvironmentRef } from "../orchestrator/sources/source.js";
-import type { SecretValue } from "../orchestrator/values.js";
+import type { EnvironmentRef } from "./environment-ref.js";
+import type { SecretValue } from "./secret-value.js";
 
 /** `json`: one entry holding a JSON document. `keys`: one entry per key. */
 export type Shape = "json" | "keys";
@@ -162,8 +162,17 @@ export interface TargetKind<S extends object = object> {
   normalizeName(name: string, settings: S): string;
   /** The store's rules for names, sizes and counts; an empty list when everything fits. */
   check(entries: readonly PlannedEntry[], settings: S, shape: Shape): EntryProblem[];
-  /** Where the pair writes, for people: a file path, `region/account`, a vault URL. */
+  /**
+   * Where the pair writes: a file path, `region/account`, a vault URL. Shown to people, and kept
+   * in the stack's record: a pair whose location changes moves (its old entries are deleted).
+   */
   location(settings: S): string;
+  /**
+   * The places a pair's entries occupy in the store, so that two pairs writing one place are
+   * refused at plan time. Default: one place per entry, `location#name`; a kind whose entries
+   * share one object (the keys of one file) claims that object.
+   */
+  places?(settings: S, entries: readonly PlannedEntry[]): string[];
   /** Builds the inline Pulumi program that writes one pair. */
   program(input: ProgramInput<S>): PulumiFn;
   /**

@@ -10,6 +10,8 @@ bash "$repo/scripts/provision.sh"
 set -a && . "$repo/.esc-sync/toolchain.env" && set +a
 export PATH="$(dirname "$ESC_SYNC_NODE"):$ESC_SYNC_PULUMI_ROOT/bin:$PATH"
 cd "$repo"
+# The import rules (no cycles; programs/ never imports orchestrator/; commands never import each other).
+node node_modules/dependency-cruiser/bin/dependency-cruiser.mjs orchestrator programs --config .dependency-cruiser.cjs
 results="$(mktemp)"
 status=0
 node node_modules/vitest/vitest.mjs run --reporter=default --reporter=json --outputFile.json="$results" "$@" || status=$?

@@ -1,11 +1,26 @@
-/** `esc-sync plan`: the pairs and the entries each writes. Calls no Pulumi. */
-import { prepare, type CommonOptions } from "../app.js";
-import { planToJson, planToText } from "../reporters/plan.js";
+/**
+ * `esc-sync plan`: the run plan of a sync: every pair, the entries it writes and the decision
+ * (run and why, unchanged, held, moved, refused...). Reads the state; runs no engine, writes nothing.
+ */
+import { deletionsOf, openSession, selectionOf, type CommandContext, type DeletionFlags, type SessionFlags } from "../command-context.js";
+import { runPlanToJson, runPlanToText } from "../reporters/plan.js";
 
-export async function planCommand(opts: CommonOptions & { output: "text" | "json" }): Promise<number> {
-  const prepared = await prepare(opts);
-  const { plan, redactor } = prepared;
-  const text = opts.output === "json" ? JSON.stringify(planToJson(plan), null, 2) : planToText(plan);
-  process.stdout.write(redactor.text(text) + "\n");
-  return plan.pairs.some((p) => p.blocked && p.blocked.kind !== "no-value") ? 1 : 0;
+export interface PlanOptions extends SessionFlags, DeletionFlags {
+  output: "text" | "json";
+  refresh?: boolean;
+  force?: boolean;
+}
+
+export async function planCommand(opts: PlanOptions, ctx: CommandContext): Promise<number> {
+  const session = await openSession(opts, ctx);
+  const runPlan = await session.plan(selectionOf(opts), {
+    operation: "sync",
+    dryRun: false,
+    refresh: opts.refresh ?? false,
+    force: opts.force ?? false,
+    deletions: deletionsOf(opts),
+  });
+  const text = opts.output === "json" ? JSON.stringify(runPlanToJson(runPlan), null, 2) : runPlanToText(runPlan);
+  process.stdout.write(ctx.redactor.text(text) + "\n");
+  return runPlan.steps.some((s) => s.decision.action === "refuse") ? 1 : 0;
 }

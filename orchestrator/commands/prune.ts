@@ -3,21 +3,20 @@
  * entries they wrote, behind the same deletion guard as sync. Pairs that still exist are left
  * as they are.
  */
-import { prepare, type CommonOptions } from "../app.js";
-import { redacting } from "../reporters/run.js";
-import { chooseReporter, runPrepared, type RunPolicy } from "./sync.js";
+import { deletionsOf, openSession, selectionOf, type CommandContext, type DeletionFlags, type LockFlags, type SessionFlags } from "../command-context.js";
+import { chooseReporter } from "../reporters/choose.js";
 
-export interface PruneOptions extends CommonOptions, RunPolicy {
+export interface PruneOptions extends SessionFlags, DeletionFlags, LockFlags {
   output: "text" | "json";
   dryRun: boolean;
 }
 
-export async function pruneCommand(opts: PruneOptions): Promise<number> {
-  const prepared = await prepare(opts);
-  const reporter = redacting(chooseReporter(opts.output), prepared.redactor);
+export async function pruneCommand(opts: PruneOptions, ctx: CommandContext): Promise<number> {
+  const session = await openSession(opts, ctx);
+  const runPlan = await session.plan(selectionOf(opts), { operation: "prune", dryRun: opts.dryRun, refresh: false, force: false, deletions: deletionsOf(opts) });
+  const reporter = chooseReporter(opts.output, ctx.redactor);
   try {
-    const summary = await runPrepared(prepared, opts.dryRun ? "preview" : "sync", { ...opts, refresh: false, onlyOrphans: true }, reporter.sink);
-    return summary.exitCode;
+    return (await session.execute(runPlan, { emit: reporter.sink, signal: ctx.signal, ...opts })).exitCode;
   } finally {
     reporter.finish();
   }

@@ -4,8 +4,16 @@
  * secret when anything it was computed from is.
  */
 import type { Expr } from "./ast.js";
-import type { EnvEvaluator } from "./evaluate.js";
+import type { Position } from "./syntax.js";
 import { combined, fromJSONText, known, makeSecret, toGoJSON, toStringValue, typeName, unknownVal, type Val } from "./value.js";
+
+/** What a built-in needs from the evaluator that calls it (kept narrow: no import back into it). */
+export interface BuiltinHost {
+  evaluateExpr(x: Expr): Val;
+  error(at: Position, summary: string): void;
+  /** Secret plaintexts met, for the redaction layer. */
+  readonly run: { readonly secretTexts: Set<string> };
+}
 
 /** The argument shapes built-ins accept. */
 type Shape = { type: "any" } | { type: "string" } | { type: "array"; items: Shape };
@@ -21,7 +29,7 @@ interface Loc {
   prefix: boolean;
 }
 
-function check(ev: EnvEvaluator, v: Val, shape: Shape, loc: Loc): boolean {
+function check(ev: BuiltinHost, v: Val, shape: Shape, loc: Loc): boolean {
   if (shape.type === "any" || v.unknown) return true;
   const actual = typeName(v);
   if (actual !== shape.type) {
@@ -44,7 +52,7 @@ function check(ev: EnvEvaluator, v: Val, shape: Shape, loc: Loc): boolean {
 }
 
 /** Evaluates an argument and checks its type; `ok` is false when the check failed. */
-function typed(ev: EnvEvaluator, x: Expr, shape: Shape): { v: Val; ok: boolean } {
+function typed(ev: BuiltinHost, x: Expr, shape: Shape): { v: Val; ok: boolean } {
   const v = ev.evaluateExpr(x);
   return { v, ok: check(ev, v, shape, { x, path: "", prefix: false }) };
 }
@@ -58,7 +66,7 @@ function derive(inputs: Val[], compute: () => Val["repr"]): Val {
 
 const str = (v: Val): string => v.repr as string;
 
-export function evaluateBuiltin(ev: EnvEvaluator, x: Expr & { kind: "builtin" }): Val {
+export function evaluateBuiltin(ev: BuiltinHost, x: Expr & { kind: "builtin" }): Val {
   const [a, b] = x.args as [Expr, Expr | undefined];
   switch (x.name) {
     case "fn::secret":

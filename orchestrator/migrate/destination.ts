@@ -10,7 +10,7 @@ import { dirname, join, relative } from "node:path";
 import { evaluate } from "../esc-eval/index.js";
 import { EscApiError, type EscClient } from "../sources/esc-client.js";
 import { folderLoader } from "../sources/local.js";
-import { envFullName, type EnvironmentRef } from "../sources/source.js";
+import { envFullName, type EnvironmentRef } from "../../programs/environment-ref.js";
 import type { Properties } from "../values.js";
 
 /** The environment as read, with the tag a write must match. */

@@ -5,7 +5,9 @@
  */
 import type { StoreEntry } from "../../programs/contract.js";
 import { formatBytes } from "../../programs/shared/rules.js";
-import { SecretValue, selectPath, toPlain, type Plain, type Properties, type ValueNode } from "../values.js";
+import { sameJson } from "../../programs/shared/readback.js";
+import { containsUnknown, selectPath, toPlain, type Plain, type Properties, type ValueNode } from "../values.js";
+import { SecretValue } from "../../programs/secret-value.js";
 import type { KeyMapping } from "./mapping.js";
 import { DefinitionEditor } from "./merge.js";
 
@@ -127,18 +129,10 @@ function hasFunctionKey(value: Plain): boolean {
 
 /** How the environment's value compares with the desired one. */
 function compare(held: ValueNode, desired: Desired, value: SecretValue): "same" | "same-not-secret" | "different" | "unknown" {
-  if (containsUnknownNode(held)) return "unknown";
+  if (containsUnknown(held)) return "unknown";
   const want: Plain = desired.kind === "text" ? value.reveal() : desired.json;
-  if (!deepEqual(toPlain(held), want)) return "different";
+  if (!sameJson(toPlain(held), want)) return "different";
   return allLeavesSecret(held, false) ? "same" : "same-not-secret";
-}
-
-function containsUnknownNode(node: ValueNode): boolean {
-  if (node.unknown) return true;
-  const v = node.value;
-  if (Array.isArray(v)) return v.some(containsUnknownNode);
-  if (v !== null && typeof v === "object") return Object.values(v).some(containsUnknownNode);
-  return false;
 }
 
 function allLeavesSecret(node: ValueNode, inherited: boolean): boolean {
@@ -147,18 +141,6 @@ function allLeavesSecret(node: ValueNode, inherited: boolean): boolean {
   if (Array.isArray(v)) return v.every((c) => allLeavesSecret(c, secret));
   if (v !== null && typeof v === "object") return Object.values(v).every((c) => allLeavesSecret(c, secret));
   return secret;
-}
-
-function deepEqual(a: Plain, b: Plain): boolean {
-  if (a === b) return true;
-  if (Array.isArray(a) || Array.isArray(b)) {
-    return Array.isArray(a) && Array.isArray(b) && a.length === b.length && a.every((x, i) => deepEqual(x, b[i]!));
-  }
-  if (a !== null && b !== null && typeof a === "object" && typeof b === "object") {
-    const ka = Object.keys(a);
-    return ka.length === Object.keys(b).length && ka.every((k) => Object.hasOwn(b, k) && deepEqual(a[k]!, b[k]!));
-  }
-  return false;
 }
 
 /** Path segments back to a property path for {@link selectPath}. */

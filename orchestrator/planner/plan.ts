@@ -7,8 +7,11 @@ import picomatch from "picomatch";
 import type { EntryProblem, NameContext, PlannedEntry, ProgramInput, Shape, TargetKind } from "../../programs/contract.js";
 import { findTargetKind, targetKinds } from "../../programs/registry.js";
 import type { Binding, Manifest } from "../manifest/schema.js";
-import { envFullName, envId, type EnvironmentError, type EnvironmentRef, type ResolvedEnvironment } from "../sources/source.js";
-import { containsSecret, containsUnknown, SecretValue, selectPath, toPlain, type ValueNode } from "../values.js";
+import { type EnvironmentError, type ResolvedEnvironment } from "../sources/source.js";
+import { envFullName, envId, type EnvironmentRef } from "../../programs/environment-ref.js";
+import { containsSecret, containsUnknown, selectPath, toPlain, type ValueNode } from "../values.js";
+import { SecretValue } from "../../programs/secret-value.js";
+import { valueText } from "../../programs/shared/readback.js";
 import { renderTemplate } from "./template.js";
 
 /** Narrows a run to some environments and targets (`--filter`, `--target`). */
@@ -19,8 +22,8 @@ export interface Selection {
   targets?: string[];
 }
 
-/** Why a pair cannot run. */
-export type PairBlock =
+/** Why a pair cannot run (a plan-time refusal), or has nothing to write (`no-value`). */
+export type PairRefusal =
   | { kind: "environment-error"; message: string }
   | { kind: "invalid-entries"; problems: EntryProblem[] }
   | { kind: "no-value"; message: string };
@@ -45,7 +48,7 @@ export interface Pair {
   /** Keyed hash of everything the program depends on: changes exactly when the pair's input does. */
   fingerprint: string;
   /** Set when the pair cannot run; the reason is reported and the others carry on. */
-  blocked?: PairBlock;
+  refusal?: PairRefusal;
 }
 
 /** Stack tags recording what a stack belongs to (for people: runs read the stack's record). */
@@ -142,12 +145,12 @@ export function plan(input: PlanInput): Plan {
     const failure = input.failures?.get(envId(ref));
     const resolved = byId.get(envId(ref));
     if (failure || !resolved) {
-      pair.blocked = { kind: "environment-error", message: failure?.message ?? `environment ${envFullName(ref)} was not opened` };
+      pair.refusal = { kind: "environment-error", message: failure?.message ?? `environment ${envFullName(ref)} was not opened` };
     } else {
       const built = buildEntries(kind, settings, binding, resolved, base);
       const creds = binding.credentials === undefined ? undefined : credentialsAt(resolved, binding.credentials);
-      if ("blocked" in built) pair.blocked = built.blocked;
-      else if (creds && "blocked" in creds) pair.blocked = creds.blocked;
+      if ("refusal" in built) pair.refusal = built.refusal;
+      else if (creds && "refusal" in creds) pair.refusal = creds.refusal;
       else {
         if (creds) pair.credentials = creds.credentials;
         checkEntries(pair, kind, built.entries);
@@ -168,10 +171,11 @@ export function plan(input: PlanInput): Plan {
     const other = seen.get(p.stack);
     if (other) {
       const message = `${bindingLabel(other.bindingId)} and ${bindingLabel(p.bindingId)} both write ${envFullName(p.env)} into target "${p.targetId}": narrow one of them (exclude) or use two targets`;
-      p.blocked = { kind: "invalid-entries", problems: [{ message }] };
-      other.blocked = { kind: "invalid-entries", problems: [{ message }] };
+      p.refusal = { kind: "invalid-entries", problems: [{ message }] };
+      other.refusal = { kind: "invalid-entries", problems: [{ message }] };
     } else seen.set(p.stack, p);
   }
+  refuseSharedPlaces(pairs);
   return { pairs, warnings };
 }
 
@@ -198,20 +202,20 @@ function checkEntries(pair: Pair, kind: TargetKind<any>, entries: PlannedEntry[]
   const fromKind = kind.check(entries, pair.settings, pair.shape);
   const reported = new Set(fromKind.map((p) => p.name));
   const problems = [...fromKind, ...collisions(entries).filter((p) => !reported.has(p.name))];
-  if (problems.length) pair.blocked = { kind: "invalid-entries", problems };
+  if (problems.length) pair.refusal = { kind: "invalid-entries", problems };
 }
 
 /**
  * The string leaves under a property path, keyed by their path below it: how a binding takes a
  * target's credentials from the environment (for example an `fn::open::aws-login` output).
  */
-function credentialsAt(env: ResolvedEnvironment, path: string): { credentials: Record<string, SecretValue> } | { blocked: PairBlock } {
+function credentialsAt(env: ResolvedEnvironment, path: string): { credentials: Record<string, SecretValue> } | { refusal: PairRefusal } {
   const node = selectPath(env.properties, path);
   const where = `${envFullName(env.ref)} at "${path}"`;
   if (node === undefined || node.value === null || typeof node.value !== "object") {
-    return { blocked: { kind: "environment-error", message: `no credentials object in ${where} (binding credentials:)` } };
+    return { refusal: { kind: "environment-error", message: `no credentials object in ${where} (binding credentials:)` } };
   }
-  if (containsUnknown(node)) return { blocked: { kind: "environment-error", message: `the credentials in ${where} could not be computed` } };
+  if (containsUnknown(node)) return { refusal: { kind: "environment-error", message: `the credentials in ${where} could not be computed` } };
   const out: Record<string, SecretValue> = {};
   const walk = (n: ValueNode, prefix: string) => {
     const v = n.value;
@@ -226,8 +230,37 @@ function credentialsAt(env: ResolvedEnvironment, path: string): { credentials: R
 /** Binding ids of `sync:` block pairs: `sync:<key>`. */
 const SYNC_PREFIX = "sync:";
 
-function bindingLabel(id: string): string {
+/** How a binding is named in messages: a manifest binding, or an environment's own `sync:` block. */
+export function bindingLabel(id: string): string {
   return id.startsWith(SYNC_PREFIX) ? `the environment's sync.${id.slice(SYNC_PREFIX.length)} block` : `binding "${id}"`;
+}
+
+/**
+ * Two pairs writing one place (one file, one secret name in one store) would overwrite each
+ * other on every run: both are refused, each naming the other.
+ */
+function refuseSharedPlaces(pairs: Pair[]): void {
+  const claimedBy = new Map<string, Pair[]>();
+  for (const p of pairs) {
+    if (p.refusal && p.refusal.kind !== "invalid-entries") continue;
+    const kind = findTargetKind(p.kind)!;
+    const places = kind.places ? kind.places(p.settings, p.entries) : p.entries.map((e) => `${p.location}#${e.name}`);
+    for (const place of new Set(places.map((pl) => `${p.kind}|${pl}`))) claimedBy.set(place, [...(claimedBy.get(place) ?? []), p]);
+  }
+  const reported = new Set<string>();
+  for (const [place, claimants] of claimedBy) {
+    if (claimants.length < 2) continue;
+    const where = place.slice(place.indexOf("|") + 1);
+    for (const p of claimants) {
+      const others = claimants.filter((o) => o !== p).map((o) => `${o.stack} (${bindingLabel(o.bindingId)}, target "${o.targetId}")`);
+      const key = `${p.stack}|${others.join()}`;
+      if (reported.has(key)) continue;
+      reported.add(key);
+      const problem = { message: `${where} is also written by ${others.join(", ")}: two pairs may not write one place; change a target's path or naming template, or narrow a binding` };
+      const earlier = p.refusal?.kind === "invalid-entries" ? p.refusal.problems : [];
+      p.refusal = { kind: "invalid-entries", problems: [...earlier, problem] };
+    }
+  }
 }
 
 /**
@@ -291,12 +324,12 @@ function syncBlockPairs(manifest: Manifest, env: ResolvedEnvironment, sel: Selec
       ? Object.entries(single!.node.value as Record<string, ValueNode>).map(([k, child]) => ({
           name: kind.normalizeName(k, settings),
           key: k,
-          value: new SecretValue(valueText(child)),
+          value: new SecretValue(valueText(toPlain(child))),
           secret: containsSecret(child),
         }))
       : items.map((it) => ({
           name: kind.normalizeName(it.name, settings),
-          value: new SecretValue(valueText(it.node)),
+          value: new SecretValue(valueText(toPlain(it.node))),
           secret: containsSecret(it.node),
         }));
     const pair: Pair = {
@@ -313,7 +346,7 @@ function syncBlockPairs(manifest: Manifest, env: ResolvedEnvironment, sel: Selec
       fingerprint: "",
     };
     if (items.some((it) => containsUnknown(it.node))) {
-      pair.blocked = { kind: "environment-error", message: `${where}.${key} has values that could not be computed` };
+      pair.refusal = { kind: "environment-error", message: `${where}.${key} has values that could not be computed` };
     } else checkEntries(pair, kind, entries);
     pairs.push(pair);
   }
@@ -337,27 +370,21 @@ function renderSettings(kind: TargetKind<any>, settings: Record<string, unknown>
   return out;
 }
 
-/** The text written for one value: strings as they are, anything else as JSON. */
-function valueText(node: ValueNode): string {
-  const plain = toPlain(node);
-  return typeof plain === "string" ? plain : JSON.stringify(plain);
-}
-
 function buildEntries(
   kind: TargetKind<any>,
   settings: Record<string, unknown>,
   binding: Binding,
   env: ResolvedEnvironment,
   base: NameContext,
-): { entries: PlannedEntry[] } | { blocked: PairBlock } {
+): { entries: PlannedEntry[] } | { refusal: PairRefusal } {
   const from = binding.from;
   const where = from === "" ? "its values" : `"${from}"`;
   const node = selectPath(env.properties, from);
   if (node === undefined) {
-    return { blocked: { kind: "no-value", message: `${envFullName(env.ref)} has no value at ${where}; nothing to write (binding "${bindingId(binding)}")` } };
+    return { refusal: { kind: "no-value", message: `${envFullName(env.ref)} has no value at ${where}; nothing to write (binding "${bindingId(binding)}")` } };
   }
   if (containsUnknown(node)) {
-    return { blocked: { kind: "environment-error", message: `${envFullName(env.ref)} has values at ${where} that could not be computed` } };
+    return { refusal: { kind: "environment-error", message: `${envFullName(env.ref)} has values at ${where} that could not be computed` } };
   }
   const template = binding.name ?? kind.defaultName[binding.shape];
   const name = (ctx: NameContext) => kind.normalizeName(renderTemplate(template, ctx), settings);
@@ -367,7 +394,7 @@ function buildEntries(
   const v = node.value;
   if (v === null || typeof v !== "object" || Array.isArray(v)) {
     return {
-      blocked: {
+      refusal: {
         kind: "invalid-entries",
         problems: [{ message: `the keys shape needs an object at ${where} of ${envFullName(env.ref)}; use shape: json for a single value` }],
       },
@@ -376,7 +403,7 @@ function buildEntries(
   const entries = Object.entries(v).map(([key, child]) => ({
     name: name({ ...base, key }),
     key,
-    value: new SecretValue(valueText(child)),
+    value: new SecretValue(valueText(toPlain(child))),
     secret: containsSecret(child),
   }));
   return { entries };
@@ -401,7 +428,7 @@ function collisions(entries: readonly PlannedEntry[]): EntryProblem[] {
  */
 function fingerprint(pair: Pair, key: string | Buffer): string {
   const h = createHmac("sha256", key);
-  h.update(JSON.stringify([pair.kind, pair.settings, pair.shape, pair.retainOnDelete, pair.blocked?.kind ?? null]));
+  h.update(JSON.stringify([pair.kind, pair.settings, pair.shape, pair.retainOnDelete, pair.refusal?.kind ?? null]));
   for (const e of [...pair.entries].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
     h.update(JSON.stringify([e.name, e.secret, e.value.reveal()]));
   }

@@ -1,51 +1,52 @@
 /**
- * Renders a plan: a table for people, JSON for machines. Names and fingerprints only, never a
- * value.
+ * Renders a run plan: a table for people, JSON for machines (the same object `sync --dry-run
+ * --output json` embeds). Names, fingerprints and decisions only, never a value.
  */
-import { formatProblem } from "../errors.js";
-import type { Plan } from "../planner/plan.js";
-import { envFullName } from "../sources/source.js";
+import { runPlanToJson, type Decision, type RunPlan } from "../planner/decide.js";
 import { renderTable } from "./table.js";
 
-/** The documented JSON form of a plan. */
-export function planToJson(plan: Plan) {
-  return {
-    pairs: plan.pairs.map((p) => ({
-      stack: p.stack,
-      environment: envFullName(p.env),
-      target: p.targetId,
-      kind: p.kind,
-      binding: p.bindingId,
-      shape: p.shape,
-      location: p.location,
-      entries: p.entries.map((e) => ({ name: e.name, ...(e.key !== undefined ? { key: e.key } : {}), secret: e.secret, bytes: e.value.byteLength })),
-      fingerprint: p.fingerprint,
-      ...(p.blocked ? { blocked: blockedMessage(p.blocked) } : {}),
-    })),
-    warnings: plan.warnings,
-  };
+/** One short phrase per decision, for the DECISION column. */
+export function decisionText(d: Decision): string {
+  switch (d.action) {
+    case "run":
+      return { new: "run: new", "input-changed": "run: input changed", forced: "run: forced", refresh: "run: refresh", "pending-operations": "run: recover pending operations", "adopted-entries": "run: write over adopted entries", inspect: "inspect" }[d.why] + (d.deletes.length ? `, delete ${d.deletes.length}` : "");
+    case "skip-unchanged":
+      return "unchanged";
+    case "skip":
+      return "skip";
+    case "hold":
+      return `held: ${d.of === "move" ? "move deletes" : "deletes"} ${d.deletes.length}`;
+    case "adopt":
+      return `adopt ${d.names.length}`;
+    case "move":
+      return `move${d.deletes.length ? `, delete ${d.deletes.length} at the old location` : ""}`;
+    case "destroy-orphan":
+      return `destroy orphan (${d.entries.length} entries)`;
+    case "report":
+      return d.why === "orphan" ? "orphan: would be removed" : "never synced";
+    case "refuse":
+      return "refused";
+  }
 }
 
-function blockedMessage(b: NonNullable<Plan["pairs"][number]["blocked"]>): string {
-  return b.kind === "invalid-entries" ? b.problems.map(formatProblem).join("; ") : b.message;
-}
-
-export function planToText(plan: Plan): string {
-  if (plan.pairs.length === 0) return "No pairs: no binding selects any environment.";
-  const rows = plan.pairs.map((p) => [
-    p.stack,
-    envFullName(p.env),
-    `${p.targetId} (${p.kind})`,
-    p.location,
-    p.blocked ? "BLOCKED" : p.entries.map((e) => e.name).join(", ") || "(none)",
-    p.fingerprint,
-  ]);
-  const lines = [renderTable(["STACK", "ENVIRONMENT", "TARGET", "LOCATION", "ENTRIES", "FINGERPRINT"], rows)];
-  const blocked = plan.pairs.filter((p) => p.blocked);
-  if (blocked.length) {
-    lines.push("", `${blocked.length} pair(s) cannot run:`);
-    for (const p of blocked) lines.push(`  ${p.stack}: ${blockedMessage(p.blocked!)}`);
+export function runPlanToText(plan: RunPlan): string {
+  const json = runPlanToJson(plan);
+  if (json.steps.length === 0) return "No pairs: no binding selects any environment.";
+  const rows = json.steps.map((s) => [s.stack, s.environment, `${s.target} (${s.kind})`, s.location, s.entries.map((e) => e.name).join(", ") || "(none)", decisionText(s.decision)]);
+  const lines = [renderTable(["STACK", "ENVIRONMENT", "TARGET", "LOCATION", "ENTRIES", "DECISION"], rows)];
+  const explained = plan.steps.filter((s) => ["refuse", "hold", "move", "skip"].includes(s.decision.action));
+  if (explained.length) {
+    lines.push("");
+    for (const s of explained) {
+      const d = s.decision;
+      if (d.action === "refuse") lines.push(`${s.stack}: refused: ${d.message}`, `  hint: ${d.hint}`);
+      else if (d.action === "hold") lines.push(`${s.stack}: held: ${d.message}`, `  hint: ${d.hint}`);
+      else if (d.action === "move") lines.push(`${s.stack}: moves from ${d.from} to ${d.to}${d.deletes.length ? `, deleting ${d.deletes.join(", ")} there` : ""}${d.note ? ` (${d.note})` : ""}`);
+      else if (d.action === "skip") lines.push(`${s.stack}: skipped: ${d.why}`);
+    }
   }
   for (const w of plan.warnings) lines.push(`warning: ${w}`);
   return lines.join("\n");
 }
+
+export { runPlanToJson };

@@ -7,15 +7,18 @@ import type { Redactor } from "../redact.js";
 import type { ChangeCounts, EventSink, PairInfo, PairStatus, RunEvent, RunSummary } from "../runner/events.js";
 import { renderTable } from "./table.js";
 
-/** Consumes events; `finish` flushes what it holds (the JSON document, the last frame). */
+/**
+ * Consumes events; `finish` flushes what it holds (the JSON document, the last frame), with
+ * `extra` fields for the JSON document (a dry run's run plan).
+ */
 export interface Reporter {
   sink: EventSink;
-  finish(): void;
+  finish(extra?: Record<string, unknown>): void;
 }
 
 /** Wraps a reporter so that every string of every event is redacted first. */
 export function redacting(reporter: Reporter, redactor: Redactor): Reporter {
-  return { sink: (e) => reporter.sink(redactor.deep(e)), finish: () => reporter.finish() };
+  return { sink: (e) => reporter.sink(redactor.deep(e)), finish: (extra) => reporter.finish(extra && redactor.deep(extra)) };
 }
 
 function changesText(c: ChangeCounts): string {
@@ -35,7 +38,8 @@ function doneText(status: PairStatus, changes: ChangeCounts, message?: string): 
     case "changes-pending":
       return `would change: ${counts || "changes pending"}`;
     case "failed":
-    case "blocked":
+    case "held":
+    case "refused":
     case "skipped":
       return `${status}: ${message ?? ""}`.trim();
     default:
@@ -66,7 +70,7 @@ export function plainReporter(write: (line: string) => void): Reporter {
           write(`↻ ${label(e.pair)}: ${e.cause}; retrying in ${(e.delayMs / 1000).toFixed(1)}s (attempt ${e.attempt + 1})`);
           break;
         case "pair-done": {
-          const mark = e.status === "failed" || e.status === "blocked" ? "✗" : e.status === "skipped" ? "-" : "✓";
+          const mark = e.status === "failed" || e.status === "held" || e.status === "refused" ? "✗" : e.status === "skipped" ? "-" : "✓";
           write(`${mark} ${label(e.pair)}: ${doneText(e.status, e.changes, e.message)}`);
           if (e.hint) write(`  hint: ${e.hint}`);
           break;
@@ -88,7 +92,7 @@ export function plainReporter(write: (line: string) => void): Reporter {
 /** A live table on a terminal: one row per pair, redrawn as events arrive. */
 export function liveReporter(stream: NodeJS.WriteStream): Reporter {
   const render = createLogUpdate(stream, { showCursor: true });
-  const rows = new Map<string, { pair: PairInfo; state: string }>();
+  const rows = new Map<string, { pair: PairInfo; state: string; hint?: string }>();
   const warnings: string[] = [];
   let summary: RunSummary | undefined;
   let timer: NodeJS.Timeout | undefined;
@@ -119,7 +123,7 @@ export function liveReporter(stream: NodeJS.WriteStream): Reporter {
           rows.set(e.pair.stack, { pair: e.pair, state: `retrying: ${e.cause}` });
           break;
         case "pair-done":
-          rows.set(e.pair.stack, { pair: e.pair, state: doneText(e.status, e.changes, e.message) });
+          rows.set(e.pair.stack, { pair: e.pair, state: doneText(e.status, e.changes, e.message), ...(e.hint ? { hint: e.hint } : {}) });
           break;
         case "warning":
           warnings.push(e.message);
@@ -136,6 +140,7 @@ export function liveReporter(stream: NodeJS.WriteStream): Reporter {
       if (timer) clearTimeout(timer);
       render(frame());
       render.done();
+      for (const r of rows.values()) if (r.hint) stream.write(`hint (${r.pair.stack}): ${r.hint}\n`);
       for (const w of warnings) stream.write(`warning: ${w}\n`);
       if (summary) stream.write(summaryText(summary) + "\n");
     },
@@ -187,8 +192,8 @@ export function jsonReporter(write: (text: string) => void): Reporter {
           break;
       }
     },
-    finish() {
-      write(JSON.stringify({ operation, pairs: [...pairs.values()], warnings, summary }, null, 2) + "\n");
+    finish(extra) {
+      write(JSON.stringify({ operation, ...extra, pairs: [...pairs.values()], warnings, summary }, null, 2) + "\n");
     },
   };
 }

@@ -36,8 +36,12 @@ export interface ChangeCounts {
   same: number;
 }
 
-/** How a pair ended. */
-export type PairStatus = "created" | "updated" | "deleted" | "unchanged" | "changes-pending" | "skipped" | "blocked" | "failed";
+/**
+ * How a pair ended. `refused`: the plan found it cannot run as configured (a name the store
+ * refuses, an environment with errors). `held`: the deletion guard kept it back. `moved`: its
+ * target location changed and its entries were written at the new one, deleted at the old.
+ */
+export type PairStatus = "created" | "updated" | "moved" | "deleted" | "unchanged" | "changes-pending" | "skipped" | "held" | "refused" | "failed";
 
 export type RunEvent =
   | { kind: "run-start"; operation: Operation; pairs: PairInfo[]; concurrency: number; at: number }
@@ -78,7 +82,7 @@ export type RunEvent =
 export interface RunSummary {
   pairs: number;
   byStatus: Partial<Record<PairStatus, number>>;
-  /** Pairs that failed or were held back (deletion guard). */
+  /** Pairs that failed, were refused by the plan or held back by the deletion guard. */
   failed: number;
   durationMs: number;
   /** 0 when every pair succeeded, 1 otherwise. */

@@ -26,6 +26,10 @@ export interface StackRecord {
   kind: string;
   fingerprint: string;
   entries: string[];
+  /** Where the pair wrote (the kind's location): a change is a move, whose old entries are deleted. */
+  location?: string;
+  /** The manifest file the stack was last written from: another one is never silently taken over. */
+  manifest?: string;
 }
 
 /** A stack of the esc-sync project found in the backend. */
@@ -59,6 +63,8 @@ export function describeExport(name: string, exported: unknown): ExistingStack {
           kind: String(raw.kind ?? ""),
           fingerprint: String(raw.fingerprint ?? ""),
           entries: raw.entries.map(String),
+          ...(typeof raw.location === "string" ? { location: raw.location } : {}),
+          ...(typeof raw.manifest === "string" ? { manifest: raw.manifest } : {}),
         }
       : undefined;
   return {
@@ -104,6 +110,11 @@ export interface Inventory {
   unknown: ExistingStack[];
   /** Stacks of targets this manifest does not define (another manifest's, or a removed target). */
   foreign: ExistingStack[];
+  /**
+   * Stacks of a binding that selects no environment at all: more likely a mistyped glob than a
+   * wish to delete everything it wrote, so they are left alone (with a warning), never orphans.
+   */
+  idle: ExistingStack[];
 }
 
 /**
@@ -111,9 +122,15 @@ export interface Inventory {
  * neither is one whose target this manifest does not define: a backend shared by several
  * manifests must not see the others' stacks as orphans.
  */
-export function classifyStacks(stacks: readonly ExistingStack[], pairs: readonly Pair[], sel: Selection, targetIds: ReadonlySet<string>): Inventory {
+export function classifyStacks(
+  stacks: readonly ExistingStack[],
+  pairs: readonly Pair[],
+  sel: Selection,
+  targetIds: ReadonlySet<string>,
+  idleBindings: ReadonlySet<string> = new Set(),
+): Inventory {
   const planned = new Set(pairs.map((p) => p.stack));
-  const inv: Inventory = { byName: new Map(stacks.map((s) => [s.name, s])), orphans: [], leftovers: [], unknown: [], foreign: [] };
+  const inv: Inventory = { byName: new Map(stacks.map((s) => [s.name, s])), orphans: [], leftovers: [], unknown: [], foreign: [], idle: [] };
   for (const s of stacks) {
     if (planned.has(s.name)) continue;
     if (!s.record) {
@@ -128,7 +145,8 @@ export function classifyStacks(stacks: readonly ExistingStack[], pairs: readonly
     if (sel.targets?.length && !sel.targets.includes(s.record.target)) continue;
     const projectAndName = s.record.environment.split("/").slice(1).join("/");
     if (sel.filter?.length && !picomatch.isMatch(projectAndName, sel.filter)) continue;
-    inv.orphans.push(s);
+    if (idleBindings.has(s.record.binding)) inv.idle.push(s);
+    else inv.orphans.push(s);
   }
   return inv;
 }

@@ -1,28 +1,29 @@
 /**
- * One pair's operation on its stack: sync (up), preview, drift (refresh + export), or the
- * removal of an orphan. Retries what may pass (a lock held by a live run, provider throttling),
- * clears what an interrupted run left (stale locks, pending operations), and never throws.
+ * One step of a run plan on its stack: sync (up), preview, drift (refresh + export), adoption,
+ * a move, or the removal of an orphan. Retries what may pass (a lock held by a live run, provider
+ * throttling), clears what an interrupted run left (stale locks, pending operations), and never
+ * throws. It carries out the step's decision; it makes none.
  */
 import * as automation from "@pulumi/pulumi/automation/index.js";
+import { envFullName } from "../../programs/environment-ref.js";
 import { findTargetKind } from "../../programs/registry.js";
 import { compareEntries, pairStatus } from "../drift/compare.js";
-import { formatProblem } from "../errors.js";
+import { ADOPTED_PREFIX, type Decision, type PlannedStep, type RunPlan } from "../planner/decide.js";
 import { programInput, STACK_TAGS, type Pair } from "../planner/plan.js";
 import { withRetry } from "../retry.js";
-import { envFullName } from "../sources/source.js";
 import { noChanges, type ChangeCounts, type Operation, type PairDrift, type PairInfo, type PairStatus } from "./events.js";
-import { guardMessage, type GuardDecision } from "./guard.js";
+import type { ExecuteContext } from "./context.js";
 import { RECORD_OUTPUT, type ExistingStack, type StackRecord } from "./inventory.js";
 import { parseLocks, staleReason } from "./locks.js";
-import type { RunRequest } from "./run.js";
-import { pluginKey } from "./run.js";
+import { missingPluginOf } from "./plugins.js";
 import { EngineEventTally, workspaceOptions, withWorkDir } from "./stack.js";
 import { stateResources } from "./state.js";
 
-/** What every pair of a run shares. */
-export interface PairContext extends RunRequest {
+/** What every step of a run shares. */
+export interface PairContext extends ExecuteContext {
+  plan: RunPlan;
+  operation: Operation;
   missingPlugins: ReadonlyMap<string, string>;
-  guard: ReadonlyMap<string, GuardDecision>;
 }
 
 /** Marks an error as worth another attempt, with the cause the report shows. */
@@ -39,8 +40,8 @@ const THROTTLED = /throttl|rate exceeded|too many requests|\b429\b|slowdown|requ
  * note); a lock held by a live run and provider throttling are retried with backoff, within
  * bounds; anything else fails at once.
  */
-export async function engineOp<T>(ctx: PairContext, info: PairInfo, stack: automation.Stack, tally: EngineEventTally, notes: string[], op: () => Promise<T>): Promise<T> {
-  const lockDeadline = Date.now() + (ctx.lockWaitMs ?? 60_000);
+export async function engineOp<T>(ctx: Pick<ExecuteContext, "emit" | "signal" | "lockWaitMs" | "staleLockMs">, info: PairInfo, stack: automation.Stack, tally: EngineEventTally, notes: string[], op: () => Promise<T>): Promise<T> {
+  const lockDeadline = Date.now() + ctx.lockWaitMs;
   return withRetry(
     async () => {
       try {
@@ -49,7 +50,7 @@ export async function engineOp<T>(ctx: PairContext, info: PairInfo, stack: autom
         if (ctx.signal?.aborted) throw err;
         if (err instanceof automation.ConcurrentUpdateError) {
           const locks = parseLocks(err.message);
-          const stale = locks.length > 0 ? locks.map((l) => staleReason(l, { maxAgeMs: ctx.staleLockMs ?? 30 * 60_000 })) : [];
+          const stale = locks.length > 0 ? locks.map((l) => staleReason(l, { maxAgeMs: ctx.staleLockMs })) : [];
           if (stale.length > 0 && stale.every(Boolean)) {
             await stack.cancel();
             notes.push(`cleared a stale lock (${stale.join("; ")})`);
@@ -78,56 +79,99 @@ export async function engineOp<T>(ctx: PairContext, info: PairInfo, stack: autom
 }
 
 /** The record the program leaves as a stack output. */
-function recordOf(pair: Pair, adopting: boolean): StackRecord {
+function recordOf(pair: Pair, adopting: boolean, manifest: string): StackRecord {
   return {
     environment: envFullName(pair.env),
     target: pair.targetId,
     binding: pair.bindingId,
     kind: pair.kind,
     // Adopted entries keep the store's values until the next sync: that sync must not be skipped.
-    fingerprint: adopting ? `adopted:${pair.fingerprint}` : pair.fingerprint,
+    fingerprint: adopting ? `${ADOPTED_PREFIX}${pair.fingerprint}` : pair.fingerprint,
     entries: pair.entries.map((e) => e.name),
+    location: pair.location,
+    manifest,
   };
 }
 
-export async function runPair(ctx: PairContext, pair: Pair, info: PairInfo): Promise<PairStatus> {
+/** Why a run decision runs, for the report. */
+const WHY: Record<Extract<Decision, { action: "run" }>["why"], string | undefined> = {
+  new: undefined,
+  "input-changed": undefined,
+  forced: "forced",
+  refresh: undefined,
+  "pending-operations": undefined,
+  "adopted-entries": "writes ESC's values over the adopted entries",
+  inspect: undefined,
+};
+
+/** Carries out one step. Resolves with the status it reported. */
+export async function runStep(ctx: PairContext, step: PlannedStep, info: PairInfo): Promise<PairStatus> {
   const t0 = Date.now();
-  const operation: Operation = ctx.operation;
+  const operation = ctx.operation;
   const notes: string[] = [];
-  const withNotes = (message?: string) => [message, ...notes].filter(Boolean).join("; ") || undefined;
-  const done = (status: PairStatus, changes: ChangeCounts, message?: string, hint?: string, extra: { drift?: PairDrift; repaired?: number } = {}) => {
-    const text = withNotes(message);
-    ctx.emit({ kind: "pair-done", pair: info, operation, status, changes, ...(text ? { message: text } : {}), ...(hint ? { hint } : {}), ...extra, durationMs: Date.now() - t0, at: Date.now() });
+  const done = (status: PairStatus, changes: ChangeCounts, message?: string, hint?: string, extra: { drift?: PairDrift; repaired?: number; operation?: Operation } = {}) => {
+    const text = [message, ...notes].filter(Boolean).join("; ") || undefined;
+    const { operation: op = operation, ...rest } = extra;
+    ctx.emit({ kind: "pair-done", pair: info, operation: op, status, changes, ...(text ? { message: text } : {}), ...(hint ? { hint } : {}), ...rest, durationMs: Date.now() - t0, at: Date.now() });
     return status;
   };
   const doneDrift = (drift: PairDrift, message?: string, hint?: string) =>
     done(drift.status === "error" ? "failed" : drift.status === "in-sync" ? "unchanged" : "changes-pending", noChanges(), message, hint, { drift });
-  const error = (message: string, hint?: string) =>
-    operation === "drift" ? doneDrift({ status: "error", entries: [] }, message, hint) : done("failed", noChanges(), message, hint);
+  const d = step.decision;
+  const pair = step.pair;
 
-  if (pair.blocked) {
-    const b = pair.blocked;
-    if (b.kind === "no-value") return done("skipped", noChanges(), b.message);
-    if (b.kind === "environment-error") return error(b.message, "fix the environment; its pairs run again once it evaluates");
-    return error(`binding "${pair.bindingId}": ${b.problems.map(formatProblem).join("; ")}`, "fix the names or values; nothing was written");
+  switch (d.action) {
+    case "refuse":
+      return operation === "drift" ? doneDrift({ status: "error", entries: [] }, d.message, d.hint) : done("refused", noChanges(), d.message, d.hint);
+    case "skip":
+      return done("skipped", noChanges(), d.why);
+    case "skip-unchanged":
+      return done("unchanged", noChanges());
+    case "hold":
+      return done("held", noChanges(), d.message, d.hint, d.of === "destroy-orphan" ? { operation: "destroy" } : {});
+    case "report":
+      if (d.why === "never-synced") {
+        // Never synced: every entry is pending, and no Pulumi call is needed to know it.
+        const entries = compareEntries(pair!.entries, undefined, false, ctx.fingerprintKey);
+        return doneDrift({ status: pairStatus(entries), entries }, "never synced");
+      }
+      {
+        const entries = step.existing?.record?.entries ?? [];
+        const listed = entries.length ? `: would delete ${entries.join(", ")}` : "";
+        const message = `its environment or binding no longer exists${listed}; \`esc-sync sync\` (or prune) removes it`;
+        const drift = operation === "drift" ? { drift: { status: "orphaned" as const, entries: [] } } : {};
+        return done("changes-pending", noChanges(), message, undefined, drift);
+      }
+    case "destroy-orphan":
+      return destroyOrphan(ctx, step.existing!, info, t0);
+    case "run":
+    case "adopt":
+    case "move":
+      return runEngine(ctx, step, pair!, info, done, doneDrift, notes);
   }
+}
+
+type Done = (status: PairStatus, changes: ChangeCounts, message?: string, hint?: string, extra?: { drift?: PairDrift; repaired?: number }) => PairStatus;
+
+/** The engine steps: drift (refresh + compare), preview, or up (adoption and moves included). */
+async function runEngine(ctx: PairContext, step: PlannedStep, pair: Pair, info: PairInfo, done: Done, doneDrift: (d: PairDrift, m?: string, h?: string) => PairStatus, notes: string[]): Promise<PairStatus> {
+  const operation = ctx.operation;
+  const d = step.decision;
+  const error = (message: string, hint?: string) => (operation === "drift" ? doneDrift({ status: "error", entries: [] }, message, hint) : done("failed", noChanges(), message, hint));
   const kind = findTargetKind(pair.kind)!;
-  const missing = kind.plugins.map((p) => ctx.missingPlugins.get(pluginKey(p))).find(Boolean);
+  const missing = missingPluginOf(pair, ctx.missingPlugins);
   if (missing) return error(missing, "side-load the plugin, then run again");
   if (ctx.signal?.aborted) return done("skipped", noChanges(), "interrupted before it started");
+  const existing = step.existing;
+  const adopt = d.action === "adopt" ? new Set(d.names) : undefined;
+  const deletes = d.action === "run" || d.action === "move" ? d.deletes : [];
+  if (d.action === "run" && d.why !== "inspect" && WHY[d.why]) notes.push(WHY[d.why]!);
+  if ((d.action === "run" || d.action === "move") && d.note) notes.push(d.note);
 
-  const existing = ctx.inventory.byName.get(pair.stack);
-  if (operation === "drift" && !existing) {
-    // Never synced: every entry is pending, and no Pulumi call is needed to know it.
-    const entries = compareEntries(pair.entries, undefined, false, ctx.fingerprintKey ?? "");
-    return doneDrift({ status: pairStatus(entries), entries }, "never synced");
-  }
-  const decision = ctx.guard.get(pair.stack);
-  if (decision && !decision.allowed) return done("blocked", noChanges(), guardMessage(decision.deletes), "nothing was written to this target");
-  const adopt = ctx.adopt?.get(pair.stack);
-  // Unchanged input and nothing left pending: there is nothing to write. (--refresh looks anyway.)
-  if (operation !== "drift" && !adopt && !ctx.refresh && !ctx.force && existing?.record?.fingerprint === pair.fingerprint && existing.pendingOperations === 0) {
-    return done("unchanged", noChanges());
+  if (operation === "preview" && !existing) {
+    // A dry run never writes to the backend: a new pair's stack is not created to preview it.
+    const changes = { ...noChanges(), create: pair.entries.length };
+    return done("changes-pending", changes, `new: would create ${pair.entries.map((e) => e.name).join(", ") || "its stack"}`);
   }
 
   ctx.emit({ kind: "pair-start", pair: info, operation, at: Date.now() });
@@ -136,7 +180,7 @@ export async function runPair(ctx: PairContext, pair: Pair, info: PairInfo): Pro
   const signal = ctx.signal ? { signal: ctx.signal } : {};
   try {
     const program = kind.program(programInput(pair, adopt));
-    const record = recordOf(pair, adopt !== undefined);
+    const record = recordOf(pair, adopt !== undefined, ctx.manifest);
     // The record goes into the state with the update itself: it is there exactly when the update is.
     const withRecord: automation.PulumiFn = async () => ({ ...((await program()) ?? {}), [RECORD_OUTPUT]: record });
     return await withWorkDir(pair.stack, async (dir) => {
@@ -150,16 +194,16 @@ export async function runPair(ctx: PairContext, pair: Pair, info: PairInfo): Pro
         ...signal,
       });
       const op = <T>(fn: () => Promise<T>) => engineOp(ctx, info, stack, tally, notes, fn);
+      // With credentials from the environment, a refresh runs the program, so that the provider
+      // uses this run's credentials rather than the (expired) ones in the state.
+      const runProgram = pair.credentials ? { runProgram: true } : {};
       if (existing && existing.pendingOperations > 0) {
         // An interrupted run left operations unfinished: read what the store really holds.
-        await op(() => stack.refresh({ color: "never", clearPendingCreates: true, onEvent: refreshTally.handle, ...(pair.credentials ? { runProgram: true } : {}), ...signal }));
+        await op(() => stack.refresh({ color: "never", clearPendingCreates: true, onEvent: refreshTally.handle, ...runProgram, ...signal }));
         notes.push(`recovered ${existing.pendingOperations} operation(s) left pending by an interrupted run`);
       }
       // Drift: one engine operation (refresh: writes esc-sync's state, never a target) and one
       // state export (no plugins); desired values are compared in process.
-      // With credentials from the environment, the refresh runs the program, so that the
-      // provider uses this run's credentials rather than the (expired) ones in the state.
-      const runProgram = pair.credentials ? { runProgram: true } : {};
       const inspect = async (): Promise<PairDrift> => {
         // A resource the refresh finds gone leaves the state: keep what it was, so that its
         // entries read as missing rather than never written.
@@ -168,7 +212,7 @@ export async function runPair(ctx: PairContext, pair: Pair, info: PairInfo): Pro
         const after = kind.readBack ? stateResources(await stack.exportStack()) : [];
         const gone = before.filter((r) => !after.some((a) => a.urn === r.urn)).map((r) => ({ ...r, outputs: undefined }));
         const readback = kind.readBack?.([...after, ...gone], pair.shape);
-        const entries = compareEntries(pair.entries, readback, true, ctx.fingerprintKey ?? "");
+        const entries = compareEntries(pair.entries, readback, true, ctx.fingerprintKey);
         return { status: pairStatus(entries), entries };
       };
       if (operation === "drift") {
@@ -176,20 +220,22 @@ export async function runPair(ctx: PairContext, pair: Pair, info: PairInfo): Pro
         return doneDrift(drift, undefined, kind.readBack ? undefined : `${pair.kind} values cannot be read back: entries are unverifiable`);
       }
       if (operation === "preview") {
-        await op(() => stack.preview({ color: "never", refresh: ctx.refresh, onEvent: tally.handlePreview, ...signal }));
+        await op(() => stack.preview({ color: "never", refresh: ctx.plan.refresh, onEvent: tally.handlePreview, ...signal }));
         const c = tally.changes;
-        const deletes = decision?.deletes.length ? `would delete ${decision.deletes.join(", ")}` : undefined;
-        return done(c.create + c.update + c.delete + c.replace > 0 ? "changes-pending" : "unchanged", c, deletes);
+        const what = d.action === "move" ? `would move from ${d.from} to ${d.to}` : deletes.length ? `would delete ${deletes.join(", ")}` : undefined;
+        return done(c.create + c.update + c.delete + c.replace > 0 ? "changes-pending" : "unchanged", c, what);
       }
       // With --refresh, find the drift first, so that the report can say what was repaired;
       // the up that follows starts from the refreshed state.
-      const found = ctx.refresh && existing ? await inspect() : undefined;
+      const found = ctx.plan.refresh && existing ? await inspect() : undefined;
       await op(() => stack.up({ color: "never", onEvent: tally.handle, ...signal }));
       const c = tally.changes;
-      const status: PairStatus = c.create + c.update + c.delete + c.replace === 0 ? "unchanged" : existing ? "updated" : "created";
-      const repaired = found?.entries.filter((e) => e.status === "drifted" || e.status === "missing") ?? [];
-      if (decision?.deletes.length) notes.push(`deleted ${decision.deletes.join(", ")}`);
+      const changed = c.create + c.update + c.delete + c.replace > 0;
+      const status: PairStatus = d.action === "move" ? "moved" : !changed ? "unchanged" : existing ? "updated" : "created";
+      if (d.action === "move") notes.unshift(`moved from ${d.from} to ${d.to}${deletes.length ? `: deleted ${deletes.join(", ")} there` : ""}`);
+      else if (deletes.length) notes.push(`deleted ${deletes.join(", ")}`);
       if (adopt) notes.push(`adopted ${[...adopt].join(", ")}: the next sync writes ESC's values`);
+      const repaired = found?.entries.filter((e) => e.status === "drifted" || e.status === "missing") ?? [];
       if (repaired.length > 0) {
         const names = repaired.map((e) => `${e.name} (${e.status})`).join(", ");
         return done(status, c, `repaired ${repaired.length} entr${repaired.length === 1 ? "y" : "ies"} changed outside esc-sync: ${names}`, undefined, {
@@ -228,8 +274,7 @@ async function createStack(ws: automation.LocalWorkspace, pair: Pair, notes: str
 }
 
 /** Removes the entries and the stack of a pair whose environment or binding is gone. */
-export async function destroyOrphan(ctx: PairContext, orphan: ExistingStack, info: PairInfo): Promise<PairStatus> {
-  const t0 = Date.now();
+async function destroyOrphan(ctx: PairContext, orphan: ExistingStack, info: PairInfo, t0: number): Promise<PairStatus> {
   const notes: string[] = [];
   const tally = new EngineEventTally((resource, op) => ctx.emit({ kind: "pair-engine-event", pair: info, resource, op, at: Date.now() }));
   const done = (status: PairStatus, message?: string, hint?: string) => {
@@ -237,8 +282,6 @@ export async function destroyOrphan(ctx: PairContext, orphan: ExistingStack, inf
     ctx.emit({ kind: "pair-done", pair: info, operation: "destroy", status, changes: tally.changes, ...(text ? { message: text } : {}), ...(hint ? { hint } : {}), durationMs: Date.now() - t0, at: Date.now() });
     return status;
   };
-  const decision = ctx.guard.get(orphan.name);
-  if (decision && !decision.allowed) return done("blocked", `its environment or binding no longer exists; ${guardMessage(decision.deletes)}`, "nothing was deleted");
   if (ctx.signal?.aborted) return done("skipped", "interrupted before it started");
   ctx.emit({ kind: "pair-start", pair: info, operation: "destroy", at: Date.now() });
   try {
@@ -255,7 +298,7 @@ export async function destroyOrphan(ctx: PairContext, orphan: ExistingStack, inf
 }
 
 /** Removes an empty stack no pair claims (left by a run interrupted before its first update). */
-export async function removeLeftover(ctx: PairContext, stack: ExistingStack): Promise<void> {
+export async function removeLeftover(ctx: ExecuteContext, stack: ExistingStack): Promise<void> {
   try {
     await withWorkDir(stack.name, async (dir) => {
       const ws = await automation.LocalWorkspace.create(workspaceOptions(ctx.backend, ctx.toolchain, dir));

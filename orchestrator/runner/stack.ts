@@ -17,8 +17,6 @@ export const PROJECT_NAME = "esc-sync";
 export interface Backend {
   url: string;
   secretsProvider: string;
-  /** Extra environment for the CLI (e.g. the passphrase). */
-  env: Record<string, string>;
 }
 
 /** Options for a workspace of the esc-sync project. */
@@ -34,7 +32,7 @@ export function workspaceOptions(
     pulumiCommand: toolchain.command,
     secretsProvider: backend.secretsProvider,
     projectSettings: { name: PROJECT_NAME, runtime: "nodejs", backend: { url: backend.url } },
-    envVars: { ...toolchain.env, ...backend.env },
+    envVars: { ...toolchain.env },
   };
 }
 
@@ -46,13 +44,6 @@ export async function withWorkDir<T>(prefix: string, fn: (dir: string) => Promis
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
-}
-
-/** What the engine told us about one operation. */
-export interface OperationOutcome {
-  changes: ChangeCounts;
-  /** Error diagnostics the engine reported (already free of values: Pulumi masks secrets). */
-  errors: string[];
 }
 
 /** Counts resource steps and collects error diagnostics from the engine's event stream. */

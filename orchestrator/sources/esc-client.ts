@@ -13,7 +13,8 @@ import { Configuration, EscRawApi } from "@pulumi/esc-sdk";
 import type { EnvironmentRevision, OrgEnvironment, Value } from "@pulumi/esc-sdk";
 import { withRetry, parseRetryAfter, type RetryEvent, type RetryOptions } from "../retry.js";
 import type { Properties, ValueNode } from "../values.js";
-import { EnvironmentError, type EnvironmentDiagnostic, type EnvironmentRef } from "./source.js";
+import type { EnvironmentRef } from "../../programs/environment-ref.js";
+import { EnvironmentError, type EnvironmentDiagnostic } from "./source.js";
 
 /** Pulumi Cloud's API. */
 export const DEFAULT_API_URL = "https://api.pulumi.com";

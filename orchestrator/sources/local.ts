@@ -7,7 +7,8 @@ import { readdir } from "node:fs/promises";
 import { join, relative } from "node:path";
 import { evaluate, type Definition } from "../esc-eval/index.js";
 import { ConfigError } from "../errors.js";
-import { EnvironmentError, envId, type EnvironmentRef, type EnvironmentSource, type ResolvedEnvironment } from "./source.js";
+import { envId, type EnvironmentRef } from "../../programs/environment-ref.js";
+import { EnvironmentError, type EnvironmentSource, type ResolvedEnvironment } from "./source.js";
 
 const NAME = /^[A-Za-z0-9_.-]+$/;
 

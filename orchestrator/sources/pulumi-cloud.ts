@@ -2,7 +2,8 @@
  * Environments from Pulumi Cloud (or any ESC-compatible API) through `@pulumi/esc-sdk`.
  */
 import { DEFAULT_API_URL, EscClient, type EscClientOptions } from "./esc-client.js";
-import type { EnvironmentRef, EnvironmentSource, ResolvedEnvironment } from "./source.js";
+import type { EnvironmentRef } from "../../programs/environment-ref.js";
+import type { EnvironmentSource, ResolvedEnvironment } from "./source.js";
 
 export type PulumiCloudSourceOptions = EscClientOptions;
 

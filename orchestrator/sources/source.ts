@@ -2,24 +2,9 @@
  * Where environments come from. Two implementations: Pulumi Cloud through `@pulumi/esc-sdk`,
  * and a local folder of ESC definitions evaluated in process.
  */
+import type { EnvironmentRef } from "../../programs/environment-ref.js";
 import type { Properties } from "../values.js";
 
-/** An ESC environment's identity: `org/project/name`. */
-export interface EnvironmentRef {
-  org: string;
-  project: string;
-  name: string;
-}
-
-/** `project/name`: what binding selectors match against. */
-export function envId(ref: EnvironmentRef): string {
-  return `${ref.project}/${ref.name}`;
-}
-
-/** `org/project/name`: how a person names an environment. */
-export function envFullName(ref: EnvironmentRef): string {
-  return `${ref.org}/${ref.project}/${ref.name}`;
-}
 
 /** One problem found while evaluating an environment definition. */
 export interface EnvironmentDiagnostic {

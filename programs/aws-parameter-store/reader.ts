@@ -8,7 +8,7 @@
  * from the SDK's usual chain; `AWS_ENDPOINT_URL` (or `AWS_ENDPOINT_URL_SSM`) points it elsewhere.
  */
 import type { ReadFilter, StoreEntry, StoreReader } from "../contract.js";
-import { SecretValue } from "../../orchestrator/values.js";
+import { SecretValue } from "../secret-value.js";
 import { awsClientConfig } from "../aws-secrets-manager/reader.js";
 import { awsLocation } from "../shared/aws.js";
 import { describeError, readError } from "../shared/reader.js";

@@ -8,7 +8,7 @@
  * (`getSecretVersions`, which lists version ids and labels, never values) before importing.
  */
 import type { ProgramInput, StoreReader } from "../contract.js";
-import type { SecretValue } from "../../orchestrator/values.js";
+import type { SecretValue } from "../secret-value.js";
 import { findExistingWith } from "../shared/adopt.js";
 import { normalizeName } from "./naming.js";
 import { awsSecretsManagerReader } from "./reader.js";

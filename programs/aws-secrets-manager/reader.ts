@@ -10,7 +10,7 @@
  */
 import type { fromTemporaryCredentials as FromTemporaryCredentials } from "@aws-sdk/credential-providers";
 import type { ReadFilter, StoreEntry, StoreReader } from "../contract.js";
-import { SecretValue } from "../../orchestrator/values.js";
+import { SecretValue } from "../secret-value.js";
 import { awsLocation, type AwsConnection } from "../shared/aws.js";
 import { StoreReadError, describeError, mapBounded, readError } from "../shared/reader.js";
 import type { AwsSecretsManagerSettings } from "./schema.js";

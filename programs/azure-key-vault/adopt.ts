@@ -4,7 +4,7 @@
  * import them. A secret is imported by its ARM id.
  */
 import type { ProgramInput, StoreReader } from "../contract.js";
-import type { SecretValue } from "../../orchestrator/values.js";
+import type { SecretValue } from "../secret-value.js";
 import { findExistingWith } from "../shared/adopt.js";
 import { normalizeName } from "./naming.js";
 import { azureKeyVaultReader } from "./reader.js";

@@ -6,7 +6,7 @@
  * identity, managed identity, Azure CLI).
  */
 import type { ReadFilter, StoreEntry, StoreReader } from "../contract.js";
-import { SecretValue } from "../../orchestrator/values.js";
+import { SecretValue } from "../secret-value.js";
 import { describeError, mapBounded, readError } from "../shared/reader.js";
 import type { AzureKeyVaultSettings } from "./schema.js";
 

@@ -6,7 +6,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
-import { SecretValue } from "../../orchestrator/values.js";
+import { SecretValue } from "../secret-value.js";
 import type { EntryProblem, EntryReadback, PlannedEntry, Shape, StateResource, TargetKind } from "../contract.js";
 import { fileProvider, type FileInputs } from "./provider.js";
 import { fileEntries, renderFile } from "./render.js";
@@ -83,6 +83,8 @@ export const fileTarget: TargetKind<FileSettings> = {
   normalizeName: (name) => name,
   check,
   location: (settings) => settings.path,
+  // The keys of one file are one document: two pairs may not share the file.
+  places: (settings) => [settings.path],
   program: (input) => async () => {
     const content = renderFile(input.shape, input.entries);
     const file = new FileResource(

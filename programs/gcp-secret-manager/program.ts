@@ -8,7 +8,7 @@ import type { PulumiFn } from "@pulumi/pulumi/automation/index.js";
 import type { ProgramInput } from "../contract.js";
 import { credentialsFor } from "../shared/credentials.js";
 import { describeEntry, ownershipLabels } from "../shared/ownership.js";
-import { envFullName } from "../../orchestrator/sources/source.js";
+import { envFullName } from "../environment-ref.js";
 import { secretText, storeOptions } from "../shared/values.js";
 import { SECRET_IGNORED, VERSION_IGNORED, secretImportId, secretVersionImportId } from "./adopt.js";
 import { normalizeName } from "./naming.js";

@@ -6,7 +6,7 @@
  * Application Default Credentials.
  */
 import type { ReadFilter, StoreEntry, StoreReader } from "../contract.js";
-import { SecretValue } from "../../orchestrator/values.js";
+import { SecretValue } from "../secret-value.js";
 import { decodeUtf8, describeError, mapBounded, readError } from "../shared/reader.js";
 import type { GcpSecretManagerSettings } from "./schema.js";
 

@@ -4,7 +4,7 @@
  * form planned values have, so that fingerprints of equal values match.
  */
 import type { PlannedEntry, ProgramInput, StoreReader } from "../contract.js";
-import { SecretValue } from "../../orchestrator/values.js";
+import { SecretValue } from "../secret-value.js";
 import { inPlannedForm } from "./readback.js";
 import { StoreReadError } from "./reader.js";
 

@@ -5,7 +5,7 @@
  * instance or task role), and then none reaches state.
  */
 import * as aws from "@pulumi/aws";
-import type { SecretValue } from "../../orchestrator/values.js";
+import type { SecretValue } from "../secret-value.js";
 import type { AwsConnection } from "./aws.js";
 import { credentialsFor, type CredentialSpec } from "./credentials.js";
 

@@ -6,7 +6,7 @@
  * What it reads reaches the provider inside `pulumi.secret`, so state holds ciphertext only.
  */
 import * as pulumi from "@pulumi/pulumi";
-import type { SecretValue } from "../../orchestrator/values.js";
+import type { SecretValue } from "../secret-value.js";
 
 /** The credentials under a binding's `credentials:` path do not have the fields a kind needs. */
 export class CredentialsError extends Error {

@@ -3,7 +3,7 @@
  * which ESC environment it comes from, and a description for people browsing the store.
  */
 import type { PlannedEntry, ProgramInput } from "../contract.js";
-import { envFullName } from "../../orchestrator/sources/source.js";
+import { envFullName } from "../environment-ref.js";
 
 export const MANAGED_BY = "esc-sync";
 

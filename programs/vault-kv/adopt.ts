@@ -5,7 +5,7 @@
  * soon as one planned field exists in it.
  */
 import type { ProgramInput, StoreReader } from "../contract.js";
-import type { SecretValue } from "../../orchestrator/values.js";
+import type { SecretValue } from "../secret-value.js";
 import { findExistingWith } from "../shared/adopt.js";
 import { normalizeName } from "./naming.js";
 import { vaultKvReader } from "./reader.js";

@@ -12,7 +12,7 @@ import { readFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import type { ReadFilter, StoreEntry, StoreReader } from "../contract.js";
-import { SecretValue } from "../../orchestrator/values.js";
+import { SecretValue } from "../secret-value.js";
 import { StoreReadError } from "../shared/reader.js";
 import type { VaultKvSettings } from "./schema.js";
 

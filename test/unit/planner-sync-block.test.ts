@@ -30,7 +30,7 @@ describe("sync: blocks", () => {
     const pair = p.pairs[0]!;
     expect(pair).toMatchObject({ stack: "app.prod.sm", targetId: "sm", kind: "aws-secrets-manager", bindingId: "sync:awsSecretsManager", shape: "json" });
     expect(pair.entries.map((e) => [e.name, e.value.reveal(), e.secret])).toEqual([["app/prod/db", '{"user":"u","password":"p4ss-word"}', true]]);
-    expect(pair.blocked).toBeUndefined();
+    expect(pair.refusal).toBeUndefined();
   });
 
   it("puts Vault's path into the path setting and writes the value's keys as fields", () => {
@@ -58,6 +58,6 @@ describe("sync: blocks", () => {
 
   it("applies the store's name rules to sync items too", () => {
     const p = planOf(env(o({ awsSecretsManager: o({ name: { value: "bad name!" }, value: { value: "v" } }) })));
-    expect(p.pairs[0]!.blocked?.kind).toBe("invalid-entries");
+    expect(p.pairs[0]!.refusal?.kind).toBe("invalid-entries");
   });
 });

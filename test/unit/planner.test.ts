@@ -1,8 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { parseManifest } from "../../orchestrator/manifest/load.js";
 import { matchBindings, plan, stackName, type Selection } from "../../orchestrator/planner/plan.js";
-import { planToJson, planToText } from "../../orchestrator/reporters/plan.js";
-import { EnvironmentError, type EnvironmentRef, type ResolvedEnvironment } from "../../orchestrator/sources/source.js";
+import { decide } from "../../orchestrator/planner/decide.js";
+import { runPlanToJson, runPlanToText } from "../../orchestrator/reporters/plan.js";
+import { classifyStacks } from "../../orchestrator/runner/inventory.js";
+import { EnvironmentError, type ResolvedEnvironment } from "../../orchestrator/sources/source.js";
+import { type EnvironmentRef } from "../../programs/environment-ref.js";
 import { fromPlain, type Plain, type ValueNode } from "../../orchestrator/values.js";
 
 const CANARY = "canary-Zq8-secret-value";
@@ -90,11 +93,11 @@ describe("planner", () => {
     const bad = plainEnv("app", "bad", { environmentVariables: { "not-a-var": "x", OK: "y" } });
     const p = planFor([bad, dev()]);
     const blocked = p.pairs.find((x) => x.stack === "app.bad.dotenv")!;
-    expect(blocked.blocked?.kind).toBe("invalid-entries");
-    expect(blocked.blocked?.kind === "invalid-entries" && blocked.blocked.problems.map((x) => x.message)).toEqual([
+    expect(blocked.refusal?.kind).toBe("invalid-entries");
+    expect(blocked.refusal?.kind === "invalid-entries" && blocked.refusal.problems.map((x) => x.message)).toEqual([
       expect.stringMatching(/"not-a-var" is not a dotenv variable name: it must start with a letter or _/),
     ]);
-    expect(p.pairs.find((x) => x.stack === "app.dev.dotenv")!.blocked).toBeUndefined();
+    expect(p.pairs.find((x) => x.stack === "app.dev.dotenv")!.refusal).toBeUndefined();
   });
 
   it("reports two bindings that write one environment into one target", () => {
@@ -113,27 +116,36 @@ bindings:
     const p = plan({ manifest: m, environments: [e], matches: matchBindings(m, [e.ref], {}), fingerprintKey: "k" });
     expect(p.pairs).toHaveLength(2);
     for (const pair of p.pairs) {
-      expect(pair.blocked?.kind === "invalid-entries" && pair.blocked.problems[0]?.message).toMatch(/binding "one" and binding "two" both write acme\/a\/b into target "t"/);
+      expect(pair.refusal?.kind === "invalid-entries" && pair.refusal.problems[0]?.message).toMatch(/binding "one" and binding "two" both write acme\/a\/b into target "t"/);
     }
   });
 
   it("skips a pair with no value at the binding's path, and blocks one whose environment failed", () => {
     const failures = new Map([["app/broken", new EnvironmentError(ref("app", "broken"), "environment app/broken has errors")]]);
     const p = planFor([plainEnv("app", "empty", { other: 1 })], {}, failures);
-    expect(p.pairs.find((x) => x.stack === "app.empty.dotenv")!.blocked).toMatchObject({ kind: "no-value" });
-    expect(p.pairs.find((x) => x.stack === "app.broken.dotenv")!.blocked).toMatchObject({ kind: "environment-error", message: "environment app/broken has errors" });
+    expect(p.pairs.find((x) => x.stack === "app.empty.dotenv")!.refusal).toMatchObject({ kind: "no-value" });
+    expect(p.pairs.find((x) => x.stack === "app.broken.dotenv")!.refusal).toMatchObject({ kind: "environment-error", message: "environment app/broken has errors" });
   });
 
   it("needs an object for the keys shape", () => {
     const p = planFor([plainEnv("app", "scalar", { environmentVariables: "just a string" })]);
-    const b = p.pairs[0]!.blocked;
+    const b = p.pairs[0]!.refusal;
     expect(b?.kind === "invalid-entries" && b.problems[0]?.message).toMatch(/the keys shape needs an object/);
   });
 
   it("never puts a value in the printed plan", () => {
     const p = planFor([dev()]);
-    expect(JSON.stringify(planToJson(p))).not.toContain(CANARY);
-    expect(planToText(p)).not.toContain(CANARY);
+    const runPlan = decide(p.pairs, classifyStacks([], p.pairs, {}, new Set()), {
+      operation: "sync",
+      dryRun: false,
+      refresh: false,
+      force: false,
+      deletions: { allowAll: false, max: 0 },
+      manifest: "/m/environments.yaml",
+    });
+    expect(runPlan.steps.length).toBeGreaterThan(0);
+    expect(JSON.stringify(runPlanToJson(runPlan))).not.toContain(CANARY);
+    expect(runPlanToText(runPlan)).not.toContain(CANARY);
     expect(JSON.stringify(p)).not.toContain(CANARY); // SecretValue renders as [secret]
   });
 });

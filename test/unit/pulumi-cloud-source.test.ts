@@ -11,7 +11,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { EscApiError, EscClient, type EscRetryEvent } from "../../orchestrator/sources/esc-client.js";
 import { PulumiCloudSource } from "../../orchestrator/sources/pulumi-cloud.js";
-import { EnvironmentError, type EnvironmentRef } from "../../orchestrator/sources/source.js";
+import { EnvironmentError } from "../../orchestrator/sources/source.js";
+import { type EnvironmentRef } from "../../programs/environment-ref.js";
 import type { Properties, ValueNode } from "../../orchestrator/values.js";
 import { startEscServer, type EscServer, type EvaluateFn } from "../support/esc-server.js";
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { Redactor } from "../../orchestrator/redact.js";
-import { SecretValue } from "../../orchestrator/values.js";
+import { SecretValue } from "../../programs/secret-value.js";
 import { inspect } from "node:util";
 
 describe("redaction", () => {

@@ -1,32 +1,7 @@
-/** The runner's pure rules: the deletion guard, stale locks, and reading the inventory. */
+/** The runner's pure rules: stale locks, and reading the inventory. (The deletion guard: run-plan.test.ts.) */
 import { describe, expect, it } from "vitest";
-import { decideDeletions, guardMessage } from "../../orchestrator/runner/guard.js";
 import { classifyStacks, describeExport } from "../../orchestrator/runner/inventory.js";
 import { parseLocks, staleReason } from "../../orchestrator/runner/locks.js";
-
-describe("deletion guard", () => {
-  const candidates = [
-    { stack: "a", deletes: ["A1"] },
-    { stack: "b", deletes: ["B1", "B2"] },
-    { stack: "c", deletes: [] },
-    { stack: "d", deletes: ["D1", "D2"] },
-  ];
-  const allowed = (m: ReturnType<typeof decideDeletions>) => [...m].filter(([, d]) => d.allowed).map(([s]) => s);
-
-  it("allows only pairs that delete nothing by default", () => {
-    expect(allowed(decideDeletions(candidates, { allowAll: false, max: 0 }))).toEqual(["c"]);
-  });
-  it("allows everything with --allow-deletes", () => {
-    expect(allowed(decideDeletions(candidates, { allowAll: true, max: 0 }))).toEqual(["a", "b", "c", "d"]);
-  });
-  it("spends --max-deletes in order, holding back a pair that does not fit whole", () => {
-    expect(allowed(decideDeletions(candidates, { allowAll: false, max: 3 }))).toEqual(["a", "b", "c"]);
-    expect(allowed(decideDeletions(candidates, { allowAll: false, max: 2 }))).toEqual(["a", "c"]);
-  });
-  it("says what would go and how to allow it", () => {
-    expect(guardMessage(["X", "Y"])).toBe("would delete 2 entries (X, Y): nothing changed; run again with --allow-deletes, or --max-deletes 2 or more");
-  });
-});
 
 describe("stale locks", () => {
   const message = `the stack is currently locked by 2 lock(s). Either wait for the other process(es) to end or delete the lock file with \`pulumi cancel\`.
@@ -91,5 +66,12 @@ describe("inventory", () => {
     expect(inv.leftovers.map((s) => s.name)).toEqual(["empty"]);
     expect(inv.unknown.map((s) => s.name)).toEqual(["hand"]);
     expect(inv.foreign.map((s) => s.name)).toEqual(["app.z.other"]);
+  });
+
+  it("keeps the stacks of a binding that selects nothing out of the orphans (a mistyped glob deletes nothing)", () => {
+    const stacks = [describeExport("app.b.t", exported(record("o/app/b", "t")))];
+    const inv = classifyStacks(stacks, [], {}, new Set(["t"]), new Set(["t"]));
+    expect(inv.orphans).toEqual([]);
+    expect(inv.idle.map((s) => s.name)).toEqual(["app.b.t"]);
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { compareEntries, driftExitCode, pairStatus, valueFingerprint } from "../../../orchestrator/drift/compare.js";
 import { driftToJunit, driftToMarkdown, type DriftReport } from "../../../orchestrator/drift/report.js";
-import { SecretValue } from "../../../orchestrator/values.js";
+import { SecretValue } from "../../../programs/secret-value.js";
 
 const entry = (name: string, value: string) => ({ name, value: new SecretValue(value), secret: true });
 const readback = (applied: Record<string, string>, actual: Record<string, string>) => ({

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { dotenvValue, renderFile } from "../../../programs/file/render.js";
-import { SecretValue } from "../../../orchestrator/values.js";
+import { SecretValue } from "../../../programs/secret-value.js";
 
 const entry = (name: string, value: string) => ({ name, value: new SecretValue(value), secret: true });
 

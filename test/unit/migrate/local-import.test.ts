@@ -12,7 +12,7 @@ import { LocalDestination } from "../../../orchestrator/migrate/destination.js";
 import { runImport } from "../../../orchestrator/migrate/import.js";
 import { keyMapping } from "../../../orchestrator/migrate/mapping.js";
 import type { ImportOptions } from "../../../orchestrator/migrate/plan.js";
-import { SecretValue } from "../../../orchestrator/values.js";
+import { SecretValue } from "../../../programs/secret-value.js";
 
 const ref = { org: "local", project: "app", name: "dev" };
 const options: ImportOptions = { mapping: keyMapping({ prefix: "app/" }), path: ["environmentVariables"], jsonAs: "string", overwrite: false, maxBytes: 1024 };

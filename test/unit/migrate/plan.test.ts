@@ -8,7 +8,8 @@ import { evaluate } from "../../../orchestrator/esc-eval/index.js";
 import { keyMapping } from "../../../orchestrator/migrate/mapping.js";
 import { DefinitionError } from "../../../orchestrator/migrate/merge.js";
 import { planImport, type ImportOptions } from "../../../orchestrator/migrate/plan.js";
-import { SecretValue, toPlain, type Properties } from "../../../orchestrator/values.js";
+import { toPlain, type Properties } from "../../../orchestrator/values.js";
+import { SecretValue } from "../../../programs/secret-value.js";
 
 const entry = (name: string, value: string): StoreEntry => ({ name, value: new SecretValue(value) });
 

@@ -8,7 +8,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
 import type { PlannedEntry, ReadFilter, StoreEntry, StoreReader } from "../../../programs/contract.js";
-import { SecretValue } from "../../../orchestrator/values.js";
+import { SecretValue } from "../../../programs/secret-value.js";
 import { awsParameterStoreTarget } from "../../../programs/aws-parameter-store/index.js";
 import { awsParameterStoreFindExisting } from "../../../programs/aws-parameter-store/adopt.js";
 import { awsSecretsManagerTarget } from "../../../programs/aws-secrets-manager/index.js";

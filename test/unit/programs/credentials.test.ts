@@ -11,7 +11,7 @@ import { azureKeyVaultTarget } from "../../../programs/azure-key-vault/index.js"
 import { gcpSecretManagerTarget } from "../../../programs/gcp-secret-manager/index.js";
 import { githubActionsTarget } from "../../../programs/github-actions/index.js";
 import { vaultKvTarget } from "../../../programs/vault-kv/index.js";
-import { SecretValue } from "../../../orchestrator/values.js";
+import { SecretValue } from "../../../programs/secret-value.js";
 import { expectExplicitProvider, expectSecret, keyEntries, one, parseSettings, programInput, runProgram, type Registration } from "./fixtures.js";
 
 /** Credentials as the planner hands them over: string leaves by their path. */

@@ -9,7 +9,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { expect } from "vitest";
 import type { PlannedEntry, ProgramInput, Shape, TargetKind } from "../../../programs/contract.js";
-import { SecretValue } from "../../../orchestrator/values.js";
+import { SecretValue } from "../../../programs/secret-value.js";
 
 export const ENV = { org: "acme", project: "payments", name: "prod" } as const;
 

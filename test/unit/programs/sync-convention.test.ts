@@ -28,7 +28,7 @@ const secret = (value: string): ValueNode => ({ value, secret: true });
 async function written(sync: ValueNode) {
   const env: ResolvedEnvironment = { ref: { org: "acme", project: "shop", name: "prod" }, properties: { sync } };
   const [pair] = plan({ manifest, environments: [env], matches: [], fingerprintKey: "k" }).pairs;
-  expect(pair?.blocked).toBeUndefined();
+  expect(pair?.refusal).toBeUndefined();
   const { resources } = await runProgram(findTargetKind(pair!.kind)!.program(programInput(pair!)));
   return resources;
 }

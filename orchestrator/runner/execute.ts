@@ -1,0 +1,79 @@
+/**
+ * The runner: carries out a run plan through the Automation API with bounded concurrency, and
+ * reports every step as a typed event. It decides nothing (the run plan did); one step failing
+ * never stops the others.
+ */
+import pLimit from "p-limit";
+import { envFullName } from "../../programs/environment-ref.js";
+import type { PlannedStep, RunPlan } from "../planner/decide.js";
+import type { Pair } from "../planner/plan.js";
+import type { ExecuteContext } from "./context.js";
+import type { Operation, PairInfo, PairStatus, RunSummary } from "./events.js";
+import type { ExistingStack } from "./inventory.js";
+import { removeLeftover, runStep } from "./pair.js";
+import { ensurePlugins } from "./plugins.js";
+
+/** Describes a pair for events: names and fingerprints, no values. */
+export function pairInfo(pair: Pair): PairInfo {
+  return {
+    stack: pair.stack,
+    environment: envFullName(pair.env),
+    target: pair.targetId,
+    kind: pair.kind,
+    location: pair.location,
+    entries: pair.entries.map((e) => e.name),
+    fingerprint: pair.fingerprint,
+  };
+}
+
+function orphanInfo(stack: ExistingStack): PairInfo {
+  return {
+    stack: stack.name,
+    environment: stack.record?.environment ?? "(unknown)",
+    target: stack.record?.target ?? "(unknown)",
+    kind: stack.record?.kind ?? "(unknown)",
+    location: stack.record?.location ?? "(orphaned stack)",
+    entries: stack.record?.entries ?? [],
+    fingerprint: "",
+  };
+}
+
+export const stepInfo = (step: PlannedStep): PairInfo => (step.pair ? pairInfo(step.pair) : orphanInfo(step.existing!));
+
+/** The operation events name: what the engine does to a pair in this run. */
+export function operationOf(plan: RunPlan): Operation {
+  return plan.operation === "drift" ? "drift" : plan.dryRun ? "preview" : "sync";
+}
+
+/** Carries out every step of the plan; resolves with the summary. Never throws for one step. */
+export async function execute(plan: RunPlan, ctx: ExecuteContext): Promise<RunSummary> {
+  const started = ctx.startedAt ?? Date.now();
+  const operation = operationOf(plan);
+  const infos = plan.steps.map(stepInfo);
+  ctx.emit({ kind: "run-start", operation, pairs: infos, concurrency: ctx.concurrency, at: Date.now() });
+  for (const w of plan.warnings) ctx.emit({ kind: "warning", message: w, at: Date.now() });
+
+  const engineBound = plan.steps.filter((s) => s.pair && ["run", "adopt", "move"].includes(s.decision.action)).map((s) => s.pair!);
+  const missingPlugins =
+    plan.operation === "drift" || engineBound.length === 0
+      ? new Map<string, string>()
+      : await ensurePlugins(engineBound, ctx.backend, ctx.toolchain, (message) => ctx.emit({ kind: "warning", message, at: Date.now() }));
+
+  const limit = pLimit(ctx.concurrency);
+  const statuses: PairStatus[] = [];
+  const jobs = plan.steps.map((step, i) => {
+    ctx.emit({ kind: "pair-queued", pair: infos[i]!, at: Date.now() });
+    return limit(async () => {
+      statuses.push(await runStep({ ...ctx, plan, operation, missingPlugins }, step, infos[i]!));
+    });
+  });
+  for (const leftover of plan.leftovers) jobs.push(limit(() => removeLeftover(ctx, leftover)));
+  await Promise.all(jobs);
+
+  const byStatus: Partial<Record<PairStatus, number>> = {};
+  for (const s of statuses) byStatus[s] = (byStatus[s] ?? 0) + 1;
+  const failed = (byStatus.failed ?? 0) + (byStatus.held ?? 0) + (byStatus.refused ?? 0);
+  const summary: RunSummary = { pairs: statuses.length, byStatus, failed, durationMs: Date.now() - started, exitCode: failed > 0 ? 1 : 0 };
+  ctx.emit({ kind: "run-done", operation, summary, at: Date.now() });
+  return summary;
+}

@@ -1,0 +1,304 @@
+/**
+ * A session: one loaded manifest, its source of environments, its state backend and its
+ * redactor, answering `plan(selection, flags)` with a pure run plan and `execute(plan)` with a
+ * summary. Commands are thin uses of it; a long-running process may use one session for many
+ * cycles: it keeps no global state and installs no process-wide handlers.
+ */
+import { createHash, randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { homedir } from "node:os";
+import { isAbsolute, join, resolve } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import pLimit from "p-limit";
+import picomatch from "picomatch";
+import { envId, type EnvironmentRef } from "../programs/environment-ref.js";
+import { ConfigError, UserError } from "./errors.js";
+import { loadManifest, resolveManifestPaths } from "./manifest/load.js";
+import type { Manifest } from "./manifest/schema.js";
+import { decide, type RunFlags, type RunPlan } from "./planner/decide.js";
+import { bindingId, idleBindings, matchBindings, plan as planPairs, type Plan, type Selection } from "./planner/plan.js";
+import { Redactor } from "./redact.js";
+import type { EventSink, RunSummary } from "./runner/events.js";
+import { execute } from "./runner/execute.js";
+import { classifyStacks, listStacks, type Inventory } from "./runner/inventory.js";
+import type { Backend } from "./runner/stack.js";
+import { resolveToolchain, type Toolchain } from "./runner/toolchain.js";
+import { LocalSource } from "./sources/local.js";
+import { EscApiError } from "./sources/esc-client.js";
+import { PulumiCloudSource } from "./sources/pulumi-cloud.js";
+import { EnvironmentError, type EnvironmentSource, type ResolvedEnvironment } from "./sources/source.js";
+
+/** How a session is opened. */
+export interface SessionOptions {
+  /** Path of the manifest file. */
+  manifest: string;
+  /** `--backend-url`: overrides the manifest's backend. */
+  backendUrl?: string | undefined;
+  /** `--concurrency`: overrides the manifest's. */
+  concurrency?: number | undefined;
+  /** Variables read for tokens, the passphrase and the state folder. Default: the process's. */
+  env?: NodeJS.ProcessEnv;
+  /** The redactor every output passes through; a session of its own by default. */
+  redactor?: Redactor;
+}
+
+/** The environments of one cycle, opened and planned into pairs. No state read yet. */
+export interface Prepared {
+  selection: Selection;
+  plan: Plan;
+  environments: ResolvedEnvironment[];
+  /** Warnings: idle bindings, environments that could not be read, source retries. */
+  warnings: string[];
+  /** Ids of bindings that select no environment at all. */
+  idleBindings: Set<string>;
+}
+
+/** How `execute` behaves towards locks and the caller. */
+export interface ExecuteOptions {
+  emit: EventSink;
+  signal?: AbortSignal | undefined;
+  /** A lock from another host older than this is stale. Default 30. */
+  staleLockMinutes?: number | undefined;
+  /** How long to wait for a stack locked by a live run. Default 60. */
+  lockWaitSeconds?: number | undefined;
+}
+
+export class Session {
+  #toolchain: Toolchain | undefined;
+  #sourceRetries: string[] = [];
+  /** When the current cycle began: `plan` starts one, `execute` ends it. */
+  #cycleStart = Date.now();
+
+  private constructor(
+    readonly manifest: Manifest,
+    /** The manifest file, absolute: recorded in every stack written. */
+    readonly manifestFile: string,
+    readonly manifestDir: string,
+    readonly source: EnvironmentSource,
+    readonly redactor: Redactor,
+    readonly concurrency: number,
+    private readonly backendUrl: string | undefined,
+    private readonly env: NodeJS.ProcessEnv,
+  ) {}
+
+  /** Loads and checks the manifest and builds its source. Throws a {@link ConfigError} for bad input. */
+  static async open(opts: SessionOptions): Promise<Session> {
+    const env = opts.env ?? process.env;
+    const loaded = await loadManifest(opts.manifest);
+    const manifest = resolveManifestPaths(loaded);
+    const redactor = (opts.redactor ?? new Redactor()).add(env.PULUMI_ACCESS_TOKEN, env.PULUMI_CONFIG_PASSPHRASE);
+    const retries: string[] = [];
+    const source = openSource(manifest, env, (note) => retries.push(note));
+    const session = new Session(manifest, resolve(loaded.file), loaded.dir, source, redactor, opts.concurrency ?? manifest.concurrency, opts.backendUrl, env);
+    session.#sourceRetries = retries;
+    return session;
+  }
+
+  /** Checks a selection against the manifest: an unknown target id is the user's to fix. */
+  checkSelection(selection: Selection): void {
+    const unknown = (selection.targets ?? []).filter((t) => !this.manifest.targets[t]);
+    if (unknown.length) {
+      throw new ConfigError(`--target ${unknown.join(", ")}: no such target in ${this.manifestFile} (known: ${Object.keys(this.manifest.targets).join(", ")})`);
+    }
+  }
+
+  /** Lists and opens the selected environments and plans their pairs. No Pulumi call. */
+  async prepare(selection: Selection, signal?: AbortSignal): Promise<Prepared> {
+    this.#cycleStart = Date.now();
+    this.checkSelection(selection);
+    this.#sourceRetries.length = 0;
+    const refs = await this.listEnvironments(signal);
+    const idle = idleBindings(this.manifest, refs);
+    const warnings = idle.map(
+      (b) => `binding "${bindingId(b)}" selects no environment (${JSON.stringify(b.environments)} matches none of ${refs.length}): check its glob`,
+    );
+    const matches = matchBindings(this.manifest, refs, selection);
+    // Every environment in the selection is opened: any of them may carry its own sync: block.
+    const inFilter = refs.filter((r) => !selection.filter?.length || picomatch.isMatch(envId(r), selection.filter));
+    const { environments, failures } = await this.openAll(inFilter, signal);
+    this.redactor.addEnvironments(environments);
+    for (const err of failures.values()) this.redactor.add(...err.secrets);
+    // An environment no binding selects matters only through a sync: block it may hold.
+    const bound = new Set(matches.map((m) => envId(m.ref)));
+    for (const [id, err] of [...failures]) {
+      if (bound.has(id)) continue;
+      failures.delete(id);
+      warnings.push(`${err.message.split("\n")[0]}: not synced (no binding selects it; a sync: block in it could not be read)`);
+    }
+    const plan = planPairs({ manifest: this.manifest, environments, failures, matches, fingerprintKey: fingerprintKey(this.env), selection });
+    return { selection, plan, environments, warnings: [...warnings, ...plan.warnings, ...this.#sourceRetries], idleBindings: new Set(idle.map(bindingId)) };
+  }
+
+  /**
+   * What the backend holds, sorted against the prepared pairs. Reads state only (no engine, no
+   * decryption); a `file://` backend that does not exist yet holds nothing and is not created.
+   */
+  async inventory(prepared: Prepared): Promise<Inventory> {
+    const backend = this.backend({ create: false, needPassphrase: false });
+    const stacks = backend ? await listStacks(backend, await this.toolchain(), this.concurrency) : [];
+    const inventory = classifyStacks(stacks, prepared.plan.pairs, prepared.selection, new Set(Object.keys(this.manifest.targets)), prepared.idleBindings);
+    for (const s of inventory.unknown) prepared.warnings.push(`stack ${s.name} holds resources but no esc-sync record: left alone`);
+    if (inventory.foreign.length > 0) {
+      const targets = [...new Set(inventory.foreign.map((s) => s.record!.target))].sort().join(", ");
+      prepared.warnings.push(
+        `${inventory.foreign.length} stack(s) belong to targets this manifest does not define (${targets}): left alone; to remove a target's entries, remove its bindings and sync (or prune) before removing the target`,
+      );
+    }
+    return inventory;
+  }
+
+  /** The run plan of prepared pairs against the inventory. Pure. */
+  decide(prepared: Prepared, inventory: Inventory, flags: Omit<RunFlags, "manifest">): RunPlan {
+    const runPlan = decide(prepared.plan.pairs, inventory, { ...flags, manifest: this.manifestFile });
+    runPlan.warnings.unshift(...prepared.warnings);
+    return runPlan;
+  }
+
+  /** `prepare`, `inventory` and `decide` in one: the run plan of a selection. */
+  async plan(selection: Selection, flags: Omit<RunFlags, "manifest">, signal?: AbortSignal): Promise<RunPlan> {
+    const prepared = await this.prepare(selection, signal);
+    return this.decide(prepared, await this.inventory(prepared), flags);
+  }
+
+  /** Carries out a run plan. Never throws for one pair; resolves with the summary. */
+  async execute(runPlan: RunPlan, opts: ExecuteOptions): Promise<RunSummary> {
+    const engine = runPlan.steps.some((s) => ["run", "adopt", "move", "destroy-orphan"].includes(s.decision.action));
+    // A dry run or a report never creates the backend: a pair it does not hold needs no engine.
+    const backend = this.backend({ create: !runPlan.dryRun && runPlan.operation !== "drift", needPassphrase: engine }) ?? this.backendUnchecked();
+    const toolchain = await this.toolchain();
+    return execute(runPlan, {
+      backend,
+      toolchain,
+      concurrency: this.concurrency,
+      emit: opts.emit,
+      signal: opts.signal,
+      fingerprintKey: fingerprintKey(this.env),
+      staleLockMs: (opts.staleLockMinutes ?? 30) * 60_000,
+      lockWaitMs: (opts.lockWaitSeconds ?? 60) * 1000,
+      manifest: this.manifestFile,
+      startedAt: this.#cycleStart,
+    });
+  }
+
+  private async toolchain(): Promise<Toolchain> {
+    this.#toolchain ??= await resolveToolchain(this.env);
+    return this.#toolchain;
+  }
+
+  /** The backend: `--backend-url`, else the manifest's, else a folder in the user's state folder. */
+  private backendUnchecked(): Backend {
+    const url = this.backendUrl ?? this.manifest.state.backend ?? pathToFileURL(join(stateHome(this.env), "backend")).href;
+    return { url: normaliseBackendUrl(url, this.manifestDir), secretsProvider: this.manifest.state.secretsProvider };
+  }
+
+  /**
+   * The state backend, checked: a passphrase where the secrets provider needs one, a `file://`
+   * folder created (private) only when the run writes. Undefined when a `file://` folder does
+   * not exist and is not to be created: it holds no stack.
+   */
+  private backend(opts: { create: boolean; needPassphrase: boolean }): Backend | undefined {
+    const secretsProvider = this.manifest.state.secretsProvider;
+    if (opts.needPassphrase && secretsProvider === "passphrase" && !this.env.PULUMI_CONFIG_PASSPHRASE && !this.env.PULUMI_CONFIG_PASSPHRASE_FILE) {
+      throw new ConfigError(
+        "the passphrase secrets provider needs PULUMI_CONFIG_PASSPHRASE (or PULUMI_CONFIG_PASSPHRASE_FILE): " +
+          "export one and keep it, it decrypts the state; or set state.secretsProvider to a KMS in the manifest",
+      );
+    }
+    const backend = this.backendUnchecked();
+    if (backend.url.startsWith("file://")) {
+      const path = fileURLToPath(backend.url);
+      if (!existsSync(path)) {
+        if (!opts.create) return undefined;
+        mkdirSync(path, { recursive: true, mode: 0o700 });
+      }
+    }
+    return backend;
+  }
+
+  private async listEnvironments(signal?: AbortSignal): Promise<EnvironmentRef[]> {
+    try {
+      return await this.source.list(signal);
+    } catch (err) {
+      if (!(err instanceof EnvironmentError)) throw err;
+      const status = err instanceof EscApiError ? err.status : undefined;
+      const hint =
+        status === 401 || status === 403
+          ? "check PULUMI_ACCESS_TOKEN (it must be valid for the organisation)"
+          : err.retryable
+            ? "check the API URL and the network, then run again"
+            : "check the manifest's source";
+      throw new UserError(`cannot list the environments of ${this.source.description}: ${err.message}`, hint);
+    }
+  }
+
+  /** Opens each environment once, a few at a time; one failing does not stop the others. */
+  private async openAll(refs: readonly EnvironmentRef[], signal?: AbortSignal) {
+    const environments: ResolvedEnvironment[] = [];
+    const failures = new Map<string, EnvironmentError>();
+    const limit = pLimit(Math.max(this.concurrency, 4));
+    await Promise.all(
+      refs.map((ref) =>
+        limit(async () => {
+          try {
+            environments.push(await this.source.open(ref, signal));
+          } catch (err) {
+            if (err instanceof EnvironmentError) failures.set(envId(ref), err);
+            else throw err;
+          }
+        }),
+      ),
+    );
+    // The order of the listing, not of completion: plans and reports are stable.
+    const order = new Map(refs.map((r, i) => [envId(r), i]));
+    environments.sort((a, b) => order.get(envId(a.ref))! - order.get(envId(b.ref))!);
+    return { environments, failures };
+  }
+}
+
+/** A `file://` URL made absolute (`~` and relative paths anchored), other URLs as they are. */
+function normaliseBackendUrl(url: string, manifestDir: string): string {
+  if (!url.startsWith("file://")) return url;
+  // Pulumi resolves a relative file:// path against its work directory, a temp folder: anchor it.
+  let path = decodeURIComponent(url.slice("file://".length));
+  if (path.startsWith("~")) path = join(homedir(), path.slice(1));
+  if (!isAbsolute(path)) path = resolve(manifestDir, path);
+  return pathToFileURL(path).href;
+}
+
+/** The user-level folder for esc-sync's state: `$XDG_STATE_HOME/esc-sync` or `~/.local/state/esc-sync`. */
+export function stateHome(env: NodeJS.ProcessEnv = process.env): string {
+  return join(env.XDG_STATE_HOME || join(homedir(), ".local", "state"), "esc-sync");
+}
+
+/** Builds the source the manifest names. */
+export function openSource(manifest: Manifest, env: NodeJS.ProcessEnv = process.env, onRetry?: (note: string) => void): EnvironmentSource {
+  const s = manifest.source;
+  if (s.kind === "local") return new LocalSource(s.folder, s.org);
+  const token = env.PULUMI_ACCESS_TOKEN;
+  if (!token) {
+    throw new ConfigError("source pulumi-cloud needs an access token: set PULUMI_ACCESS_TOKEN (create one at https://app.pulumi.com/account/tokens)");
+  }
+  return new PulumiCloudSource({
+    org: s.org,
+    token,
+    apiUrl: s.apiUrl ?? env.PULUMI_API_URL ?? "https://api.pulumi.com",
+    ...(onRetry
+      ? { onRetry: (e) => onRetry(`ESC API: ${e.operation} failed (${e.reason.split("\n")[0]}); retried after ${(e.delayMs / 1000).toFixed(1)}s (attempt ${e.attempt + 1} of ${e.maxAttempts})`) }
+      : {}),
+  });
+}
+
+/**
+ * The key of the plan's fingerprints: `$ESC_SYNC_FINGERPRINT_KEY`, else derived from the state
+ * passphrase, else a random key kept in the user's state folder. Never printed.
+ */
+export function fingerprintKey(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.ESC_SYNC_FINGERPRINT_KEY) return env.ESC_SYNC_FINGERPRINT_KEY;
+  if (env.PULUMI_CONFIG_PASSPHRASE) return createHash("sha256").update("esc-sync fingerprint\0" + env.PULUMI_CONFIG_PASSPHRASE).digest("hex");
+  const file = join(stateHome(env), "fingerprint.key");
+  if (existsSync(file)) return readFileSync(file, "utf8").trim();
+  mkdirSync(stateHome(env), { recursive: true, mode: 0o700 });
+  const key = randomBytes(32).toString("hex");
+  writeFileSync(file, key + "\n", { mode: 0o600 });
+  return key;
+}
