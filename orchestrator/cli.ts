@@ -18,8 +18,10 @@ import { planCommand } from "./commands/plan.js";
 import { pruneCommand } from "./commands/prune.js";
 import { schemaCommand } from "./commands/schema.js";
 import { syncCommand } from "./commands/sync.js";
+import { DURATION_HINT, parseDuration } from "./duration.js";
 import { ConfigError, UserError } from "./errors.js";
 import { Redactor } from "./redact.js";
+import { killRun, ownRunMark } from "./runner/processes.js";
 
 const ISSUES_URL = "https://github.com/esc-sync/esc-sync/issues";
 const COMMANDS = "plan, sync, drift, prune, migrate or schema";
@@ -47,6 +49,21 @@ const selection = {
   "backend-url": { type: "string", describe: "Pulumi state backend, e.g. file:///srv/state or s3://bucket (default: the manifest's)" },
 } as const;
 const output = { output: { alias: "o", choices: ["text", "json"] as const, default: "text" as const, describe: "Output format" } } as const;
+/** A duration flag: milliseconds, or a clear error. */
+function duration(flag: string) {
+  return (value: unknown): number | undefined => {
+    if (value === undefined) return undefined;
+    const ms = parseDuration(String(value));
+    if (ms === undefined) throw new ConfigError(`--${flag} ${String(value)}: must be ${DURATION_HINT}`);
+    return ms;
+  };
+}
+
+const deadlines = {
+  "pair-timeout": { type: "string", describe: "Cancel a pair's engine operation after this long, e.g. 15m (default: the manifest's pairTimeout, 15m)", coerce: duration("pair-timeout") },
+  timeout: { type: "string", describe: "Cancel the whole run after this long, e.g. 1h: running pairs are interrupted, queued ones skipped", coerce: duration("timeout") },
+} as const;
+
 const locks = {
   "stale-lock-minutes": {
     type: "number",
@@ -55,6 +72,7 @@ const locks = {
     coerce: wholeNumber("stale-lock-minutes", 0),
   },
   "lock-wait-seconds": { type: "number", default: 60, describe: "How long to wait for a stack locked by a live run before failing the pair", coerce: wholeNumber("lock-wait-seconds", 0) },
+  ...deadlines,
 } as const;
 const deletions = {
   "allow-deletes": { type: "boolean", default: false, describe: "Delete target entries whose key, environment or binding is gone (moves included)" },
@@ -105,7 +123,7 @@ function build(argv: string[], ctx: CommandContext, setExitCode: (code: number) 
       (args) =>
         run(() =>
           syncCommand(
-            { ...args, dryRun: args["dry-run"], backendUrl: args["backend-url"], allowDeletes: args["allow-deletes"], maxDeletes: args["max-deletes"], staleLockMinutes: args["stale-lock-minutes"], lockWaitSeconds: args["lock-wait-seconds"] },
+            { ...args, dryRun: args["dry-run"], backendUrl: args["backend-url"], allowDeletes: args["allow-deletes"], maxDeletes: args["max-deletes"], staleLockMinutes: args["stale-lock-minutes"], lockWaitSeconds: args["lock-wait-seconds"], pairTimeoutMs: args["pair-timeout"], timeoutMs: args.timeout },
             ctx,
           ),
         )(),
@@ -123,7 +141,7 @@ function build(argv: string[], ctx: CommandContext, setExitCode: (code: number) 
           })
           .check(checkCommon),
       (args) =>
-        run(() => driftCommand({ ...args, backendUrl: args["backend-url"], staleLockMinutes: args["stale-lock-minutes"], lockWaitSeconds: args["lock-wait-seconds"] }, ctx))(),
+        run(() => driftCommand({ ...args, backendUrl: args["backend-url"], staleLockMinutes: args["stale-lock-minutes"], lockWaitSeconds: args["lock-wait-seconds"], pairTimeoutMs: args["pair-timeout"], timeoutMs: args.timeout }, ctx))(),
     )
     .command(
       "prune",
@@ -135,7 +153,7 @@ function build(argv: string[], ctx: CommandContext, setExitCode: (code: number) 
       (args) =>
         run(() =>
           pruneCommand(
-            { ...args, dryRun: args["dry-run"], backendUrl: args["backend-url"], allowDeletes: args["allow-deletes"], maxDeletes: args["max-deletes"], staleLockMinutes: args["stale-lock-minutes"], lockWaitSeconds: args["lock-wait-seconds"] },
+            { ...args, dryRun: args["dry-run"], backendUrl: args["backend-url"], allowDeletes: args["allow-deletes"], maxDeletes: args["max-deletes"], staleLockMinutes: args["stale-lock-minutes"], lockWaitSeconds: args["lock-wait-seconds"], pairTimeoutMs: args["pair-timeout"], timeoutMs: args.timeout },
             ctx,
           ),
         )(),
@@ -176,7 +194,7 @@ function build(argv: string[], ctx: CommandContext, setExitCode: (code: number) 
               .check(checkCommon),
           (args) =>
             run(() =>
-              adoptCommand({ ...args, dryRun: args["dry-run"], backendUrl: args["backend-url"], staleLockMinutes: args["stale-lock-minutes"], lockWaitSeconds: args["lock-wait-seconds"] }, ctx),
+              adoptCommand({ ...args, dryRun: args["dry-run"], backendUrl: args["backend-url"], staleLockMinutes: args["stale-lock-minutes"], lockWaitSeconds: args["lock-wait-seconds"], pairTimeoutMs: args["pair-timeout"], timeoutMs: args.timeout }, ctx),
             )(),
         )
         .demandCommand(1, "Name a migrate command: import or adopt (esc-sync migrate --help)."),
@@ -208,6 +226,8 @@ async function main(argv: string[]): Promise<number> {
   const onSignal = (sig: NodeJS.Signals) => {
     signals++;
     if (signals > 1) {
+      // No process of the run may outlive it: its CLIs and providers go first.
+      killRun(ownRunMark(), "SIGKILL");
       process.stderr.write(`\n${sig} again: exiting now; stacks still running may stay locked (the next run clears stale locks)\n`);
       process.exit(130);
     }
@@ -216,7 +236,19 @@ async function main(argv: string[]): Promise<number> {
   };
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
-  const ctx: CommandContext = { redactor, signal: controller.signal, env: process.env };
+  const ctx: CommandContext = {
+    redactor,
+    signal: controller.signal,
+    env: process.env,
+    // --timeout: the whole run's deadline, armed when the command starts.
+    startDeadline: (ms) => {
+      const timer = setTimeout(() => {
+        process.stderr.write(`\nthe run's --timeout has passed: stopping; running pairs are being interrupted\n`);
+        controller.abort();
+      }, ms);
+      timer.unref();
+    },
+  };
   let exitCode = 0;
   try {
     await build(argv, ctx, (code) => (exitCode = code)).parseAsync();

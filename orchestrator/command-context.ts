@@ -11,6 +11,8 @@ export interface CommandContext {
   redactor: Redactor;
   signal: AbortSignal;
   env: NodeJS.ProcessEnv;
+  /** Aborts `signal` after `ms` (the run's `--timeout`). */
+  startDeadline?: (ms: number) => void;
 }
 
 /** The options every command that reads the manifest takes. */
@@ -22,10 +24,19 @@ export interface SessionFlags {
   backendUrl?: string | undefined;
 }
 
-/** The lock options of commands that run the engine. */
+/** The lock and deadline options of commands that run the engine. */
 export interface LockFlags {
   staleLockMinutes?: number | undefined;
   lockWaitSeconds?: number | undefined;
+  /** `--pair-timeout`, in milliseconds. */
+  pairTimeoutMs?: number | undefined;
+  /** `--timeout`, in milliseconds: the whole run's deadline. */
+  timeoutMs?: number | undefined;
+}
+
+/** Arms the run's `--timeout`, if given. */
+export function armTimeout(opts: LockFlags, ctx: CommandContext): void {
+  if (opts.timeoutMs !== undefined) ctx.startDeadline?.(opts.timeoutMs);
 }
 
 /** The deletion guard's flags. */

@@ -12,6 +12,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import pLimit from "p-limit";
 import picomatch from "picomatch";
 import { envId, type EnvironmentRef } from "../programs/environment-ref.js";
+import { parseDuration } from "./duration.js";
 import { ConfigError, UserError } from "./errors.js";
 import { loadManifest, resolveManifestPaths } from "./manifest/load.js";
 import type { Manifest } from "./manifest/schema.js";
@@ -61,7 +62,12 @@ export interface ExecuteOptions {
   staleLockMinutes?: number | undefined;
   /** How long to wait for a stack locked by a live run. Default 60. */
   lockWaitSeconds?: number | undefined;
+  /** A pair's deadline (`--pair-timeout`). Default: the manifest's `pairTimeout`. */
+  pairTimeoutMs?: number | undefined;
 }
+
+/** How long a cancelled operation gets to stop before its processes are killed. */
+const KILL_GRACE_MS = 10_000;
 
 export class Session {
   #toolchain: Toolchain | undefined;
@@ -175,6 +181,8 @@ export class Session {
       fingerprintKey: fingerprintKey(this.env),
       staleLockMs: (opts.staleLockMinutes ?? 30) * 60_000,
       lockWaitMs: (opts.lockWaitSeconds ?? 60) * 1000,
+      pairTimeoutMs: opts.pairTimeoutMs ?? parseDuration(this.manifest.pairTimeout)!,
+      graceMs: KILL_GRACE_MS,
       manifest: this.manifestFile,
       startedAt: this.#cycleStart,
     });

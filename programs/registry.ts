@@ -21,8 +21,6 @@ export const targetKinds = {
   "vault-kv": vaultKvTarget,
 } satisfies Record<string, TargetKind<any>>;
 
-export type TargetKindName = keyof typeof targetKinds;
-
 /** Looks a kind up by name; undefined for an unknown kind. */
 export function findTargetKind(kind: string): TargetKind<any> | undefined {
   return Object.hasOwn(targetKinds, kind) ? (targetKinds as Record<string, TargetKind<any>>)[kind] : undefined;

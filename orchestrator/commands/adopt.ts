@@ -7,7 +7,7 @@
 import { findTargetKind } from "../../programs/registry.js";
 import { envFullName } from "../../programs/environment-ref.js";
 import { StoreReadError } from "../../programs/shared/reader.js";
-import { openSession, selectionOf, type CommandContext, type LockFlags, type SessionFlags } from "../command-context.js";
+import { armTimeout, openSession, selectionOf, type CommandContext, type LockFlags, type SessionFlags } from "../command-context.js";
 import { valueFingerprint } from "../drift/compare.js";
 import { UserError } from "../errors.js";
 import { programInput } from "../planner/plan.js";
@@ -74,6 +74,7 @@ async function findCandidates(prepared: Prepared, inventory: Inventory, key: str
 }
 
 export async function adoptCommand(opts: AdoptOptions, ctx: CommandContext): Promise<number> {
+  armTimeout(opts, ctx);
   const session = await openSession(opts, ctx);
   const prepared = await session.prepare(selectionOf(opts), ctx.signal);
   const inventory = await session.inventory(prepared);

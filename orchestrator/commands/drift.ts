@@ -3,7 +3,7 @@
  * Exit code 1 if a pair errored, else 2 if anything is not in sync, else 0.
  */
 import { appendFile, writeFile } from "node:fs/promises";
-import { openSession, selectionOf, type CommandContext, type LockFlags, type SessionFlags } from "../command-context.js";
+import { armTimeout, openSession, selectionOf, type CommandContext, type LockFlags, type SessionFlags } from "../command-context.js";
 import { DriftCollector, renderDrift, type DriftFormat } from "../drift/report.js";
 import { plainReporter, redacting } from "../reporters/run.js";
 
@@ -13,6 +13,7 @@ export interface DriftOptions extends SessionFlags, LockFlags {
 }
 
 export async function driftCommand(opts: DriftOptions, ctx: CommandContext): Promise<number> {
+  armTimeout(opts, ctx);
   const session = await openSession(opts, ctx);
   const runPlan = await session.plan(selectionOf(opts), { operation: "drift", dryRun: true, refresh: false, force: false, deletions: { allowAll: false, max: 0 } });
   const collector = new DriftCollector();

@@ -3,7 +3,7 @@
  * entries they wrote, behind the same deletion guard as sync. Pairs that still exist are left
  * as they are.
  */
-import { deletionsOf, openSession, selectionOf, type CommandContext, type DeletionFlags, type LockFlags, type SessionFlags } from "../command-context.js";
+import { armTimeout, deletionsOf, openSession, selectionOf, type CommandContext, type DeletionFlags, type LockFlags, type SessionFlags } from "../command-context.js";
 import { chooseReporter } from "../reporters/choose.js";
 
 export interface PruneOptions extends SessionFlags, DeletionFlags, LockFlags {
@@ -12,6 +12,7 @@ export interface PruneOptions extends SessionFlags, DeletionFlags, LockFlags {
 }
 
 export async function pruneCommand(opts: PruneOptions, ctx: CommandContext): Promise<number> {
+  armTimeout(opts, ctx);
   const session = await openSession(opts, ctx);
   const runPlan = await session.plan(selectionOf(opts), { operation: "prune", dryRun: opts.dryRun, refresh: false, force: false, deletions: deletionsOf(opts) });
   const reporter = chooseReporter(opts.output, ctx.redactor);

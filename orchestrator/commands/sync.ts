@@ -1,5 +1,5 @@
 /** `esc-sync sync`: bring every selected pair up to date, and remove what no binding claims. */
-import { deletionsOf, openSession, selectionOf, type CommandContext, type DeletionFlags, type LockFlags, type SessionFlags } from "../command-context.js";
+import { armTimeout, deletionsOf, openSession, selectionOf, type CommandContext, type DeletionFlags, type LockFlags, type SessionFlags } from "../command-context.js";
 import { chooseReporter } from "../reporters/choose.js";
 import { runPlanToJson, runPlanToText } from "../reporters/plan.js";
 
@@ -11,6 +11,7 @@ export interface SyncOptions extends SessionFlags, DeletionFlags, LockFlags {
 }
 
 export async function syncCommand(opts: SyncOptions, ctx: CommandContext): Promise<number> {
+  armTimeout(opts, ctx);
   const session = await openSession(opts, ctx);
   const runPlan = await session.plan(selectionOf(opts), { operation: "sync", dryRun: opts.dryRun, refresh: opts.refresh, force: opts.force, deletions: deletionsOf(opts) });
   // A dry run shows the run plan first: what would run and why, before the previews say what would change.

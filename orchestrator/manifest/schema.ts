@@ -6,6 +6,7 @@
  * never names a kind.
  */
 import { z } from "zod";
+import { DURATION_HINT, parseDuration } from "../duration.js";
 import { targetKinds } from "../../programs/registry.js";
 
 /** Target ids and binding ids: used in stack names, so kept to what stack names allow. */
@@ -90,6 +91,11 @@ export const manifestSchema = z
     source: z.discriminatedUnion("kind", [localSource, pulumiCloudSource]),
     state: state.default({ secretsProvider: "passphrase" }),
     concurrency: z.number().int().min(1).max(64).default(4).describe("Pairs run at once (override: --concurrency)."),
+    pairTimeout: z
+      .string()
+      .refine((t) => parseDuration(t) !== undefined, { message: `must be ${DURATION_HINT}` })
+      .default("15m")
+      .describe("A pair's engine operations are cancelled after this long, its processes ended and its lock released (override: --pair-timeout)."),
     targets: z.record(z.string().regex(ID, `target id ${idMessage}`), targetSchema()),
     bindings: z.array(binding).default([]),
   })
@@ -97,5 +103,3 @@ export const manifestSchema = z
 
 export type Manifest = z.infer<typeof manifestSchema>;
 export type Binding = z.infer<typeof binding>;
-export type TargetConfig = Manifest["targets"][string];
-export type SourceConfig = Manifest["source"];

@@ -187,7 +187,7 @@ function holdOf(d: Decision, deletes: string[]): Decision {
       action: "hold",
       of: "destroy-orphan",
       deletes,
-      message: `its environment or binding no longer exists; removing it would delete ${count} (${shown}); nothing deleted`,
+      message: `its environment or binding no longer exists; would delete ${count} (${shown}); nothing deleted`,
       hint: flagsHint,
     };
   }

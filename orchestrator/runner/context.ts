@@ -18,6 +18,10 @@ export interface ExecuteContext {
   lockWaitMs: number;
   /** The manifest file, recorded in each stack written. */
   manifest: string;
+  /** A pair's engine operations are cancelled after this long (`--pair-timeout`). */
+  pairTimeoutMs: number;
+  /** How long a cancelled operation gets to stop before its processes are killed. */
+  graceMs: number;
   /** When the run began (before planning), for the summary's duration. Default: now. */
   startedAt?: number;
 }

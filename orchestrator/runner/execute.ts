@@ -12,6 +12,7 @@ import type { Operation, PairInfo, PairStatus, RunSummary } from "./events.js";
 import type { ExistingStack } from "./inventory.js";
 import { removeLeftover, runStep } from "./pair.js";
 import { ensurePlugins } from "./plugins.js";
+import { killRun, reapOrphans, RUN_MARK } from "./processes.js";
 
 /** Describes a pair for events: names and fingerprints, no values. */
 export function pairInfo(pair: Pair): PairInfo {
@@ -49,9 +50,12 @@ export function operationOf(plan: RunPlan): Operation {
 export async function execute(plan: RunPlan, ctx: ExecuteContext): Promise<RunSummary> {
   const started = ctx.startedAt ?? Date.now();
   const operation = operationOf(plan);
+  // What an orchestrator killed with SIGKILL left running (its CLIs, providers) ends now.
+  const reaped = reapOrphans();
   const infos = plan.steps.map(stepInfo);
   ctx.emit({ kind: "run-start", operation, pairs: infos, concurrency: ctx.concurrency, at: Date.now() });
   for (const w of plan.warnings) ctx.emit({ kind: "warning", message: w, at: Date.now() });
+  if (reaped > 0) ctx.emit({ kind: "warning", message: `ended ${reaped} process(es) left running by an earlier esc-sync run that was killed`, at: Date.now() });
 
   const engineBound = plan.steps.filter((s) => s.pair && ["run", "adopt", "move"].includes(s.decision.action)).map((s) => s.pair!);
   const missingPlugins =
@@ -69,6 +73,8 @@ export async function execute(plan: RunPlan, ctx: ExecuteContext): Promise<RunSu
   });
   for (const leftover of plan.leftovers) jobs.push(limit(() => removeLeftover(ctx, leftover)));
   await Promise.all(jobs);
+  // Every step has ended: no process of this run may outlive it (a provider a killed CLI orphaned).
+  killRun(ctx.toolchain.env[RUN_MARK]!, "SIGKILL");
 
   const byStatus: Partial<Record<PairStatus, number>> = {};
   for (const s of statuses) byStatus[s] = (byStatus[s] ?? 0) + 1;

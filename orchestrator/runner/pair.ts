@@ -16,6 +16,7 @@ import type { ExecuteContext } from "./context.js";
 import { RECORD_OUTPUT, type ExistingStack, type StackRecord } from "./inventory.js";
 import { parseLocks, staleReason } from "./locks.js";
 import { missingPluginOf } from "./plugins.js";
+import { killRun, RUN_MARK } from "./processes.js";
 import { EngineEventTally, workspaceOptions, withWorkDir } from "./stack.js";
 import { stateResources } from "./state.js";
 
@@ -24,6 +25,63 @@ export interface PairContext extends ExecuteContext {
   plan: RunPlan;
   operation: Operation;
   missingPlugins: ReadonlyMap<string, string>;
+}
+
+/** A duration for people: `15m`, `90s`, `1h30m`. */
+export function formatDuration(ms: number): string {
+  const s = Math.round(ms / 1000);
+  if (s < 60) return `${s}s`;
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const rest = s % 60;
+  return `${h ? `${h}h` : ""}${m ? `${m}m` : ""}${rest ? `${rest}s` : ""}`;
+}
+
+/**
+ * A pair's deadline: its signal aborts when the pair's time is up or the run is interrupted;
+ * the engine is asked to stop (SIGINT), and if it has not after the grace period, every process
+ * of the pair (CLI, dynamic provider, plugins) is killed, since an operation stuck in a provider
+ * never ends by itself.
+ */
+function pairDeadline(ctx: ExecuteContext, stack: string) {
+  const controller = new AbortController();
+  let timedOut = false;
+  let killed = 0;
+  let grace: NodeJS.Timeout | undefined;
+  const armGrace = () => {
+    grace ??= setTimeout(() => {
+      killed = killRun(ctx.toolchain.env[RUN_MARK]!, "SIGKILL", stack);
+    }, ctx.graceMs);
+  };
+  const timer = setTimeout(() => {
+    timedOut = true;
+    controller.abort();
+    armGrace();
+  }, ctx.pairTimeoutMs);
+  const onRunAbort = () => {
+    controller.abort();
+    armGrace();
+  };
+  if (ctx.signal?.aborted) onRunAbort();
+  else ctx.signal?.addEventListener("abort", onRunAbort, { once: true });
+  return {
+    signal: controller.signal,
+    timedOut: () => timedOut,
+    killed: () => killed,
+    dispose() {
+      clearTimeout(timer);
+      if (grace) clearTimeout(grace);
+      ctx.signal?.removeEventListener("abort", onRunAbort);
+    },
+  };
+}
+
+/** Clears the lock a killed operation left, without waiting on a CLI that may hang too. */
+async function releaseLock(stack: automation.Stack | undefined): Promise<void> {
+  if (!stack) return;
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([stack.cancel().catch(() => undefined), new Promise((r) => (timer = setTimeout(r, 30_000)))]);
+  clearTimeout(timer);
 }
 
 /** Marks an error as worth another attempt, with the cause the report shows. */
@@ -177,23 +235,26 @@ async function runEngine(ctx: PairContext, step: PlannedStep, pair: Pair, info: 
   ctx.emit({ kind: "pair-start", pair: info, operation, at: Date.now() });
   const tally = new EngineEventTally((resource, op) => ctx.emit({ kind: "pair-engine-event", pair: info, resource, op, at: Date.now() }));
   const refreshTally = new EngineEventTally();
-  const signal = ctx.signal ? { signal: ctx.signal } : {};
+  const deadline = pairDeadline(ctx, pair.stack);
+  const signal = { signal: deadline.signal };
+  const opCtx = { ...ctx, signal: deadline.signal };
+  let stackRef: automation.Stack | undefined;
   try {
     const program = kind.program(programInput(pair, adopt));
     const record = recordOf(pair, adopt !== undefined, ctx.manifest);
     // The record goes into the state with the update itself: it is there exactly when the update is.
     const withRecord: automation.PulumiFn = async () => ({ ...((await program()) ?? {}), [RECORD_OUTPUT]: record });
     return await withWorkDir(pair.stack, async (dir) => {
-      const ws = await automation.LocalWorkspace.create(workspaceOptions(ctx.backend, ctx.toolchain, dir, withRecord));
+      const ws = await automation.LocalWorkspace.create(workspaceOptions(ctx.backend, ctx.toolchain, dir, withRecord, pair.stack));
       // Creating a stack another run is creating at the same moment can meet its lock: wait too.
-      const stack = await withRetry(() => (existing ? automation.Stack.select(pair.stack, ws) : createStack(ws, pair, notes)), {
+      const stack = (stackRef = await withRetry(() => (existing ? automation.Stack.select(pair.stack, ws) : createStack(ws, pair, notes)), {
         maxAttempts: 8,
         baseDelayMs: 500,
         maxDelayMs: 5_000,
         isRetryable: (err) => err instanceof automation.ConcurrentUpdateError,
         ...signal,
-      });
-      const op = <T>(fn: () => Promise<T>) => engineOp(ctx, info, stack, tally, notes, fn);
+      }));
+      const op = <T>(fn: () => Promise<T>) => engineOp(opCtx, info, stack, tally, notes, fn);
       // With credentials from the environment, a refresh runs the program, so that the provider
       // uses this run's credentials rather than the (expired) ones in the state.
       const runProgram = pair.credentials ? { runProgram: true } : {};
@@ -247,8 +308,21 @@ async function runEngine(ctx: PairContext, step: PlannedStep, pair: Pair, info: 
     });
   } catch (err) {
     tally.errors.push(...refreshTally.errors);
-    if (ctx.signal?.aborted) return error("interrupted: the update was cancelled and its lock released", "run again to finish");
+    if (deadline.timedOut()) {
+      if (deadline.killed() > 0) await releaseLock(stackRef);
+      const ended = deadline.killed() > 0 ? `; it did not stop when asked, so its ${deadline.killed()} process(es) were ended` : "";
+      return error(
+        `timed out after ${formatDuration(ctx.pairTimeoutMs)}: the operation was cancelled${ended} and its lock released`,
+        "raise --pair-timeout (or pairTimeout in the manifest) if the store is slow; otherwise find out why it hangs, then run again",
+      );
+    }
+    if (ctx.signal?.aborted) {
+      if (deadline.killed() > 0) await releaseLock(stackRef);
+      return error("interrupted: the update was cancelled and its lock released", "run again to finish");
+    }
     return error(failureMessage(err, tally), failureHint(err));
+  } finally {
+    deadline.dispose();
   }
 }
 
@@ -284,16 +358,22 @@ async function destroyOrphan(ctx: PairContext, orphan: ExistingStack, info: Pair
   };
   if (ctx.signal?.aborted) return done("skipped", "interrupted before it started");
   ctx.emit({ kind: "pair-start", pair: info, operation: "destroy", at: Date.now() });
+  const deadline = pairDeadline(ctx, orphan.name);
+  let stackRef: automation.Stack | undefined;
   try {
     return await withWorkDir(orphan.name, async (dir) => {
-      const ws = await automation.LocalWorkspace.create(workspaceOptions(ctx.backend, ctx.toolchain, dir));
-      const stack = await automation.Stack.select(orphan.name, ws);
-      await engineOp(ctx, info, stack, tally, notes, () => stack.destroy({ color: "never", remove: true, onEvent: tally.handle, ...(ctx.signal ? { signal: ctx.signal } : {}) }));
+      const ws = await automation.LocalWorkspace.create(workspaceOptions(ctx.backend, ctx.toolchain, dir, undefined, orphan.name));
+      const stack = (stackRef = await automation.Stack.select(orphan.name, ws));
+      await engineOp({ ...ctx, signal: deadline.signal }, info, stack, tally, notes, () => stack.destroy({ color: "never", remove: true, onEvent: tally.handle, signal: deadline.signal }));
       return done("deleted", `its environment or binding no longer exists: ${orphan.record?.entries.length ?? 0} entr(ies) removed, stack removed`);
     });
   } catch (err) {
+    if (deadline.killed() > 0) await releaseLock(stackRef);
+    if (deadline.timedOut()) return done("failed", `timed out after ${formatDuration(ctx.pairTimeoutMs)}: the removal was cancelled`, "raise --pair-timeout, or find out why it hangs");
     if (ctx.signal?.aborted) return done("failed", "interrupted", "run again to finish");
     return done("failed", failureMessage(err, tally), failureHint(err));
+  } finally {
+    deadline.dispose();
   }
 }
 

@@ -8,6 +8,7 @@ import { join } from "node:path";
 import * as automation from "@pulumi/pulumi/automation/index.js";
 import type { ChangeCounts } from "./events.js";
 import { noChanges } from "./events.js";
+import { PAIR_MARK } from "./processes.js";
 import type { Toolchain } from "./toolchain.js";
 
 /** The one Pulumi project every esc-sync stack belongs to. */
@@ -19,12 +20,13 @@ export interface Backend {
   secretsProvider: string;
 }
 
-/** Options for a workspace of the esc-sync project. */
+/** Options for a workspace of the esc-sync project; `pair` marks its processes as that pair's. */
 export function workspaceOptions(
   backend: Backend,
   toolchain: Toolchain,
   workDir: string,
   program?: automation.PulumiFn,
+  pair?: string,
 ): automation.LocalWorkspaceOptions {
   return {
     workDir,
@@ -32,7 +34,7 @@ export function workspaceOptions(
     pulumiCommand: toolchain.command,
     secretsProvider: backend.secretsProvider,
     projectSettings: { name: PROJECT_NAME, runtime: "nodejs", backend: { url: backend.url } },
-    envVars: { ...toolchain.env },
+    envVars: { ...toolchain.env, ...(pair ? { [PAIR_MARK]: pair } : {}) },
   };
 }
 

@@ -8,9 +8,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as automation from "@pulumi/pulumi/automation/index.js";
 import { ConfigError } from "../errors.js";
-
-/** The Pulumi CLI version the provisioning script installs; others of major 3 work too. */
-export const PULUMI_VERSION = "3.274.1";
+import { ownRunMark, RUN_MARK } from "./processes.js";
 
 /** The repository root: the nearest folder above this module holding esc-sync's package.json. */
 export const REPO_ROOT = findRepoRoot(dirname(fileURLToPath(import.meta.url)));
@@ -52,7 +50,7 @@ export async function resolveToolchain(base: NodeJS.ProcessEnv = process.env): P
   } catch (err) {
     const where = root ? `${root}/bin/pulumi` : "PATH";
     throw new ConfigError(
-      `the Pulumi CLI was not found on ${where}: run scripts/provision.sh (it installs Pulumi ${PULUMI_VERSION}), or install it from https://www.pulumi.com/docs/install/`,
+      `the Pulumi CLI was not found on ${where}: run scripts/provision.sh (it installs the pinned Pulumi CLI; any 3.x from 3.181 on works), or install it from https://www.pulumi.com/docs/install/`,
     );
   }
   if (root && !existsSync(join(root, "bin", "pulumi"))) {
@@ -63,6 +61,8 @@ export async function resolveToolchain(base: NodeJS.ProcessEnv = process.env): P
     NODE_PATH: [nodeModules, base.NODE_PATH].filter(Boolean).join(":"),
     PULUMI_SKIP_UPDATE_CHECK: "true",
     PULUMI_SKIP_CONFIRMATIONS: "true",
+    // Every process the run starts inherits the mark: how the run finds (and ends) them all.
+    [RUN_MARK]: ownRunMark(),
   };
   return { command, env };
 }

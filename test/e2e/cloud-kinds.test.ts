@@ -46,7 +46,7 @@ bindings:
     const r = await box.run(["plan", "--output", "json"]);
     expect(r.code, r.stderr).toBe(0);
     const names = Object.fromEntries(
-      (JSON.parse(r.stdout) as { pairs: { target: string; entries: { name: string }[] }[] }).pairs.map((p) => [p.target, p.entries.map((e) => e.name).sort()]),
+      (JSON.parse(r.stdout) as { steps: { target: string; entries: { name: string }[] }[] }).steps.map((p) => [p.target, p.entries.map((e) => e.name).sort()]),
     );
     expect(names).toEqual({
       files: ["api_url", "db_password"],

@@ -28,9 +28,9 @@ describe("deletion guard", () => {
   it("holds back every deletion without a flag, and lets the rest proceed", async () => {
     const { result, report } = await box.syncJson();
     expect(result.code).toBe(1);
-    expect(statuses(report)).toEqual({ "app.a.out": "blocked", "app.b.out": "blocked", "app.c.out": "blocked", "app.d.out": "updated" });
-    const byStack = Object.fromEntries(report.pairs.map((p) => [p.stack, p.message ?? ""]));
-    expect(byStack["app.a.out"]).toMatch(/would delete 1 entry \(DROP\): nothing changed; run again with --allow-deletes, or --max-deletes 1 or more/);
+    expect(statuses(report)).toEqual({ "app.a.out": "held", "app.b.out": "held", "app.c.out": "held", "app.d.out": "updated" });
+    const byStack = Object.fromEntries(report.pairs.map((p) => [p.stack, `${p.message ?? ""}\nhint: ${p.hint ?? ""}`]));
+    expect(byStack["app.a.out"]).toMatch(/would delete 1 entry \(DROP\); nothing changed\nhint: run again with --allow-deletes, or --max-deletes 1 or more/);
     expect(byStack["app.b.out"]).toMatch(/no longer exists; would delete 2 entries \(B1, B2\)/);
     expect(box.read("out/a.env")).toContain("DROP=drop");
     expect(existsSync(join(box.dir, "out/b.env"))).toBe(true);
@@ -41,7 +41,7 @@ describe("deletion guard", () => {
     const { result, report } = await box.syncJson(["--max-deletes", "3"]);
     expect(result.code).toBe(1);
     // a (1) fits, b (2) fits in the remaining 2, c (2) does not.
-    expect(statuses(report)).toMatchObject({ "app.a.out": "updated", "app.b.out": "deleted", "app.c.out": "blocked" });
+    expect(statuses(report)).toMatchObject({ "app.a.out": "updated", "app.b.out": "deleted", "app.c.out": "held" });
     expect(box.read("out/a.env")).toBe("KEEP=keep\n");
     expect(existsSync(join(box.dir, "out/b.env"))).toBe(false);
     expect(existsSync(join(box.dir, "out/c.env"))).toBe(true);

@@ -59,7 +59,7 @@ describe("no secret in any message", () => {
 
   it("drift in every format", async () => {
     for (const format of ["table", "markdown", "json", "junit"]) {
-      const r = await box.run(["drift", "--format", format]);
+      const r = await box.run(["drift", "--output", format]);
       expect(r.code, format).toBe(1);
       expectClean(r.stdout + r.stderr);
       expect(r.stdout, format).toMatch(/decoding JSON string|BAD/);

@@ -103,7 +103,7 @@ describe("a run", () => {
     expect(existsSync(log)).toBe(false); // no Pulumi process was started
   });
 
-  it("plans without calling Pulumi", async () => {
+  it("plans without calling Pulumi while the backend holds nothing yet", async () => {
     const box = sandbox({ PULUMI_CONFIG_PASSPHRASE: "" });
     box.writeEnvironment("app", "a", `values:\n  environmentVariables:\n    SECRET:\n      fn::secret: ${CANARY}\n`);
     box.writeManifest(manifest(`  out: { kind: file, path: "out/{env}.env" }`, `  - { environments: "app/*", target: out }`));
@@ -111,7 +111,7 @@ describe("a run", () => {
     const result = await box.run(["plan", "--output", "json"], { env: { ESC_SYNC_PULUMI_ROOT: root } });
     expect(result.code).toBe(0);
     const plan = JSON.parse(result.stdout);
-    expect(plan.pairs[0]).toMatchObject({ stack: "app.a.out", entries: [{ name: "SECRET", secret: true }] });
+    expect(plan.steps[0]).toMatchObject({ stack: "app.a.out", entries: [{ name: "SECRET", secret: true }], decision: { action: "run", why: "new" } });
     expect(result.stdout).not.toContain(CANARY);
     expect(existsSync(log)).toBe(false);
   });

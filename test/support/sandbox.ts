@@ -124,6 +124,7 @@ export interface SyncReport {
     status: string;
     changes: { create: number; update: number; delete: number; replace: number; same: number };
     message?: string;
+    hint?: string;
     entries: string[];
   }[];
   warnings: string[];
