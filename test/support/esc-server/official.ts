@@ -48,8 +48,8 @@ export interface OfficialEvaluator {
 
 const REPO = join(import.meta.dirname, "..", "..", "..");
 
-/** The esc tools recorded by provisioning: `ESC_SYNC_ESC_CLI`, `ESC_SYNC_ESC_EVAL` (environment first). */
-export function escTools(): { escCli: string; escEval: string } {
+/** A tool recorded by provisioning (`.esc-sync/toolchain.env`), the environment variable first. */
+function recordedTool(name: "ESC_SYNC_ESC_CLI" | "ESC_SYNC_ESC_EVAL", what: string): string {
   const file = join(REPO, ".esc-sync", "toolchain.env");
   const recorded: Record<string, string> = existsSync(file)
     ? Object.fromEntries(
@@ -59,18 +59,25 @@ export function escTools(): { escCli: string; escEval: string } {
           .map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]),
       )
     : {};
-  const pick = (name: string, what: string): string => {
-    const path = process.env[name] || recorded[name];
-    if (!path || !existsSync(path)) {
-      throw new Error(`${what} is not built: run scripts/provision.sh (it builds it with Go >= 1.26 from the module proxy, once), or set ${name}`);
-    }
-    return path;
-  };
-  return { escCli: pick("ESC_SYNC_ESC_CLI", "the official esc CLI"), escEval: pick("ESC_SYNC_ESC_EVAL", "esc-eval (the official ESC evaluator)") };
+  const path = process.env[name] || recorded[name];
+  if (!path || !existsSync(path)) {
+    throw new Error(`${what} is not built: run scripts/provision.sh (it builds it with Go >= 1.26 from the module proxy, once), or set ${name}`);
+  }
+  return path;
+}
+
+/** The official `esc` CLI built by provisioning. Throws with the fix when absent. */
+export function escCliPath(): string {
+  return recordedTool("ESC_SYNC_ESC_CLI", "the official esc CLI");
+}
+
+/** esc-eval built by provisioning. Throws with the fix when absent. */
+export function escEvalPath(): string {
+  return recordedTool("ESC_SYNC_ESC_EVAL", "esc-eval (the official ESC evaluator)");
 }
 
 /** Starts esc-eval. Throws with the fix when it has not been built. */
-export function startOfficialEvaluator(path = escTools().escEval): OfficialEvaluator {
+export function startOfficialEvaluator(path = escEvalPath()): OfficialEvaluator {
   const child: ChildProcessWithoutNullStreams = spawn(path, [], { stdio: ["pipe", "pipe", "pipe"] });
   const pending = new Map<number, { resolve: (r: ApiEvaluation) => void; reject: (e: Error) => void }>();
   let nextId = 1;
