@@ -243,17 +243,24 @@ export class EscClient {
     return revision;
   }
 
-  /** The revision tags of the environment (`latest` included), first page. */
+  /** The revision tags of the environment (`latest` included), by name; pages with `after` as the official CLI does. */
   async listRevisionTags(ref: EnvironmentRef, signal?: AbortSignal): Promise<EscRevisionTag[]> {
     const operation = `GET ${envPath(ref)}/versions/tags`;
-    const response = await this.#call(operation, ref, signal, true, (options) =>
-      this.#api.listEnvironmentRevisionTags(ref.org, ref.project, ref.name, undefined, undefined, options),
-    );
-    const tags = (response.data as { tags?: unknown } | undefined)?.tags;
-    if (!Array.isArray(tags)) return [];
-    return tags
-      .filter((t): t is { name: string; revision: number } => typeof t?.name === "string" && typeof t?.revision === "number")
-      .map(({ name, revision }) => ({ name, revision }));
+    const out: EscRevisionTag[] = [];
+    let after: string | undefined;
+    for (;;) {
+      const response = await this.#call(operation, ref, signal, true, (options) =>
+        this.#api.listEnvironmentRevisionTags(ref.org, ref.project, ref.name, after, 500, options),
+      );
+      const tags = (response.data as { tags?: unknown } | undefined)?.tags;
+      const page = Array.isArray(tags)
+        ? tags.filter((t): t is { name: string; revision: number } => typeof t?.name === "string" && typeof t?.revision === "number")
+        : [];
+      // An empty page ends the list; a page that does not move forward would loop forever.
+      if (page.length === 0 || page.at(-1)!.name === after) return out;
+      out.push(...page.map(({ name, revision }) => ({ name, revision })));
+      after = page.at(-1)!.name;
+    }
   }
 
   /**

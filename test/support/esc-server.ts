@@ -296,7 +296,7 @@ export async function startEscServer(options: EscServerOptions): Promise<EscServ
     if (rest[0] === "open" && rest.length === 2 && method === "GET") return readSession(env, rest[1]!, res);
     if (sub === "versions" && method === "GET") return listRevisions(env, url, res);
     if (sub === "versions/tags") {
-      if (method === "GET") return listTags(env, res);
+      if (method === "GET") return listTags(env, url, res);
       if (method === "POST") return createTag(env, body, res);
     }
     if (rest[0] === "versions" && rest[1] === "tags" && rest.length === 3) {
@@ -459,10 +459,15 @@ export async function startEscServer(options: EscServerOptions): Promise<EscServ
     return { ...tag, editorLogin: USER.login, editorName: USER.name };
   }
 
-  function listTags(env: EnvAt, res: ServerResponse): void {
+  /** Tags by name, those after `after`, at most `count`: the official CLI pages until an empty page. */
+  function listTags(env: EnvAt, url: URL, res: ServerResponse): void {
     const tags = env.store.tags(env.project, env.name);
     if (!tags) throw notFound(env.project, env.name);
-    sendJson(res, 200, { tags: tags.map(tagJson), nextToken: "" });
+    const after = url.searchParams.get("after") ?? "";
+    const count = Number(url.searchParams.get("count") ?? "") || 100;
+    const page = tags.filter((t) => t.name > after).slice(0, count);
+    const next = page.length === count && tags.some((t) => t.name > page.at(-1)!.name) ? page.at(-1)!.name : "";
+    sendJson(res, 200, { tags: page.map(tagJson), nextToken: next });
   }
 
   function getTag(env: EnvAt, tag: string, res: ServerResponse): void {

@@ -95,14 +95,14 @@ export class EnvironmentStore {
     return history.find((r) => r.number === Number(version));
   }
 
-  /** The revision tags, `latest` first then by name; undefined when no such environment exists. */
+  /** The revision tags (`latest` included) by name; undefined when no such environment exists. */
   tags(project: string, name: string): StoredTag[] | undefined {
     const history = this.#sync(project, name);
     if (!history) return undefined;
     const latest = history[history.length - 1]!;
     const builtIn: StoredTag = { name: "latest", revision: latest.number, created: history[0]!.created, modified: latest.created };
-    const own = [...(this.#tags.get(key(project, name))?.values() ?? [])].sort((a, b) => a.name.localeCompare(b.name));
-    return [builtIn, ...own];
+    const own = [...(this.#tags.get(key(project, name))?.values() ?? [])];
+    return [builtIn, ...own].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 
   /**
