@@ -337,9 +337,10 @@ function renderSettings(kind: TargetKind<any>, settings: Record<string, unknown>
   return out;
 }
 
-/** The text written for one value: strings as they are, anything else as JSON. */
+/** The text written for one value: strings as they are, a null as the empty string, anything else as JSON. */
 function valueText(node: ValueNode): string {
   const plain = toPlain(node);
+  if (plain === null) return ""; // ESC's `key:` or `~`: an empty value, never the text "null"
   return typeof plain === "string" ? plain : JSON.stringify(plain);
 }
 
