@@ -4,7 +4,10 @@
 #   2. the npm packages (npm ci, skipped when package-lock.json has not changed) and the build;
 #   3. the Pulumi CLI, pinned: a `pulumi` of that version on PATH, else a cached copy, else the
 #      official installer when reachable, else a build from the Go module proxy;
-#   4. pulumi-resource-pulumi-nodejs beside it, for the `file` target's dynamic provider.
+#   4. pulumi-resource-pulumi-nodejs beside it, for the `file` target's dynamic provider;
+#   5. for the test suite: the official `esc` CLI and esc-eval (the official ESC evaluator behind
+#      the loopback ESC server), built from the Go module proxy (scripts/esc-cli); skipped when
+#      cached, or with ESC_SYNC_SKIP_ESC_TOOLS=1 (esc-sync itself does not need them).
 # Downloads and builds are cached outside the clone (ESC_SYNC_TOOLS_DIR, default
 # ~/.cache/esc-sync/tools), so later runs start at once. It records what it chose in
 # .esc-sync/toolchain.env, which bin/esc-sync.cjs and scripts/run.sh read.
@@ -105,3 +108,47 @@ ESC_SYNC_NODE=$node_bin
 ESC_SYNC_PULUMI_ROOT=$pulumi_root
 EOF
 say "ready: node $("$node_bin" --version), pulumi v$PULUMI_VERSION"
+
+# --- 5. the official esc CLI and evaluator, for the test suite -------------------------------------
+# Both come from one wrapper module (scripts/esc-cli: go.mod and go.sum pinned in the repository):
+# esc v0.25.0 requires pulumi/pkg/v3 v3.243.0, which the module proxy does not serve, so the wrapper
+# raises pkg/v3 and sdk/v3 to v3.260.0. The cache key is the module's content, so that a change to
+# esc-eval's source or to a pin rebuilds them.
+ESC_VERSION=0.25.0
+if [ "${ESC_SYNC_SKIP_ESC_TOOLS:-}" = "1" ]; then
+  say "esc tools: skipped (ESC_SYNC_SKIP_ESC_TOOLS=1); the tests that need them will fail"
+elif ! command -v go >/dev/null; then
+  say "esc tools: Go is not installed, so the official esc CLI and evaluator are not built; the tests that need them will fail (install Go >= 1.26)"
+else
+  esc_src="$repo/scripts/esc-cli"
+  esc_key="$(cat "$esc_src/go.mod" "$esc_src/go.sum" "$esc_src/tools.go" "$esc_src/esc-eval/main.go" | sha256sum | cut -c1-12)"
+  esc_root="$tools/esc-v$ESC_VERSION-$esc_key"
+  if [ -x "$esc_root/bin/esc" ] && [ -x "$esc_root/bin/esc-eval" ]; then
+    say "esc tools: v$ESC_VERSION from $esc_root"
+  else
+    say "esc tools: building the official esc CLI v$ESC_VERSION and esc-eval from the Go module proxy (a few minutes, once)"
+    build="$(mktemp -d)"
+    cp -r "$esc_src/." "$build/"
+    mkdir -p "$esc_root/bin"
+    say "esc tools: downloading modules"
+    (cd "$build" && go mod download -x 2>&1 | awk '/^# get .*\.zip$/ {n++; if (n % 50 == 0) printf "[provision]   %d modules downloaded\n", n > "/dev/stderr"}') || true
+    say "esc tools: compiling esc-eval"
+    (cd "$build" && go build -trimpath -ldflags "-s -w" -o "$esc_root/bin/esc-eval.partial" ./esc-eval) ||
+      die "building esc-eval failed (see above)"
+    say "esc tools: compiling esc (progress every 50 packages)"
+    (cd "$build" && go build -v -trimpath \
+      -ldflags "-s -w -X github.com/pulumi/esc/cmd/esc/cli/version.Version=v$ESC_VERSION" \
+      -o "$esc_root/bin/esc.partial" github.com/pulumi/esc/cmd/esc 2>&1 |
+      awk '/^#|\.go:[0-9]+|^go: / {print > "/dev/stderr"; next} {n++; if (n % 50 == 0) printf "[provision]   %d packages compiled\n", n > "/dev/stderr"}')
+    [ -x "$esc_root/bin/esc.partial" ] || die "building the esc CLI failed (see above)"
+    mv "$esc_root/bin/esc-eval.partial" "$esc_root/bin/esc-eval"
+    mv "$esc_root/bin/esc.partial" "$esc_root/bin/esc"
+    rm -rf "$build"
+  fi
+  [ "$("$esc_root/bin/esc" version 2>/dev/null)" = "v$ESC_VERSION" ] || die "$esc_root/bin/esc is not v$ESC_VERSION: remove $esc_root and run again"
+  cat >>"$repo/.esc-sync/toolchain.env" <<EOF
+ESC_SYNC_ESC_CLI=$esc_root/bin/esc
+ESC_SYNC_ESC_EVAL=$esc_root/bin/esc-eval
+EOF
+  say "esc tools: ready (esc v$ESC_VERSION, esc-eval)"
+fi

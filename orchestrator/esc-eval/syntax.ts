@@ -112,6 +112,8 @@ function convert(node: unknown, path: string, lc: LineCounter, diags: Diag[], fa
   if (isScalar(node)) {
     const v = node.value;
     if (v === null || v === undefined) return { kind: "null", ...pos };
+    const goInt = node.type === Scalar.PLAIN && typeof node.source === "string" ? goYamlInt(node.source) : undefined;
+    if (goInt !== undefined) return { kind: "number", ...pos, text: goInt };
     if (typeof v === "boolean") return { kind: "boolean", ...pos, value: v };
     if (typeof v === "bigint") return { kind: "number", ...pos, text: v.toString() };
     if (typeof v === "number") return { kind: "number", ...pos, text: formatGoFloat(v) };
@@ -120,6 +122,25 @@ function convert(node: unknown, path: string, lc: LineCounter, diags: Diag[], fa
   }
   diags.push({ severity: "error", summary: "unexpected YAML node", ...pos });
   return { kind: "null", ...pos };
+}
+
+/**
+ * A plain scalar that Go's YAML decoder (gopkg.in/yaml.v3, which ESC uses) reads as an integer
+ * where YAML 1.2's core schema does not, or reads differently: it drops every `_` and parses with
+ * Go's base prefixes, so `1_000` is 1000, `0_` is 0 and `017` is octal 15. Returns the decimal
+ * text, or undefined to keep the YAML 1.2 reading.
+ */
+function goYamlInt(source: string): string | undefined {
+  if (!/^[-+0-9]/.test(source)) return undefined;
+  const plain = source.replaceAll("_", "");
+  const m = /^([-+]?)(?:0[xX]([0-9a-fA-F]+)|0[oO]?([0-7]+)|0[bB]([01]+)|([1-9][0-9]*|0))$/.exec(plain);
+  if (!m) return undefined;
+  const [, sign, hex, octal, binary, decimal] = m;
+  const magnitude = hex !== undefined ? BigInt(`0x${hex}`) : octal !== undefined ? BigInt(`0o${octal}`) : binary !== undefined ? BigInt(`0b${binary}`) : BigInt(decimal!);
+  const value = sign === "-" ? -magnitude : magnitude;
+  // Beyond int64 (and uint64) Go falls back to other readings: keep YAML 1.2's there.
+  if (value < -(2n ** 63n) || value >= 2n ** 64n) return undefined;
+  return value.toString();
 }
 
 function isPlainSingleLine(node: Scalar): boolean {

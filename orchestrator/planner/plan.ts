@@ -324,12 +324,12 @@ function syncBlockPairs(manifest: Manifest, env: ResolvedEnvironment, sel: Selec
       ? Object.entries(single!.node.value as Record<string, ValueNode>).map(([k, child]) => ({
           name: kind.normalizeName(k, settings),
           key: k,
-          value: new SecretValue(valueText(toPlain(child))),
+          value: new SecretValue(entryText(child)),
           secret: containsSecret(child),
         }))
       : items.map((it) => ({
           name: kind.normalizeName(it.name, settings),
-          value: new SecretValue(valueText(toPlain(it.node))),
+          value: new SecretValue(entryText(it.node)),
           secret: containsSecret(it.node),
         }));
     const pair: Pair = {
@@ -370,6 +370,12 @@ function renderSettings(kind: TargetKind<any>, settings: Record<string, unknown>
   return out;
 }
 
+/** The text written for one value: a null as the empty string (ESC's `key:` or `~`, never the text "null"), else as read back. */
+function entryText(node: ValueNode): string {
+  const plain = toPlain(node);
+  return plain === null ? "" : valueText(plain);
+}
+
 function buildEntries(
   kind: TargetKind<any>,
   settings: Record<string, unknown>,
@@ -403,7 +409,7 @@ function buildEntries(
   const entries = Object.entries(v).map(([key, child]) => ({
     name: name({ ...base, key }),
     key,
-    value: new SecretValue(valueText(toPlain(child))),
+    value: new SecretValue(entryText(child)),
     secret: containsSecret(child),
   }));
   return { entries };

@@ -77,13 +77,22 @@ export interface EscEnvironmentYaml {
   revision: number | undefined;
 }
 
-/** The outcome of an update: the new revision, or the diagnostics that refused it. */
+/** The outcome of an update: the new revision, or the error diagnostics that refused it. */
 export interface EscUpdateResult {
   /** True when the definition was stored. */
   updated: boolean;
   revision: number | undefined;
   etag: string | undefined;
+  /** Errors: the reason the update was refused (empty when `updated`). */
   diagnostics: EnvironmentDiagnostic[];
+  /** Warnings ESC reported about the definition, stored or not: worth showing, never a failure. */
+  warnings: EnvironmentDiagnostic[];
+}
+
+/** A revision tag: a name (such as `stable`) pointing at one revision. `latest` always exists. */
+export interface EscRevisionTag {
+  name: string;
+  revision: number;
 }
 
 /** The network failures worth another attempt. */
@@ -150,15 +159,6 @@ export class EscClient {
     return out;
   }
 
-  /** The current `ETag` and revision, without the definition (`HEAD`). */
-  async headEnvironment(ref: EnvironmentRef, signal?: AbortSignal): Promise<{ etag: string | undefined; revision: number | undefined }> {
-    const operation = `HEAD ${envPath(ref)}`;
-    const response = await this.#call(operation, ref, signal, true, (options) =>
-      this.#api.getEnvironmentETag(ref.org, ref.project, ref.name, options),
-    );
-    return { etag: header(response.headers, "etag"), revision: revisionOf(response.headers) };
-  }
-
   /**
    * Opens a session on the environment (at `version`, a revision number or tag, when given) and
    * returns its id. Evaluation errors come back as an {@link EscApiError} with diagnostics.
@@ -195,25 +195,73 @@ export class EscClient {
   }
 
   /**
-   * The environment definition (YAML text) with its `ETag` and revision, at `version` when given.
-   * The YAML holds secrets as ciphertext, or as plaintext from `decrypt`.
+   * The environment definition (YAML text) with its `ETag` and revision (`Pulumi-ESC-Revision`, as
+   * the official client reads it), at `version` (a revision number or tag) when given. Secrets are
+   * ciphertext (`fn::secret: {ciphertext: ...}`), as Pulumi Cloud stores them; with `decrypt` they
+   * are plaintext: only for a caller that must show them, never for a definition written back.
    */
-  async getEnvironmentYaml(ref: EnvironmentRef, options: { version?: string | number } = {}, signal?: AbortSignal): Promise<EscEnvironmentYaml> {
-    const { version } = options;
-    const operation = version === undefined ? `GET ${envPath(ref)}` : `GET ${envPath(ref)}/versions/${version}`;
+  async getEnvironmentYaml(
+    ref: EnvironmentRef,
+    // The SDK has no call for a past revision's plaintext: `decrypt` reads the latest only.
+    options: { version?: string | number; decrypt?: never } | { version?: never; decrypt?: boolean } = {},
+    signal?: AbortSignal,
+  ): Promise<EscEnvironmentYaml> {
+    const { version, decrypt = false } = options;
+    const base = version === undefined ? envPath(ref) : `${envPath(ref)}/versions/${version}`;
+    const operation = `GET ${base}${decrypt ? "/decrypt" : ""}`;
     // Text, never JSON-parsed: a definition such as `{}` is valid JSON too.
     const textOptions = { responseType: "text" as const, transformResponse: [(data: unknown) => data] };
-    const response = await this.#call(operation, ref, signal, true, (axiosOptions) =>
-      version === undefined
-        ? this.#api.getEnvironment(ref.org, ref.project, ref.name, { ...axiosOptions, ...textOptions })
-        : this.#api.getEnvironmentAtVersion(ref.org, ref.project, ref.name, String(version), { ...axiosOptions, ...textOptions }),
-    );
+    const response = await this.#call(operation, ref, signal, true, (axiosOptions) => {
+      const options = { ...axiosOptions, ...textOptions };
+      if (decrypt) return this.#api.decryptEnvironment(ref.org, ref.project, ref.name, options);
+      if (version === undefined) return this.#api.getEnvironment(ref.org, ref.project, ref.name, options);
+      return this.#api.getEnvironmentAtVersion(ref.org, ref.project, ref.name, String(version), options);
+    });
     const data: unknown = response.data;
     return {
       yaml: typeof data === "string" ? data : "",
       etag: header(response.headers, "etag"),
       revision: revisionOf(response.headers),
     };
+  }
+
+  /**
+   * The revision a tag points at (`GET .../versions/tags/{tag}`); a number is returned as is, as
+   * the official client resolves versions.
+   */
+  async resolveRevision(ref: EnvironmentRef, version: string | number, signal?: AbortSignal): Promise<number> {
+    if (typeof version === "number" || /^\d/.test(version)) {
+      const n = Number(version);
+      if (!Number.isSafeInteger(n) || n < 0) throw new EscApiError(ref, `invalid revision number "${String(version)}"`, "resolve revision", undefined, false);
+      return n;
+    }
+    const operation = `GET ${envPath(ref)}/versions/tags/${version}`;
+    const response = await this.#call(operation, ref, signal, true, (options) =>
+      this.#api.getEnvironmentRevisionTag(ref.org, ref.project, ref.name, version, options),
+    );
+    const revision = (response.data as { revision?: unknown } | undefined)?.revision;
+    if (typeof revision !== "number") throw new EscApiError(ref, `${operation}: unexpected response: no revision`, operation, response.status, false);
+    return revision;
+  }
+
+  /** The revision tags of the environment (`latest` included), by name; pages with `after` as the official CLI does. */
+  async listRevisionTags(ref: EnvironmentRef, signal?: AbortSignal): Promise<EscRevisionTag[]> {
+    const operation = `GET ${envPath(ref)}/versions/tags`;
+    const out: EscRevisionTag[] = [];
+    let after: string | undefined;
+    for (;;) {
+      const response = await this.#call(operation, ref, signal, true, (options) =>
+        this.#api.listEnvironmentRevisionTags(ref.org, ref.project, ref.name, after, 500, options),
+      );
+      const tags = (response.data as { tags?: unknown } | undefined)?.tags;
+      const page = Array.isArray(tags)
+        ? tags.filter((t): t is { name: string; revision: number } => typeof t?.name === "string" && typeof t?.revision === "number")
+        : [];
+      // An empty page ends the list; a page that does not move forward would loop forever.
+      if (page.length === 0 || page.at(-1)!.name === after) return out;
+      out.push(...page.map(({ name, revision }) => ({ name, revision })));
+      after = page.at(-1)!.name;
+    }
   }
 
   /**
@@ -230,15 +278,24 @@ export class EscClient {
       const response = await this.#call(operation, ref, signal, options.etag !== undefined, (axiosOptions) =>
         this.#api.updateEnvironmentYaml(ref.org, ref.project, ref.name, yaml, { ...axiosOptions, headers }),
       );
+      const reported = diagnosticsOf(response.data);
       return {
         updated: true,
         revision: revisionOf(response.headers),
         etag: header(response.headers, "etag"),
-        diagnostics: diagnosticsOf(response.data),
+        diagnostics: [],
+        warnings: reported.filter((d) => !isErrorDiagnostic(d)),
       };
     } catch (error) {
-      if (error instanceof EscApiError && error.status === 400 && error.diagnostics.length > 0) {
-        return { updated: false, revision: undefined, etag: undefined, diagnostics: error.diagnostics };
+      // Refused for its errors; a 400 with warnings only is not a refusal we understand: it throws.
+      if (error instanceof EscApiError && error.status === 400 && error.diagnostics.some(isErrorDiagnostic)) {
+        return {
+          updated: false,
+          revision: undefined,
+          etag: undefined,
+          diagnostics: error.diagnostics.filter(isErrorDiagnostic),
+          warnings: error.diagnostics.filter((d) => !isErrorDiagnostic(d)),
+        };
       }
       throw error;
     }
@@ -307,11 +364,13 @@ export function propertiesFromApi(properties: Record<string, Value>): Properties
 }
 
 function nodeFromApi(node: unknown, path: string): ValueNode {
-  if (node === null || typeof node !== "object" || Array.isArray(node) || !("value" in node)) {
+  // The service writes each node as a Go struct with `omitempty`: a null is a node with no
+  // `value` key at all (`{"trace": ...}`, or `{"secret": true, ...}` for a secret null).
+  if (node === null || typeof node !== "object" || Array.isArray(node)) {
     // The path names where, never what: the node may be a secret.
-    throw new Error(`node at ${path} is not {value, secret?, unknown?}`);
+    throw new Error(`node at ${path} is not {value?, secret?, unknown?}`);
   }
-  const { value, secret, unknown } = node as { value: unknown; secret?: unknown; unknown?: unknown };
+  const { value, secret, unknown } = node as { value?: unknown; secret?: unknown; unknown?: unknown };
   const flags: Pick<ValueNode, "secret" | "unknown"> = {
     ...(secret === true ? { secret: true } : {}),
     ...(unknown === true ? { unknown: true } : {}),
@@ -324,8 +383,8 @@ function nodeFromApi(node: unknown, path: string): ValueNode {
     for (const [key, child] of Object.entries(value)) children[key] = nodeFromApi(child, `${path}.${key}`);
     return { value: children, ...flags };
   }
-  if (value === undefined) return { value: null, ...flags };
-  if (typeof value === "string" || typeof value === "number" || typeof value === "boolean" || value === null) {
+  if (value === undefined || value === null) return { value: null, ...flags };
+  if (typeof value === "string" || typeof value === "number" || typeof value === "boolean") {
     return { value, ...flags };
   }
   throw new Error(`node at ${path} has a value of type ${typeof value}`);
@@ -393,7 +452,10 @@ function summaryOf(org: string, env: OrgEnvironment): EscEnvironmentSummary {
   };
 }
 
-/** Diagnostics of an ESC error body (`{code, message, diagnostics: [{summary, path?, range?}]}`). */
+/**
+ * Diagnostics of an ESC response body (`{code?, message?, diagnostics: [{range?, summary, detail?,
+ * severity?, path?}]}`). An absent severity is an error, as the official client reads it.
+ */
 function diagnosticsOf(data: unknown): EnvironmentDiagnostic[] {
   if (data === null || typeof data !== "object") return [];
   const list = (data as { diagnostics?: unknown }).diagnostics;
@@ -401,14 +463,27 @@ function diagnosticsOf(data: unknown): EnvironmentDiagnostic[] {
   const out: EnvironmentDiagnostic[] = [];
   for (const d of list) {
     if (d === null || typeof d !== "object") continue;
-    const { summary, path, range } = d as { summary?: unknown; path?: unknown; range?: { begin?: { line?: unknown; column?: unknown } } };
+    const { summary, detail, path, range, severity } = d as {
+      summary?: unknown;
+      detail?: unknown;
+      path?: unknown;
+      severity?: unknown;
+      range?: { begin?: { line?: unknown; column?: unknown } } | null;
+    };
     const begin = range?.begin;
+    const text = typeof summary === "string" && summary !== "" ? summary : typeof detail === "string" && detail !== "" ? detail : "error";
     out.push({
-      summary: typeof summary === "string" ? summary : "error",
+      summary: text,
       ...(typeof path === "string" && path !== "" ? { path } : {}),
       ...(typeof begin?.line === "number" ? { line: begin.line } : {}),
       ...(typeof begin?.column === "number" ? { column: begin.column } : {}),
+      severity: severity === "warning" ? "warning" : "error",
     });
   }
   return out;
+}
+
+/** Only errors fail an environment; warnings are reported and the environment is still usable. */
+export function isErrorDiagnostic(d: EnvironmentDiagnostic): boolean {
+  return d.severity !== "warning";
 }

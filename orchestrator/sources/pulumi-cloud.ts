@@ -1,7 +1,7 @@
 /**
  * Environments from Pulumi Cloud (or any ESC-compatible API) through `@pulumi/esc-sdk`.
  */
-import { DEFAULT_API_URL, EscClient, type EscClientOptions } from "./esc-client.js";
+import { DEFAULT_API_URL, EscApiError, EscClient, type EscClientOptions } from "./esc-client.js";
 import type { EnvironmentRef } from "../../programs/environment-ref.js";
 import type { EnvironmentSource, ResolvedEnvironment } from "./source.js";
 
@@ -29,13 +29,23 @@ export class PulumiCloudSource implements EnvironmentSource {
   }
 
   /**
-   * Reads the current revision (`HEAD`), opens a session at that revision and reads it, so that
-   * the values and the revision reported belong together even when someone edits meanwhile.
+   * Reads the current revision from the definition's `Pulumi-ESC-Revision` header (as the official
+   * client does; the API documents no revision on `HEAD`), opens a session at that revision and
+   * reads it, so that the values and the revision reported belong together even when someone
+   * edits meanwhile. The definition itself (secrets as ciphertext) is not used.
    */
   async open(ref: EnvironmentRef, signal?: AbortSignal): Promise<ResolvedEnvironment> {
-    const { revision } = await this.client.headEnvironment(ref, signal);
-    const session = await this.client.openEnvironment(ref, revision === undefined ? {} : { version: revision }, signal);
+    const { revision } = await this.client.getEnvironmentYaml(ref, {}, signal);
+    if (revision === undefined) {
+      // Opening latest instead would report values under no revision, or the wrong one.
+      throw new EscApiError(ref, `GET ${refPath(ref)}: unexpected response: no Pulumi-ESC-Revision header`, `GET ${refPath(ref)}`, undefined, false);
+    }
+    const session = await this.client.openEnvironment(ref, { version: revision }, signal);
     const properties = await this.client.readOpenEnvironment(ref, session, signal);
-    return { ref, properties, ...(revision === undefined ? {} : { revision }) };
+    return { ref, properties, revision };
   }
+}
+
+function refPath(ref: EnvironmentRef): string {
+  return `/environments/${ref.org}/${ref.project}/${ref.name}`;
 }

@@ -13,6 +13,8 @@ export interface EnvironmentDiagnostic {
   summary: string;
   line?: number;
   column?: number;
+  /** ESC's severity; absent means error (as ESC reads an absent severity). Only errors fail an environment. */
+  severity?: "error" | "warning";
 }
 
 /** An environment opened and resolved: its values, each node flagged secret or not. */

@@ -64,3 +64,54 @@ bindings:
     expect(result.stderr + result.stdout).not.toContain(TOKEN);
   });
 });
+
+describe("sync an environment with nulls from Pulumi Cloud (the official evaluator behind the API)", () => {
+  const box = new Sandbox({ PULUMI_ACCESS_TOKEN: TOKEN });
+  let server: EscServer;
+
+  beforeAll(async () => {
+    box.writeEnvironment("shared", "base", "values:\n  environmentVariables:\n    FROM_IMPORT: null\n");
+    box.writeEnvironment(
+      "svc",
+      "nulls",
+      `imports:\n  - shared/base\nvalues:\n  environmentVariables:\n    EMPTY:\n    TILDE: ~\n    WORD: null\n    LIST: [1, null]\n    PARSED:\n      fn::fromJSON: '{"a": null}'\n    KEY:\n      fn::secret: ${SECRET}-nulls\n`,
+    );
+    // The real service sends a null as a node with no `value` key: the official evaluator does too.
+    server = await startEscServer({ folder: box.envDir, org: "acme", token: TOKEN, official: true });
+    box.writeManifest(`
+version: 1
+source: { kind: pulumi-cloud, org: acme, apiUrl: "${server.url}" }
+state: { backend: file://./state }
+targets:
+  dotenv: { kind: file, path: "out/{project}-{env}.env" }
+  json: { kind: file, path: "out/{project}-{env}.json" }
+bindings:
+  - { environments: "svc/*", target: dotenv }
+  - { environments: "svc/*", target: json, shape: json }
+`);
+  });
+  afterAll(async () => {
+    await server.close();
+    box.cleanup();
+  });
+
+  it("opens, plans and syncs: keys shape writes an empty value, json shape writes null", async () => {
+    const { result, report } = await box.syncJson();
+    expect(result.code, result.stderr).toBe(0);
+    expect(Object.values(statuses(report))).toEqual(["created", "created"]);
+    expect(box.read("out/svc-nulls.env")).toBe(`EMPTY=\nFROM_IMPORT=\nKEY=${SECRET}-nulls\nLIST="[1,null]"\nPARSED="{\\"a\\":null}"\nTILDE=\nWORD=\n`);
+    expect(JSON.parse(box.read("out/svc-nulls.json"))).toEqual({
+      EMPTY: null,
+      FROM_IMPORT: null,
+      KEY: `${SECRET}-nulls`,
+      LIST: [1, null],
+      PARSED: { a: null },
+      TILDE: null,
+      WORD: null,
+    });
+    for (const text of [result.stdout, result.stderr, box.stateText()]) {
+      expect(text).not.toContain(TOKEN);
+      expect(text).not.toContain(SECRET);
+    }
+  });
+});

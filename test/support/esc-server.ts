@@ -1,9 +1,19 @@
 /**
- * A loopback HTTP server speaking the part of the Pulumi ESC REST API that `@pulumi/esc-sdk`
- * calls (paths under `/api/esc`), for tests: list with continuation tokens, open/read sessions
- * with secret flags, definition YAML with `ETag`/`If-Match` and `Pulumi-ESC-Revision`, revisions,
- * create/delete. Backed by a folder of ESC definitions (`<folder>/<project>/<env>.yaml`),
- * evaluated through an injectable evaluator (the real local evaluator by default).
+ * A loopback HTTP server speaking the part of the Pulumi ESC REST API that `@pulumi/esc-sdk` and
+ * the official `esc` CLI call, for tests, answering as Pulumi Cloud does:
+ * - `GET /api/user`, `GET /api/user/organizations/default`; environments listed per organisation
+ *   and across organisations, with continuation tokens;
+ * - definitions with `ETag` and `Pulumi-ESC-Revision` on GET and PATCH (HEAD: `ETag` only, as the
+ *   API documents it); secrets stored and returned as `fn::secret: {ciphertext: ...}`, plaintext
+ *   only from `.../decrypt`; updates checked against the `ETag`/`If-Match` sent;
+ * - revisions (`versions?before=0` means from the latest) and revision tags (`.../versions/tags`,
+ *   `.../versions/{tag}`, `latest` built in);
+ * - open sessions whose values are Go-shaped nodes (a null has no `value` key), `yaml/check`;
+ * - diagnostics as `{range, summary, detail?, severity, path?}`: errors refuse, warnings do not.
+ *
+ * Backed by folders of ESC definitions (`<folder>/<project>/<env>.yaml`, secrets as plaintext),
+ * evaluated by the official evaluator (`official: true`, esc-eval built by provisioning), by the
+ * project's local evaluator (default), or by an injected function.
  *
  * Fault injection (429 with `Retry-After`, 5xx, connection resets, latency) and a request log
  * let tests prove that retries happen.
@@ -12,24 +22,34 @@ import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { setTimeout as delay } from "node:timers/promises";
+import { gunzipSync } from "node:zlib";
 import { parseDocument } from "yaml";
 import { evaluate as realEvaluate, type Definition, type DefinitionLoader, type EvaluationResult } from "../../orchestrator/esc-eval/index.js";
 import type { EnvironmentDiagnostic } from "../../orchestrator/sources/source.js";
-import type { Properties } from "../../orchestrator/values.js";
-import { EnvironmentStore, NAME_PATTERN } from "./esc-server/store.js";
+import type { ValueNode } from "../../orchestrator/values.js";
+import { startOfficialEvaluator, type ApiDiagnostic, type ApiEvaluation, type ApiValue, type EvaluationRequest, type OfficialEvaluator } from "./esc-server/official.js";
+import { InvalidCiphertextError, SecretBox } from "./esc-server/secrets.js";
+import { EnvironmentStore, NAME_PATTERN, TAG_PATTERN, type StoredRevision } from "./esc-server/store.js";
 
+export type { ApiDiagnostic, ApiValue } from "./esc-server/official.js";
+
+/** The local evaluator's signature: what tests inject to control evaluation. */
 export type EvaluateFn = (definition: Definition, load: DefinitionLoader) => EvaluationResult;
 
 export interface EscServerOptions {
   /** `<folder>/<project>/<env>.yaml`. Files may be edited while the server runs. */
   folder: string;
-  /** The one organisation served; others get 404. */
+  /** The organisation whose environments are in `folder`; also the user's default organisation. */
   org: string;
+  /** More organisations the token may see: name → folder. Unknown organisations get 404. */
+  otherOrgs?: Record<string, string>;
   /** Requests must send `Authorization: token <token>`. */
   token: string;
   /** Environments per list page. Default 100. */
   pageSize?: number;
-  /** Default: `evaluate` from `orchestrator/esc-eval`. */
+  /** Evaluate with the official ESC evaluator (esc-eval, built by scripts/provision.sh). */
+  official?: boolean;
+  /** Default: `evaluate` from `orchestrator/esc-eval` (ignored with `official`). */
   evaluate?: EvaluateFn;
   /** Added to every request. Default 0. */
   latencyMs?: number;
@@ -46,6 +66,8 @@ export interface RequestRecord {
   /** Path without the query, e.g. `/api/esc/environments/acme/app/dev/open`. */
   path: string;
   query: string;
+  /** The body of a PATCH (a definition), as received. */
+  body?: string;
   status: number;
   /** The fault applied, if any. */
   fault?: "429" | "5xx" | "reset";
@@ -72,6 +94,8 @@ export interface EscServer {
   clearFaults(): void;
   /** Open sessions created so far. */
   readonly sessionCount: number;
+  /** The definition as stored (secrets as ciphertext) at `version` (default latest), or undefined. */
+  storedDefinition(project: string, name: string, version?: string, org?: string): string | undefined;
   close(): Promise<void>;
 }
 
@@ -84,56 +108,87 @@ interface Fault {
 }
 
 interface Session {
+  org: string;
   project: string;
   name: string;
-  properties: Properties;
+  properties: Record<string, ApiValue>;
 }
 
 class HttpError extends Error {
   constructor(
     readonly status: number,
     message: string,
-    readonly diagnostics?: EnvironmentDiagnostic[],
+    readonly diagnostics?: ApiDiagnostic[],
   ) {
     super(message);
   }
 }
 
 const API_PREFIX = "/api/esc";
+const USER = { login: "esc-sync-test", name: "esc-sync test user" };
 
 /** Starts the server on 127.0.0.1 and a random port. */
 export async function startEscServer(options: EscServerOptions): Promise<EscServer> {
-  const store = new EnvironmentStore(options.folder);
-  const evaluate = options.evaluate ?? realEvaluate;
+  const box = new SecretBox();
+  const stores = new Map<string, EnvironmentStore>([[options.org, new EnvironmentStore(options.folder, box)]]);
+  for (const [org, folder] of Object.entries(options.otherOrgs ?? {})) stores.set(org, new EnvironmentStore(folder, box));
+  const official: OfficialEvaluator | undefined = options.official ? startOfficialEvaluator() : undefined;
+  const localEvaluate = options.evaluate ?? realEvaluate;
   const pageSize = Math.max(1, options.pageSize ?? 100);
   let latencyMs = options.latencyMs ?? 0;
   const faults: Fault[] = [];
   const requests: RequestRecord[] = [];
   const sessions = new Map<string, Session>();
 
-  const load: DefinitionLoader = (ref, importer) => {
-    // `project/env`, or a bare `env`: the importer's project, then `default` (as the local source does).
-    const importerProject = importer.includes("/") ? importer.split("/")[0]! : "default";
-    const candidates: [string, string][] = ref.includes("/")
-      ? [ref.split("/", 2) as [string, string]]
-      : [
-          [importerProject, ref],
-          ["default", ref],
-        ];
-    for (const [project, name] of candidates) {
-      const env = store.get(project, name);
-      if (env) return { name: `${project}/${name}`, yaml: env.yaml };
-    }
-    return undefined;
-  };
+  function storeOf(org: string | undefined): EnvironmentStore {
+    const store = org === undefined ? undefined : stores.get(org);
+    if (!store) throw new HttpError(404, `Organization '${org ?? ""}' not found`);
+    return store;
+  }
 
-  function evaluateAt(project: string, name: string, yaml: string): EvaluationResult {
+  /** Evaluates a definition (plaintext secrets) of `org` as `project/name`; never throws for its content. */
+  async function evaluateAt(org: string, project: string, name: string, yaml: string): Promise<ApiEvaluation> {
+    const store = storeOf(org);
     try {
-      return evaluate({ name: `${project}/${name}`, yaml }, load);
+      if (official) {
+        const environments: Record<string, string> = {};
+        for (const env of store.list()) environments[`${env.project}/${env.name}`] = env.yaml;
+        const request: EvaluationRequest = { name: `${project}/${name}`, yaml, environments };
+        return await official.evaluate(request);
+      }
+      const load: DefinitionLoader = (ref, importer) => {
+        // `project/env`, or a bare `env`: the importer's project, then `default` (as the local source does).
+        const importerProject = importer.includes("/") ? importer.split("/")[0]! : "default";
+        const candidates: [string, string][] = ref.includes("/") ? [ref.split("/", 2) as [string, string]] : [[importerProject, ref], ["default", ref]];
+        for (const [p, n] of candidates) {
+          const env = store.get(p, n);
+          if (env) return { name: `${p}/${n}`, yaml: env.yaml };
+        }
+        return undefined;
+      };
+      const definition = `${project}/${name}`;
+      const result = localEvaluate({ name: definition, yaml }, load);
+      return {
+        properties: Object.fromEntries(Object.entries(result.properties).map(([k, v]) => [k, toApiValue(v, definition)])),
+        diagnostics: [
+          ...result.diagnostics.map((d) => toApiDiagnostic(d, "error", definition)),
+          ...(result.warnings ?? []).map((d) => toApiDiagnostic(d, "warning", definition)),
+        ],
+      };
     } catch (error) {
       // An evaluator that throws is a bug, not an outage: a 400 (not retried) whose diagnostic says why.
       const summary = `evaluation failed: ${error instanceof Error ? error.message : String(error)}`;
-      throw new HttpError(400, summary, [{ summary }]);
+      throw new HttpError(400, summary, [{ summary, severity: "error" }]);
+    }
+  }
+
+  /** Plaintext form of a definition sent by a client; a ciphertext that is not ours is a 400. */
+  function decryptBody(body: string): string {
+    try {
+      return box.decryptDefinition(body);
+    } catch (error) {
+      if (!(error instanceof InvalidCiphertextError)) throw error;
+      throw new HttpError(400, "environment definition has errors", [{ summary: error.message, severity: "error" }]);
     }
   }
 
@@ -177,12 +232,13 @@ export async function startEscServer(options: EscServerOptions): Promise<EscServ
         throw new HttpError(401, "Unauthorized: No credentials provided or are invalid.");
       }
       const body = method === "POST" || method === "PATCH" ? await readBody(req) : "";
+      if (method === "PATCH") record.body = body;
       await route(method, url, req, body, res);
     } catch (error) {
       const status = error instanceof HttpError ? error.status : 500;
       const message = error instanceof Error ? error.message : "internal error";
       const payload: Record<string, unknown> = { code: status, message };
-      if (error instanceof HttpError && error.diagnostics) payload.diagnostics = error.diagnostics.map(toApiDiagnostic);
+      if (error instanceof HttpError && error.diagnostics) payload.diagnostics = error.diagnostics;
       if (!res.headersSent) {
         res.writeHead(status, { "Content-Type": "application/json" });
         res.end(method === "HEAD" ? undefined : JSON.stringify(payload));
@@ -193,46 +249,86 @@ export async function startEscServer(options: EscServerOptions): Promise<EscServ
   }
 
   async function route(method: string, url: URL, req: IncomingMessage, body: string, res: ServerResponse): Promise<void> {
+    if (url.pathname === "/api/user" && method === "GET") {
+      return sendJson(res, 200, {
+        id: "esc-sync-test",
+        githubLogin: USER.login,
+        name: USER.name,
+        email: "",
+        avatarUrl: "",
+        organizations: [...stores.keys()].map((org) => ({ githubLogin: org, name: org, avatarUrl: "" })),
+        identities: [],
+      });
+    }
+    if (url.pathname === "/api/user/organizations/default" && method === "GET") return sendJson(res, 200, { gitHubLogin: options.org });
+    if (url.pathname === `${API_PREFIX}/environments` && method === "GET") return listEnvironments([...stores.keys()], url, res);
     if (!url.pathname.startsWith(`${API_PREFIX}/environments/`)) throw new HttpError(404, "Not Found");
     const parts = url.pathname
       .slice(`${API_PREFIX}/environments/`.length)
       .split("/")
       .map((p) => decodeURIComponent(p));
     const [org, project, name, ...rest] = parts;
-    if (org !== options.org) throw new HttpError(404, `Organization '${org ?? ""}' not found`);
+    const store = storeOf(org);
 
     // /environments/{org}
     if (project === undefined || project === "") {
-      if (method === "GET") return listEnvironments(url, res);
-      if (method === "POST") return createEnvironment(body, res);
+      if (method === "GET") return listEnvironments([org!], url, res);
+      if (method === "POST") return createEnvironment(store, body, res);
       throw new HttpError(405, "Method Not Allowed");
     }
+    if (project === "yaml" && name === "check" && rest.length === 0 && method === "POST") {
+      return checkYaml(org!, body, url.searchParams.get("showSecrets") === "true", res);
+    }
     if (name === undefined || !NAME_PATTERN.test(project) || !NAME_PATTERN.test(name)) throw new HttpError(404, "Not Found");
+    const env = { org: org!, store, project, name };
     const sub = rest.join("/");
 
     if (sub === "") {
-      if (method === "GET" || method === "HEAD") return getYaml(project, name, "latest", method, res);
-      if (method === "PATCH") return updateYaml(project, name, req, body, res);
+      if (method === "GET" || method === "HEAD") return getYaml(env, "latest", method, false, res);
+      if (method === "PATCH") return updateYaml(env, req, body, res);
       if (method === "DELETE") {
         if (!store.delete(project, name)) throw notFound(project, name);
         return sendJson(res, 200, {});
       }
     }
-    if (sub === "decrypt" && method === "GET") return getYaml(project, name, "latest", method, res);
-    if (sub === "open" && method === "POST") return openEnvironment(project, name, "latest", res);
-    if (rest[0] === "open" && rest.length === 2 && method === "GET") return readSession(project, name, rest[1]!, res);
-    if (sub === "versions" && method === "GET") return listRevisions(project, name, url, res);
-    if (rest[0] === "versions" && rest.length === 2 && rest[1] !== "tags" && method === "GET") {
-      return getYaml(project, name, rest[1]!, method, res);
+    if (sub === "decrypt" && method === "GET") return getYaml(env, "latest", method, true, res);
+    if (sub === "open" && method === "POST") return openEnvironment(env, "latest", res);
+    if (rest[0] === "open" && rest.length === 2 && method === "GET") return readSession(env, rest[1]!, res);
+    if (sub === "versions" && method === "GET") return listRevisions(env, url, res);
+    if (sub === "versions/tags") {
+      if (method === "GET") return listTags(env, url, res);
+      if (method === "POST") return createTag(env, body, res);
     }
-    if (rest[0] === "versions" && rest.length === 3 && rest[2] === "open" && method === "POST") {
-      return openEnvironment(project, name, rest[1]!, res);
+    if (rest[0] === "versions" && rest[1] === "tags" && rest.length === 3) {
+      if (method === "GET") return getTag(env, rest[2]!, res);
+      if (method === "PATCH") return moveTag(env, rest[2]!, body, res);
+      if (method === "DELETE") {
+        if (rest[2] === "latest" || !store.deleteTag(project, name, rest[2]!)) throw new HttpError(404, `Tag '${rest[2]!}' not found`);
+        return sendJson(res, 200, {});
+      }
     }
+    if (rest[0] === "versions" && rest.length === 2 && method === "GET") return getYaml(env, rest[1]!, method, false, res);
+    if (rest[0] === "versions" && rest.length === 3 && rest[2] === "decrypt" && method === "GET") return getYaml(env, rest[1]!, method, true, res);
+    if (rest[0] === "versions" && rest.length === 3 && rest[2] === "open" && method === "POST") return openEnvironment(env, rest[1]!, res);
     throw new HttpError(404, "Not Found");
   }
 
-  function listEnvironments(url: URL, res: ServerResponse): void {
-    const all = store.list();
+  interface EnvAt {
+    org: string;
+    store: EnvironmentStore;
+    project: string;
+    name: string;
+  }
+
+  function revisionAt(env: EnvAt, version: string): StoredRevision {
+    if (!env.store.get(env.project, env.name)) throw notFound(env.project, env.name);
+    const revision = env.store.at(env.project, env.name, version);
+    if (!revision) throw new HttpError(404, `Revision '${version}' not found`);
+    return revision;
+  }
+
+  function listEnvironments(orgs: string[], url: URL, res: ServerResponse): void {
+    const all = orgs.flatMap((org) => storeOf(org).list().map((env) => ({ org, env })));
     const token = url.searchParams.get("continuationToken");
     let offset = 0;
     if (token) {
@@ -243,8 +339,8 @@ export async function startEscServer(options: EscServerOptions): Promise<EscServ
     const page = all.slice(offset, offset + pageSize);
     const next = offset + pageSize < all.length ? Buffer.from(`offset:${offset + pageSize}`).toString("base64url") : undefined;
     sendJson(res, 200, {
-      environments: page.map((env) => ({
-        organization: options.org,
+      environments: page.map(({ org, env }) => ({
+        organization: org,
         project: env.project,
         name: env.name,
         created: env.created,
@@ -254,7 +350,7 @@ export async function startEscServer(options: EscServerOptions): Promise<EscServ
     });
   }
 
-  function createEnvironment(body: string, res: ServerResponse): void {
+  function createEnvironment(store: EnvironmentStore, body: string, res: ServerResponse): void {
     let parsed: unknown;
     try {
       parsed = JSON.parse(body);
@@ -269,22 +365,23 @@ export async function startEscServer(options: EscServerOptions): Promise<EscServ
     sendJson(res, 200, {});
   }
 
-  function getYaml(project: string, name: string, version: string, method: string, res: ServerResponse): void {
-    const latest = store.get(project, name);
-    if (!latest) throw notFound(project, name);
-    const revision = store.at(project, name, version);
-    if (!revision) throw new HttpError(404, `Revision '${version}' not found`);
-    res.writeHead(200, {
-      "Content-Type": "application/x-yaml",
-      ETag: revision.number === latest.revision ? latest.etag : `"${revision.number}"`,
-      "Pulumi-ESC-Revision": String(revision.number),
-    });
-    res.end(method === "HEAD" ? undefined : revision.yaml);
+  function getYaml(env: EnvAt, version: string, method: string, decrypt: boolean, res: ServerResponse): void {
+    const latest = env.store.get(env.project, env.name)!;
+    const revision = revisionAt(env, version);
+    const etag = revision.number === latest?.revision ? latest.etag : `"${revision.number}"`;
+    if (method === "HEAD") {
+      // The API documents only the ETag on HEAD: a client must not rely on more.
+      res.writeHead(200, { ETag: etag });
+      res.end();
+      return;
+    }
+    res.writeHead(200, { "Content-Type": "application/x-yaml", ETag: etag, "Pulumi-ESC-Revision": String(revision.number) });
+    res.end(decrypt ? revision.yaml : revision.stored);
   }
 
-  function updateYaml(project: string, name: string, req: IncomingMessage, body: string, res: ServerResponse): void {
-    const current = store.get(project, name);
-    if (!current) throw notFound(project, name);
+  async function updateYaml(env: EnvAt, req: IncomingMessage, body: string, res: ServerResponse): Promise<void> {
+    const current = env.store.get(env.project, env.name);
+    if (!current) throw notFound(env.project, env.name);
     // `If-Match` is standard; Pulumi's own client sends the tag in an `ETag` request header.
     const expected = headerValue(req, "if-match") ?? headerValue(req, "etag");
     if (expected !== undefined && expected !== "*" && expected !== current.etag) {
@@ -295,48 +392,122 @@ export async function startEscServer(options: EscServerOptions): Promise<EscServ
       throw new HttpError(
         400,
         "invalid environment definition",
-        doc.errors.map((e) => ({ summary: e.message.split("\n")[0]!, ...(e.linePos?.[0] ? { line: e.linePos[0].line, column: e.linePos[0].col } : {}) })),
+        doc.errors.map((e) => toApiDiagnostic({ summary: e.message.split("\n")[0]!, ...(e.linePos?.[0] ? { line: e.linePos[0].line, column: e.linePos[0].col } : {}) }, "error", `${env.project}/${env.name}`)),
       );
     }
-    const result = evaluateAt(project, name, body);
-    if (result.diagnostics.length > 0) throw new HttpError(400, "environment definition has errors", result.diagnostics);
-    const updated = store.update(project, name, body);
+    const plaintext = decryptBody(body);
+    const result = await evaluateAt(env.org, env.project, env.name, plaintext);
+    if (result.diagnostics.some(isError)) throw new HttpError(400, "environment definition has errors", result.diagnostics);
+    // Stored as Pulumi Cloud stores it: new plaintext secrets encrypted, ciphertext kept as sent.
+    const updated = env.store.update(env.project, env.name, plaintext, box.encryptDefinition(body));
+    const warnings = result.diagnostics.filter((d) => !isError(d));
     res.writeHead(200, { "Content-Type": "application/json", ETag: updated.etag, "Pulumi-ESC-Revision": String(updated.revision) });
-    res.end(JSON.stringify({}));
+    res.end(JSON.stringify(warnings.length > 0 ? { diagnostics: warnings } : {}));
   }
 
-  function openEnvironment(project: string, name: string, version: string, res: ServerResponse): void {
-    if (!store.get(project, name)) throw notFound(project, name);
-    const revision = store.at(project, name, version);
-    if (!revision) throw new HttpError(404, `Revision '${version}' not found`);
-    const result = evaluateAt(project, name, revision.yaml);
-    if (result.diagnostics.length > 0) throw new HttpError(400, "environment has errors", result.diagnostics);
+  async function openEnvironment(env: EnvAt, version: string, res: ServerResponse): Promise<void> {
+    const revision = revisionAt(env, version);
+    const result = await evaluateAt(env.org, env.project, env.name, revision.yaml);
+    if (result.diagnostics.some(isError)) throw new HttpError(400, "environment has errors", result.diagnostics);
     const id = randomUUID();
-    sessions.set(id, { project, name, properties: result.properties });
-    sendJson(res, 200, { id });
+    sessions.set(id, { org: env.org, project: env.project, name: env.name, properties: result.properties });
+    const warnings = result.diagnostics.filter((d) => !isError(d));
+    sendJson(res, 200, { id, ...(warnings.length > 0 ? { diagnostics: warnings } : {}) });
   }
 
-  function readSession(project: string, name: string, id: string, res: ServerResponse): void {
+  function readSession(env: EnvAt, id: string, res: ServerResponse): void {
     const session = sessions.get(id);
-    if (!session || session.project !== project || session.name !== name) throw new HttpError(404, "Open session not found");
+    if (!session || session.org !== env.org || session.project !== env.project || session.name !== env.name) throw new HttpError(404, "Open session not found");
     sendJson(res, 200, { properties: session.properties });
   }
 
-  function listRevisions(project: string, name: string, url: URL, res: ServerResponse): void {
+  /** `POST /environments/{org}/yaml/check`: evaluates a definition sent in the body (as `esc env get` does). */
+  async function checkYaml(org: string, body: string, showSecrets: boolean, res: ServerResponse): Promise<void> {
+    const result = await evaluateAt(org, "default", "yaml", decryptBody(body));
+    if (result.diagnostics.some(isError)) throw new HttpError(400, "environment has errors", result.diagnostics);
+    // Without showSecrets the service does not decrypt: a secret is an unknown secret.
+    const properties = showSecrets ? result.properties : Object.fromEntries(Object.entries(result.properties).map(([k, v]) => [k, maskSecrets(v)]));
+    const warnings = result.diagnostics.filter((d) => !isError(d));
+    sendJson(res, 200, { properties, ...(warnings.length > 0 ? { diagnostics: warnings } : {}) });
+  }
+
+  function listRevisions(env: EnvAt, url: URL, res: ServerResponse): void {
     const before = url.searchParams.get("before");
     const count = url.searchParams.get("count");
-    const revisions = store.revisions(
-      project,
-      name,
+    const revisions = env.store.revisions(
+      env.project,
+      env.name,
       before !== null && /^\d+$/.test(before) ? Number(before) : undefined,
       count !== null && /^\d+$/.test(count) ? Number(count) : undefined,
     );
-    if (!revisions) throw notFound(project, name);
+    if (!revisions) throw notFound(env.project, env.name);
+    const tags = env.store.tags(env.project, env.name) ?? [];
     sendJson(
       res,
       200,
-      revisions.map((r) => ({ number: r.number, created: r.created, creatorLogin: "esc-server", creatorName: "esc-server", tags: [] })),
+      revisions.map((r) => ({
+        number: r.number,
+        created: r.created,
+        creatorLogin: USER.login,
+        creatorName: USER.name,
+        tags: tags.filter((t) => t.revision === r.number).map((t) => t.name),
+      })),
     );
+  }
+
+  function tagJson(tag: { name: string; revision: number; created: string; modified: string }): Record<string, unknown> {
+    return { ...tag, editorLogin: USER.login, editorName: USER.name };
+  }
+
+  /** Tags by name, those after `after`, at most `count`: the official CLI pages until an empty page. */
+  function listTags(env: EnvAt, url: URL, res: ServerResponse): void {
+    const tags = env.store.tags(env.project, env.name);
+    if (!tags) throw notFound(env.project, env.name);
+    const after = url.searchParams.get("after") ?? "";
+    const count = Number(url.searchParams.get("count") ?? "") || 100;
+    const page = tags.filter((t) => t.name > after).slice(0, count);
+    const next = page.length === count && tags.some((t) => t.name > page.at(-1)!.name) ? page.at(-1)!.name : "";
+    sendJson(res, 200, { tags: page.map(tagJson), nextToken: next });
+  }
+
+  function getTag(env: EnvAt, tag: string, res: ServerResponse): void {
+    const found = (env.store.tags(env.project, env.name) ?? undefined)?.find((t) => t.name === tag);
+    if (!env.store.get(env.project, env.name)) throw notFound(env.project, env.name);
+    if (!found) throw new HttpError(404, `Tag '${tag}' not found`);
+    sendJson(res, 200, tagJson(found));
+  }
+
+  function tagBody(env: EnvAt, body: string): { name?: unknown; revision: number } {
+    let parsed: { name?: unknown; revision?: unknown };
+    try {
+      parsed = (JSON.parse(body) ?? {}) as typeof parsed;
+    } catch {
+      throw new HttpError(400, "invalid JSON body");
+    }
+    const latest = env.store.get(env.project, env.name);
+    if (!latest) throw notFound(env.project, env.name);
+    if (parsed.revision !== undefined && parsed.revision !== null && (typeof parsed.revision !== "number" || !Number.isInteger(parsed.revision))) {
+      throw new HttpError(400, "revision must be an integer");
+    }
+    return { name: parsed.name, revision: typeof parsed.revision === "number" ? parsed.revision : latest.revision };
+  }
+
+  function createTag(env: EnvAt, body: string, res: ServerResponse): void {
+    const { name, revision } = tagBody(env, body);
+    if (typeof name !== "string" || !TAG_PATTERN.test(name)) throw new HttpError(400, "invalid tag name");
+    const outcome = env.store.setTag(env.project, env.name, name, revision, "create");
+    if (outcome === "exists" || outcome === "reserved") throw new HttpError(409, `Tag '${name}' already exists`);
+    if (outcome === "no-revision") throw new HttpError(404, `Revision ${revision} not found`);
+    sendJson(res, 200, {});
+  }
+
+  function moveTag(env: EnvAt, tag: string, body: string, res: ServerResponse): void {
+    const { revision } = tagBody(env, body);
+    const outcome = env.store.setTag(env.project, env.name, tag, revision, "move");
+    if (outcome === "reserved") throw new HttpError(400, "the latest tag cannot be moved");
+    if (outcome === "missing") throw new HttpError(404, `Tag '${tag}' not found`);
+    if (outcome === "no-revision") throw new HttpError(404, `Revision ${revision} not found`);
+    sendJson(res, 200, {});
   }
 
   const server = createServer((req, res) => {
@@ -381,11 +552,15 @@ export async function startEscServer(options: EscServerOptions): Promise<EscServ
     get sessionCount() {
       return sessions.size;
     },
-    close() {
-      return new Promise<void>((resolve, reject) => {
+    storedDefinition(project, name, version = "latest", org = options.org) {
+      return stores.get(org)?.at(project, name, version)?.stored;
+    },
+    async close() {
+      await new Promise<void>((resolve, reject) => {
         server.close((error) => (error ? reject(error) : resolve()));
         server.closeAllConnections();
       });
+      await official?.close();
     },
   };
 }
@@ -407,13 +582,47 @@ function headerValue(req: IncomingMessage, name: string): string | undefined {
 async function readBody(req: IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString("utf8");
+  const raw = Buffer.concat(chunks);
+  // The official client may gzip a request body.
+  return (headerValue(req, "content-encoding") === "gzip" ? gunzipSync(raw) : raw).toString("utf8");
 }
 
-function toApiDiagnostic(d: EnvironmentDiagnostic): Record<string, unknown> {
+function isError(d: ApiDiagnostic): boolean {
+  return d.severity !== "warning";
+}
+
+function toApiDiagnostic(d: EnvironmentDiagnostic, severity: "error" | "warning", environment: string): ApiDiagnostic {
+  const at = { line: d.line ?? 0, column: d.column ?? 0, byte: 0 };
   return {
+    ...(d.line !== undefined ? { range: { environment, begin: at, end: at } } : {}),
     summary: d.summary,
+    severity,
     ...(d.path ? { path: d.path } : {}),
-    ...(d.line !== undefined ? { range: { environment: "", begin: { line: d.line, column: d.column ?? 0, byte: 0 }, end: { line: d.line, column: d.column ?? 0, byte: 0 } } } : {}),
   };
+}
+
+/** A local evaluator's node in the API's shape: Go's `omitempty`, so a null has no `value` key. */
+function toApiValue(node: ValueNode, environment: string): ApiValue {
+  const v = node.value;
+  const value: ApiValue["value"] = Array.isArray(v)
+    ? v.map((child) => toApiValue(child, environment))
+    : v !== null && typeof v === "object"
+      ? Object.fromEntries(Object.entries(v).map(([k, child]) => [k, toApiValue(child, environment)]))
+      : v;
+  const zero = { line: 0, column: 0, byte: 0 };
+  return {
+    ...(value === null ? {} : { value }),
+    ...(node.secret ? { secret: true } : {}),
+    ...(node.unknown ? { unknown: true } : {}),
+    trace: { def: { environment, begin: zero, end: zero } },
+  };
+}
+
+/** A secret node as the service returns it without decryption: secret, unknown, no value. */
+function maskSecrets(node: ApiValue): ApiValue {
+  if (node.secret) return { secret: true, unknown: true, ...(node.trace ? { trace: node.trace } : {}) };
+  const v = node.value;
+  if (Array.isArray(v)) return { ...node, value: v.map(maskSecrets) };
+  if (v !== null && typeof v === "object") return { ...node, value: Object.fromEntries(Object.entries(v).map(([k, child]) => [k, maskSecrets(child)])) };
+  return node;
 }

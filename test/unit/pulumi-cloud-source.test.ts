@@ -23,7 +23,7 @@ const SECRETS = ["s3cr3t-CANARY-VALUE", "wrapped-CANARY-SECRET", "api-CANARY-KEY
 /** Enough of ESC for these tests: literals and `fn::secret: <plaintext>`. */
 const tinyEvaluate: EvaluateFn = (definition) => {
   if (definition.yaml.includes("fn::broken")) {
-    return { properties: {}, diagnostics: [{ summary: "unknown builtin function fn::broken", path: "values.x", line: 3, column: 5 }] };
+    return { properties: {}, diagnostics: [{ summary: "unknown builtin function fn::broken", path: "values.x", line: 3, column: 5 }], secrets: [] };
   }
   const doc = (parse(definition.yaml) ?? {}) as { values?: unknown };
   const toNode = (v: unknown): ValueNode => {
@@ -38,7 +38,7 @@ const tinyEvaluate: EvaluateFn = (definition) => {
   const values = doc.values ?? {};
   const properties: Properties = {};
   for (const [k, v] of Object.entries(values as object)) properties[k] = toNode(v);
-  return { properties, diagnostics: [] };
+  return { properties, diagnostics: [], secrets: [] };
 };
 
 const DEV_YAML = `values:
@@ -190,15 +190,15 @@ describe("PulumiCloudSource", () => {
   });
 
   it("retries a connection reset", async () => {
-    server.injectReset(1, { path: "/billing/dev", method: "HEAD" });
+    server.injectReset(1, { path: /\/billing\/dev$/, method: "GET" });
     const env = await source().open(ref("billing", "dev"));
     expect(env.properties).toEqual({ enabled: { value: true } });
     expect(retries).toHaveLength(1);
-    expect(retries[0]!.reason).toMatch(/^HEAD \/environments\/acme\/billing\/dev: (ECONNRESET|ERR_NETWORK|network error)$/);
+    expect(retries[0]!.reason).toMatch(/^GET \/environments\/acme\/billing\/dev: (ECONNRESET|ERR_NETWORK|network error)$/);
   });
 
   it("gives up after the bounded attempts with a retryable error", async () => {
-    server.inject500(10, { path: "/billing/prod", method: "HEAD", status: 503 });
+    server.inject500(10, { path: /\/billing\/prod$/, method: "GET", status: 503 });
     const error = await source({ maxAttempts: 3 }).open(ref("billing", "prod")).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(EscApiError);
     expect((error as EscApiError).status).toBe(503);
@@ -210,7 +210,7 @@ describe("PulumiCloudSource", () => {
     const before = server.count("/app/missing");
     const error = await source().open(ref("app", "missing")).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(EnvironmentError);
-    expect((error as EnvironmentError).message).toBe("HEAD /environments/acme/app/missing: 404 Not Found");
+    expect((error as EnvironmentError).message).toBe("GET /environments/acme/app/missing: 404 Not Found");
     expect((error as EnvironmentError).retryable).toBe(false);
     expect((error as EnvironmentError).ref).toEqual(ref("app", "missing"));
     expect(server.count("/app/missing") - before).toBe(1);
@@ -224,7 +224,7 @@ describe("PulumiCloudSource", () => {
     expect(e.status).toBe(400);
     expect(e.retryable).toBe(false);
     expect(e.message).toBe("POST /environments/acme/broken/env/versions/1/open: 400 Bad Request (1 diagnostic)");
-    expect(e.diagnostics).toEqual([{ summary: "unknown builtin function fn::broken", path: "values.x", line: 3, column: 5 }]);
+    expect(e.diagnostics).toEqual([{ summary: "unknown builtin function fn::broken", path: "values.x", line: 3, column: 5, severity: "error" }]);
     expect(retries).toEqual([]);
   });
 
@@ -267,7 +267,7 @@ describe("PulumiCloudSource", () => {
       }
       expect("cause" in e).toBe(false);
     }
-    expect((failures[0] as EscApiError).message).toBe("HEAD /environments/acme/app/dev: 401 Unauthorized");
+    expect((failures[0] as EscApiError).message).toBe("GET /environments/acme/app/dev: 401 Unauthorized");
     expect(retries).toEqual([]);
   });
 

@@ -1,20 +1,36 @@
 /**
  * The environments behind the loopback ESC server: a folder laid out as
- * `<folder>/<project>/<env>.yaml`, plus revision history kept in memory. The folder is re-read on
- * every access, so a test may edit a file directly and the server sees a new revision.
+ * `<folder>/<project>/<env>.yaml`, plus revision history and revision tags kept in memory. The
+ * folder is re-read on every access, so a test may edit a file directly and the server sees a new
+ * revision. Files hold secrets as plaintext (tests write them so); each revision also keeps the
+ * stored form, with secrets as ciphertext, which is what the definition GET returns.
  */
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import type { SecretBox } from "./secrets.js";
 
 /** ESC project and environment names; also keeps paths inside the folder. */
 export const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
 export interface StoredRevision {
   number: number;
+  /** The definition with plaintext secrets: what the file holds, what evaluation reads. */
   yaml: string;
+  /** The definition as stored: secrets as ciphertext. */
+  stored: string;
   created: string;
 }
+
+export interface StoredTag {
+  name: string;
+  revision: number;
+  created: string;
+  modified: string;
+}
+
+/** Revision tag names: `latest` is built in; a tag may not look like a revision number. */
+export const TAG_PATTERN = /^[A-Za-z][A-Za-z0-9._-]*$/;
 
 export interface StoredEnvironment {
   project: string;
@@ -28,8 +44,12 @@ export interface StoredEnvironment {
 
 export class EnvironmentStore {
   readonly #history = new Map<string, StoredRevision[]>();
+  readonly #tags = new Map<string, Map<string, StoredTag>>();
 
-  constructor(readonly folder: string) {}
+  constructor(
+    readonly folder: string,
+    private readonly box: SecretBox,
+  ) {}
 
   /** Every environment in the folder, sorted by `project/name`. */
   list(): StoredEnvironment[] {
@@ -63,29 +83,66 @@ export class EnvironmentStore {
     };
   }
 
-  /** One revision (`latest` or a number), or undefined. */
+  /** One revision (a number, `latest` or another tag), or undefined. */
   at(project: string, name: string, version: string): StoredRevision | undefined {
     const history = this.#sync(project, name);
     if (!history) return undefined;
     if (version === "latest") return history[history.length - 1];
-    if (!/^\d+$/.test(version)) return undefined;
+    if (!/^\d+$/.test(version)) {
+      const tag = this.#tags.get(key(project, name))?.get(version);
+      return tag === undefined ? undefined : history.find((r) => r.number === tag.revision);
+    }
     return history.find((r) => r.number === Number(version));
   }
 
-  /** Revisions newest first, those below `before` when given, at most `count`. */
+  /** The revision tags (`latest` included) by name; undefined when no such environment exists. */
+  tags(project: string, name: string): StoredTag[] | undefined {
+    const history = this.#sync(project, name);
+    if (!history) return undefined;
+    const latest = history[history.length - 1]!;
+    const builtIn: StoredTag = { name: "latest", revision: latest.number, created: history[0]!.created, modified: latest.created };
+    const own = [...(this.#tags.get(key(project, name))?.values() ?? [])];
+    return [builtIn, ...own].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
+  /**
+   * Creates (`create`) or moves a tag to `revision`. Returns "ok", or why not: "exists" (create of
+   * an existing tag), "missing" (move of an unknown tag), "no-revision", "reserved" (`latest`).
+   */
+  setTag(project: string, name: string, tag: string, revision: number, mode: "create" | "move"): "ok" | "exists" | "missing" | "no-revision" | "reserved" {
+    const history = this.#sync(project, name);
+    if (!history || !history.some((r) => r.number === revision)) return "no-revision";
+    if (tag === "latest") return "reserved";
+    let tags = this.#tags.get(key(project, name));
+    if (!tags) this.#tags.set(key(project, name), (tags = new Map()));
+    const existing = tags.get(tag);
+    if (mode === "create" && existing) return "exists";
+    if (mode === "move" && !existing) return "missing";
+    const now = new Date().toISOString();
+    tags.set(tag, { name: tag, revision, created: existing?.created ?? now, modified: now });
+    return "ok";
+  }
+
+  /** Deletes a tag; false when there was none (or it is `latest`). */
+  deleteTag(project: string, name: string, tag: string): boolean {
+    return this.#tags.get(key(project, name))?.delete(tag) ?? false;
+  }
+
+  /** Revisions newest first, those below `before` when given (0: all), at most `count`. */
   revisions(project: string, name: string, before?: number, count?: number): StoredRevision[] | undefined {
     const history = this.#sync(project, name);
     if (!history) return undefined;
-    const newestFirst = [...history].reverse().filter((r) => before === undefined || r.number < before);
+    // `before=0` means "from the latest", as Pulumi Cloud reads it (the official CLI sends it).
+    const newestFirst = [...history].reverse().filter((r) => before === undefined || before === 0 || r.number < before);
     return count === undefined ? newestFirst : newestFirst.slice(0, count);
   }
 
-  /** Writes a new definition; returns the new latest revision. */
-  update(project: string, name: string, yaml: string): StoredEnvironment {
+  /** Writes a new definition (plaintext form for the file, stored form); returns the new latest revision. */
+  update(project: string, name: string, yaml: string, stored: string): StoredEnvironment {
     const history = this.#sync(project, name);
     if (!history) throw new Error(`no environment ${project}/${name}`);
     writeFileSync(this.#file(project, name), yaml);
-    history.push({ number: history[history.length - 1]!.number + 1, yaml, created: new Date().toISOString() });
+    history.push({ number: history[history.length - 1]!.number + 1, yaml, stored, created: new Date().toISOString() });
     return this.get(project, name)!;
   }
 
@@ -95,6 +152,7 @@ export class EnvironmentStore {
     mkdirSync(join(this.folder, project), { recursive: true });
     writeFileSync(this.#file(project, name), "");
     this.#history.delete(key(project, name));
+    this.#tags.delete(key(project, name));
     return this.#sync(project, name) !== undefined;
   }
 
@@ -102,6 +160,7 @@ export class EnvironmentStore {
   delete(project: string, name: string): boolean {
     const file = this.#existingFile(project, name);
     this.#history.delete(key(project, name));
+    this.#tags.delete(key(project, name));
     if (!file) return false;
     rmSync(file);
     return true;
@@ -118,10 +177,10 @@ export class EnvironmentStore {
     const yaml = readFileSync(file, "utf8");
     let history = this.#history.get(key(project, name));
     if (!history) {
-      history = [{ number: 1, yaml, created: new Date().toISOString() }];
+      history = [{ number: 1, yaml, stored: this.box.encryptDefinition(yaml), created: new Date().toISOString() }];
       this.#history.set(key(project, name), history);
     } else if (history[history.length - 1]!.yaml !== yaml) {
-      history.push({ number: history[history.length - 1]!.number + 1, yaml, created: new Date().toISOString() });
+      history.push({ number: history[history.length - 1]!.number + 1, yaml, stored: this.box.encryptDefinition(yaml), created: new Date().toISOString() });
     }
     return history;
   }
@@ -144,6 +203,6 @@ function key(project: string, name: string): string {
 }
 
 function etagOf(revision: StoredRevision): string {
-  const hash = createHash("sha256").update(revision.yaml).digest("hex").slice(0, 16);
+  const hash = createHash("sha256").update(revision.stored).digest("hex").slice(0, 16);
   return `"${revision.number}-${hash}"`;
 }
