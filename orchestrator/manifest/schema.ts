@@ -5,6 +5,7 @@
  * Target settings are checked by each kind's own schema, found through the registry: this file
  * never names a kind.
  */
+import picomatch from "picomatch";
 import { z } from "zod";
 import { DURATION_HINT, parseDuration } from "../duration.js";
 import { targetKinds } from "../../programs/registry.js";
@@ -47,8 +48,27 @@ const state = z
   })
   .strict();
 
+/** What is wrong with a glob (an unclosed `[`, `{` or `(`), or undefined when it is valid. */
+function globProblem(glob: string): string | undefined {
+  try {
+    picomatch.makeRe(glob, { strictBrackets: true });
+    return undefined;
+  } catch (err) {
+    return (err instanceof Error ? err.message : String(err)).replace(/"\\/g, '"\\');
+  }
+}
+
+/** One glob over `project/name`, checked: a broken glob matches nothing and would look like a binding gone. */
+const glob = z
+  .string()
+  .min(1)
+  .superRefine((g, ctx) => {
+    const problem = globProblem(g);
+    if (problem) ctx.addIssue({ code: "custom", message: `invalid glob "${g}": ${problem}` });
+  });
+
 /** A binding's environment selector: a glob over `project/name`, or several. */
-const selector = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]);
+const selector = z.union([glob, z.array(glob).min(1)]);
 
 const binding = z
   .object({

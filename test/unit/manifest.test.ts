@@ -87,6 +87,18 @@ describe("manifest", () => {
     );
   });
 
+  it("refuses a binding whose glob is broken, and a pairTimeout that is not a duration", () => {
+    const problems = problemsOf(
+      `version: 1\nsource: { kind: local, folder: e }\npairTimeout: soon\ntargets:\n  out: { kind: file, path: "o/{env}" }\nbindings:\n  - { environments: "payments/[*", target: out }\n`,
+    );
+    expect(problems.map((p) => [p.path, p.line])).toEqual([
+      ["pairTimeout", 3],
+      ["bindings[0].environments", 7],
+    ]);
+    expect(problems[1]!.message).toMatch(/invalid glob "payments\/\[\*": Missing closing: "\]"/);
+    expect(problems[0]!.message).toMatch(/a duration such as 90s, 15m or 1h30m/);
+  });
+
   it("points at the line of a YAML syntax error", () => {
     const problems = problemsOf("version: 1\nsource:\n  kind: local\n folder: [unclosed\n");
     expect(problems[0]?.line).toBeGreaterThan(1);

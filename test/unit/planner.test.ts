@@ -148,4 +148,20 @@ bindings:
     expect(runPlanToText(runPlan)).not.toContain(CANARY);
     expect(JSON.stringify(p)).not.toContain(CANARY); // SecretValue renders as [secret]
   });
+
+  it("refuses two pairs whose entries land in one place, each naming the other", () => {
+    const m = parseManifest(
+      `version: 1\nsource: { kind: local, folder: envs }\ntargets:\n  a: { kind: file, path: "/out/{env}.env" }\n  b: { kind: file, path: "/out/{env}.env" }\n  sm1: { kind: aws-secrets-manager, region: eu-west-1 }\n  sm2: { kind: aws-secrets-manager, region: eu-west-1 }\n  sm3: { kind: aws-secrets-manager, region: us-east-1 }\nbindings:\n  - { environments: "app/*", target: a }\n  - { environments: "app/*", target: b }\n  - { environments: "app/*", target: sm1, name: "{env}/{key}" }\n  - { environments: "app/*", target: sm2, name: "{env}/{key}" }\n  - { environments: "app/*", target: sm3, name: "{env}/{key}" }\n`,
+      "m.yaml",
+    );
+    const envs = [plainEnv("app", "dev", { environmentVariables: { HOST: "h" } })];
+    const p = plan({ manifest: m, environments: envs, matches: matchBindings(m, envs.map((e) => e.ref), {}), fingerprintKey: "k" });
+    const by = Object.fromEntries(p.pairs.map((x) => [x.targetId, x.refusal?.kind === "invalid-entries" ? x.refusal.problems.map((q) => q.message).join("; ") : undefined]));
+    expect(by.a).toMatch(/\/out\/dev\.env is also written by app\.dev\.b \(binding "b", target "b"\)/);
+    expect(by.b).toMatch(/also written by app\.dev\.a/);
+    expect(by.sm1).toMatch(/eu-west-1#dev\/HOST is also written by app\.dev\.sm2/);
+    expect(by.sm2).toMatch(/also written by app\.dev\.sm1/);
+    expect(by.sm3).toBeUndefined(); // another region is another place
+  });
 });
+

@@ -5,7 +5,8 @@
  */
 import { describe, expect, it } from "vitest";
 import { decide, type Decision, type RunFlags } from "../../orchestrator/planner/decide.js";
-import type { Pair } from "../../orchestrator/planner/plan.js";
+import { parseManifest } from "../../orchestrator/manifest/load.js";
+import { matchBindings, plan as planPairs, type Pair } from "../../orchestrator/planner/plan.js";
 import { runPlanToJson, runPlanToText } from "../../orchestrator/reporters/plan.js";
 import { classifyStacks, type ExistingStack, type StackRecord } from "../../orchestrator/runner/inventory.js";
 import { SecretValue } from "../../programs/secret-value.js";
@@ -133,6 +134,21 @@ describe("run plan: moves", () => {
     const stacks = [stack("app.a.out", { fingerprint: "fp-old", entries: ["A", "B"] })];
     expect(plan([moved], stacks).by["app.a.out"]).toMatchObject({ action: "hold", of: "move", deletes: ["A", "B"], message: expect.stringContaining("from /out/a.env to /elsewhere/a.env") });
     expect(plan([moved], stacks, { deletions: { allowAll: true, max: 0 } }).by["app.a.out"]).toEqual({ action: "move", from: "/out/a.env", to: "/elsewhere/a.env", deletes: ["A", "B"] });
+  });
+
+  it("a region changed in the manifest: the planner's aws-secrets-manager pair moves, and the guard holds it", () => {
+    const pairsIn = (region: string) => {
+      const m = parseManifest(
+        `version: 1\nsource: { kind: local, folder: e }\ntargets:\n  out: { kind: aws-secrets-manager, region: ${region} }\nbindings:\n  - { environments: "app/*", target: out, name: "{env}/{key}" }\n`,
+        "m.yaml",
+      );
+      const env = { ref: { org: "o", project: "app", name: "a" }, properties: { environmentVariables: { value: { K: { value: "v", secret: true } } } } };
+      return planPairs({ manifest: m, environments: [env], matches: matchBindings(m, [env.ref], {}), fingerprintKey: "k" }).pairs;
+    };
+    const [before] = pairsIn("eu-west-1");
+    const stacks = [stack("app.a.out", { kind: "aws-secrets-manager", location: before!.location, fingerprint: before!.fingerprint, entries: before!.entries.map((e) => e.name) })];
+    expect(plan(pairsIn("eu-west-1"), stacks).by["app.a.out"]).toEqual({ action: "skip-unchanged" });
+    expect(plan(pairsIn("us-east-1"), stacks).by["app.a.out"]).toMatchObject({ action: "hold", of: "move", deletes: ["a/K"], message: expect.stringContaining("from eu-west-1 to us-east-1") });
   });
 
   it("a region change of a cloud kind is a move too", () => {
