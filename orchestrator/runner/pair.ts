@@ -76,11 +76,17 @@ function pairDeadline(ctx: ExecuteContext, stack: string) {
   };
 }
 
-/** Clears the lock a killed operation left, without waiting on a CLI that may hang too. */
-async function releaseLock(stack: automation.Stack | undefined): Promise<void> {
-  if (!stack) return;
+/**
+ * Clears the lock a killed operation left (its own work directory is gone by then: a fresh one),
+ * without waiting on a CLI that may hang too.
+ */
+async function releaseLock(ctx: ExecuteContext, stackName: string): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
-  await Promise.race([stack.cancel().catch(() => undefined), new Promise((r) => (timer = setTimeout(r, 30_000)))]);
+  const cancel = withWorkDir(`unlock-${stackName}`, async (dir) => {
+    const ws = await automation.LocalWorkspace.create(workspaceOptions(ctx.backend, ctx.toolchain, dir));
+    await (await automation.Stack.select(stackName, ws)).cancel();
+  }).catch(() => undefined);
+  await Promise.race([cancel, new Promise((r) => (timer = setTimeout(r, 30_000)))]);
   clearTimeout(timer);
 }
 
@@ -238,7 +244,6 @@ async function runEngine(ctx: PairContext, step: PlannedStep, pair: Pair, info: 
   const deadline = pairDeadline(ctx, pair.stack);
   const signal = { signal: deadline.signal };
   const opCtx = { ...ctx, signal: deadline.signal };
-  let stackRef: automation.Stack | undefined;
   try {
     const program = kind.program(programInput(pair, adopt));
     const record = recordOf(pair, adopt !== undefined, ctx.manifest);
@@ -247,13 +252,13 @@ async function runEngine(ctx: PairContext, step: PlannedStep, pair: Pair, info: 
     return await withWorkDir(pair.stack, async (dir) => {
       const ws = await automation.LocalWorkspace.create(workspaceOptions(ctx.backend, ctx.toolchain, dir, withRecord, pair.stack));
       // Creating a stack another run is creating at the same moment can meet its lock: wait too.
-      const stack = (stackRef = await withRetry(() => (existing ? automation.Stack.select(pair.stack, ws) : createStack(ws, pair, notes)), {
+      const stack = await withRetry(() => (existing ? automation.Stack.select(pair.stack, ws) : createStack(ws, pair, notes)), {
         maxAttempts: 8,
         baseDelayMs: 500,
         maxDelayMs: 5_000,
         isRetryable: (err) => err instanceof automation.ConcurrentUpdateError,
         ...signal,
-      }));
+      });
       const op = <T>(fn: () => Promise<T>) => engineOp(opCtx, info, stack, tally, notes, fn);
       // With credentials from the environment, a refresh runs the program, so that the provider
       // uses this run's credentials rather than the (expired) ones in the state.
@@ -309,7 +314,7 @@ async function runEngine(ctx: PairContext, step: PlannedStep, pair: Pair, info: 
   } catch (err) {
     tally.errors.push(...refreshTally.errors);
     if (deadline.timedOut()) {
-      if (deadline.killed() > 0) await releaseLock(stackRef);
+      if (deadline.killed() > 0) await releaseLock(ctx, pair.stack);
       const ended = deadline.killed() > 0 ? `; it did not stop when asked, so its ${deadline.killed()} process(es) were ended` : "";
       return error(
         `timed out after ${formatDuration(ctx.pairTimeoutMs)}: the operation was cancelled${ended} and its lock released`,
@@ -317,7 +322,7 @@ async function runEngine(ctx: PairContext, step: PlannedStep, pair: Pair, info: 
       );
     }
     if (ctx.signal?.aborted) {
-      if (deadline.killed() > 0) await releaseLock(stackRef);
+      if (deadline.killed() > 0) await releaseLock(ctx, pair.stack);
       return error("interrupted: the update was cancelled and its lock released", "run again to finish");
     }
     return error(failureMessage(err, tally), failureHint(err));
@@ -359,16 +364,15 @@ async function destroyOrphan(ctx: PairContext, orphan: ExistingStack, info: Pair
   if (ctx.signal?.aborted) return done("skipped", "interrupted before it started");
   ctx.emit({ kind: "pair-start", pair: info, operation: "destroy", at: Date.now() });
   const deadline = pairDeadline(ctx, orphan.name);
-  let stackRef: automation.Stack | undefined;
   try {
     return await withWorkDir(orphan.name, async (dir) => {
       const ws = await automation.LocalWorkspace.create(workspaceOptions(ctx.backend, ctx.toolchain, dir, undefined, orphan.name));
-      const stack = (stackRef = await automation.Stack.select(orphan.name, ws));
+      const stack = await automation.Stack.select(orphan.name, ws);
       await engineOp({ ...ctx, signal: deadline.signal }, info, stack, tally, notes, () => stack.destroy({ color: "never", remove: true, onEvent: tally.handle, signal: deadline.signal }));
       return done("deleted", `its environment or binding no longer exists: ${orphan.record?.entries.length ?? 0} entr(ies) removed, stack removed`);
     });
   } catch (err) {
-    if (deadline.killed() > 0) await releaseLock(stackRef);
+    if (deadline.killed() > 0) await releaseLock(ctx, orphan.name);
     if (deadline.timedOut()) return done("failed", `timed out after ${formatDuration(ctx.pairTimeoutMs)}: the removal was cancelled`, "raise --pair-timeout, or find out why it hangs");
     if (ctx.signal?.aborted) return done("failed", "interrupted", "run again to finish");
     return done("failed", failureMessage(err, tally), failureHint(err));

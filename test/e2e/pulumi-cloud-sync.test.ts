@@ -58,7 +58,7 @@ bindings:
   it("fails clearly on a rejected token, naming neither token nor values", async () => {
     const result = await box.run(["sync"], { env: { PULUMI_ACCESS_TOKEN: "pul-wrong-token-canary" } });
     expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(/cannot list the environments of pulumi-cloud acme.*401.*check PULUMI_ACCESS_TOKEN/);
+    expect(result.stderr).toMatch(/cannot list the environments of pulumi-cloud acme.*401[\s\S]*hint: check PULUMI_ACCESS_TOKEN/);
     expect(result.stderr).not.toMatch(/internal error/);
     expect(result.stderr + result.stdout).not.toContain("pul-wrong-token-canary");
     expect(result.stderr + result.stdout).not.toContain(TOKEN);
