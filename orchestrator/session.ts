@@ -189,7 +189,13 @@ export class Session {
   }
 
   private async toolchain(): Promise<Toolchain> {
-    this.#toolchain ??= await resolveToolchain(this.env);
+    if (!this.#toolchain) {
+      const toolchain = await resolveToolchain(this.env);
+      // The session's variables (the passphrase, tokens, cloud credentials) reach the CLI even
+      // when they are not the process's own: a session may be given its environment.
+      const own = Object.fromEntries(Object.entries(this.env).filter((e): e is [string, string] => e[1] !== undefined));
+      this.#toolchain = { ...toolchain, env: { ...own, ...toolchain.env } };
+    }
     return this.#toolchain;
   }
 
