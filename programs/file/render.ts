@@ -4,6 +4,9 @@
  */
 import type { PlannedEntry, Shape } from "../contract.js";
 
+/** The json shape's single entry has no name in the file: the document is the file. */
+export const DOC = "(document)";
+
 /** Characters a dotenv value may hold without quotes. */
 const BARE_VALUE = /^[A-Za-z0-9_./:@%+,=-]*$/;
 
