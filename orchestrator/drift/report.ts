@@ -107,8 +107,8 @@ function notInSync(p: DriftPairReport): string {
 }
 
 export function driftToText(r: DriftReport): string {
-  const rows = r.pairs.map((p) => [p.stack, `${p.environment} → ${p.target}`, LABEL[p.status], notInSync(p) || p.message || ""]);
-  return [renderTable(["STACK", "PAIR", "STATUS", "DETAILS"], rows), "", summaryLine(r), ""].join("\n");
+  const rows = r.pairs.map((p) => [p.stack, `${p.environment} → ${p.target}`, p.location, LABEL[p.status], notInSync(p) || p.message || ""]);
+  return [renderTable(["STACK", "PAIR", "LOCATION", "STATUS", "DETAILS"], rows), "", summaryLine(r), ""].join("\n");
 }
 
 const md = (s: string) => s.replace(/\|/g, "\\|").replace(/\n/g, " ");

@@ -135,6 +135,7 @@ describe("the drift report names the finding", () => {
       pairs: [{ stack: "app.prod.out", environment: "acme/app/prod", target: "out", kind: "file", location: "/srv/app/.env", status: "drifted", entries }],
     };
     const text = driftToText(report);
+    expect(text).toMatch(/app\.prod\.out +acme\/app\/prod → out +\/srv\/app\/\.env +drifted/);
     expect(text).toContain("X (drifted: not written by esc-sync)");
     expect(text).toContain("(file) (drifted: comments, blank lines, order, spacing or quoting differ from what esc-sync writes)");
     expect(text).toContain("(file mode) (drifted: 0644, esc-sync writes 0600)");
