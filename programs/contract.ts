@@ -106,8 +106,11 @@ export type DriftReason = "extra" | "format" | "mode";
 export interface StoreFinding {
   /** The entry it is reported as: an extra key's name, `doc#/key` inside a document, `(file)`. */
   name: string;
-  /** `drifted` unless said otherwise; `missing` for a file gone that held no entry. */
-  status?: "drifted" | "missing";
+  /**
+   * `drifted` unless said otherwise; `missing` for a file gone that held no entry; `pending` for
+   * what esc-sync took over as it was (`migrate adopt`) and the next sync rewrites.
+   */
+  status?: "drifted" | "missing" | "pending";
   reason?: DriftReason;
   /** For people, and never a value: "0644, esc-sync writes 0600". */
   detail?: string;

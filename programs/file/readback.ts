@@ -37,8 +37,10 @@ export function readBack(resources: readonly StateResource[], shape: Shape): Ent
   const docName = text(file.inputs, "docName") ?? DOC;
   const written = text(file.inputs, "content");
   const onDisk = file.outputs?.present === false ? undefined : text(file.outputs, "content");
-  // An adopted file not yet synced: what was "written" is what was there when it was adopted.
-  const appliedText = file.outputs?.adopt === true && onDisk !== undefined ? onDisk : written;
+  // An adopted file not yet synced: what was "written" is what was there when it was adopted,
+  // and what the next sync changes in it is pending, not changed outside esc-sync.
+  const adopted = file.outputs?.adopt === true && onDisk !== undefined;
+  const appliedText = adopted ? onDisk : written;
   if (appliedText === undefined) return out;
   out.applied = fileEntries(shape, appliedText, docName);
 
@@ -80,5 +82,6 @@ export function readBack(resources: readonly StateResource[], shape: Shape): Ent
   if (wantMode !== undefined && hasMode !== undefined && wantMode !== hasMode) {
     findings.push({ name: MODE_ENTRY, reason: "mode", detail: `${octal(hasMode)}, esc-sync writes ${octal(wantMode)}` });
   }
+  if (adopted) for (const f of findings) f.status ??= "pending";
   return out;
 }

@@ -92,9 +92,10 @@ describe("file read-back: dotenv", () => {
     expect(d.entries.filter((e) => e.name === "NEW")).toEqual([expect.objectContaining({ status: "pending" })]);
   });
 
-  it("an adopted file not yet synced: a layout other than esc-sync's is reported, since the next sync rewrites it", () => {
-    const d = drift("keys", KEYS, fileState("keys", KEYS, `# theirs\n${written}`, { adopt: true }));
-    expect(d.brief).toEqual([["(file)", "drifted", "format"]]);
+  it("an adopted file not yet synced: its layout, mode and extra lines are pending, since the next sync rewrites them", () => {
+    const d = drift("keys", KEYS, fileState("keys", KEYS, `# theirs\n${written}THEIRS=1\n`, { adopt: true, diskMode: "0644" }));
+    expect(d.brief).toEqual([["(file mode)", "pending", "mode"], ["(file)", "pending", "format"], ["THEIRS", "pending", undefined]]);
+    expect(d.status).toBe("pending");
   });
 });
 
