@@ -28,9 +28,14 @@ function refreshed(shape: Shape, entries: PlannedEntry[], disk: Disk): { state: 
   return { state: [{ urn: "urn:pulumi:s::esc-sync::pulumi-nodejs:dynamic:Resource::file", type: FILE_TYPE, inputs: news, outputs }], news };
 }
 
-async function predicts(shape: Shape, entries: PlannedEntry[], disk: Disk): Promise<void> {
-  const { state, news } = refreshed(shape, entries, disk);
-  const drift = compareEntries(entries, readBack(state, shape), true, "k");
+/**
+ * Drift of a file esc-sync wrote from `entries` and that now holds `disk`, against what ESC holds
+ * now (`desired`, by default unchanged), next to the provider's diff of the next sync.
+ */
+async function predicts(shape: Shape, entries: PlannedEntry[], disk: Disk, desired: PlannedEntry[] = entries): Promise<void> {
+  const { state } = refreshed(shape, entries, disk);
+  const drift = compareEntries(desired, readBack(state, shape), true, "k");
+  const { news } = refreshed(shape, desired, disk);
   const diff = await fileProvider.diff!("/srv/f", state[0]!.outputs, news);
   expect(pairStatus(drift) === "in-sync", JSON.stringify({ disk, drift })).toBe(diff.changes === false);
 }
@@ -66,6 +71,18 @@ describe("file drift predicts the repair (property)", () => {
         const entries = [{ name: "app/prod", value: new SecretValue(JSON.stringify(doc)), secret: true }];
         const disk = edits.reduce(editJson, { text: renderFile("json", entries), mode: 0o600 } as Disk);
         await predicts("json", entries, disk);
+      }),
+      { numRuns: RUNS },
+    );
+  });
+
+  it("dotenv: the same when ESC changed too, or only seems to (a value set back to what it was)", async () => {
+    await fc.assert(
+      fc.asyncProperty(dotenvEntries, fc.dictionary(dotenvName, dotenvValueArb, { maxKeys: 3 }), fc.array(dotenvEdit, { maxLength: 3 }), async (m, changes, edits) => {
+        const entries = entriesOf(m);
+        const desired = entriesOf({ ...m, ...changes });
+        const disk = edits.reduce(editDotenv, { text: renderFile("keys", entries), mode: 0o600 } as Disk);
+        await predicts("keys", entries, disk, desired);
       }),
       { numRuns: RUNS },
     );
