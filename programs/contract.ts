@@ -86,6 +86,36 @@ export interface EntryReadback {
   applied: Map<string, string>;
   /** Entry name → the value the store holds now; absent when the entry is gone. */
   actual: Map<string, string>;
+  /**
+   * What the store holds beyond the written entries' values that the next `sync --refresh`
+   * rewrites: a line or key esc-sync did not write, text laid out otherwise than esc-sync writes
+   * it, a file mode. Each is an entry of the drift report. Absent: nothing of the kind.
+   */
+  findings?: StoreFinding[];
+}
+
+/**
+ * Why an entry differs when its value alone does not say: `extra`, held by the store but not
+ * written by esc-sync (a line added to a dotenv file, a key added to a JSON document); `format`,
+ * the same values in another text (comments, order, spacing, quoting); `mode`, a file's
+ * permissions.
+ */
+export type DriftReason = "extra" | "format" | "mode";
+
+/** One difference the entry values do not show; see {@link EntryReadback.findings}. */
+export interface StoreFinding {
+  /** The entry it is reported as: an extra key's name, `doc#/key` inside a document, `(file)`. */
+  name: string;
+  /**
+   * `drifted` unless said otherwise; `missing` for a file gone that held no entry; `pending` for
+   * what esc-sync took over as it was (`migrate adopt`) and the next sync rewrites.
+   */
+  status?: "drifted" | "missing" | "pending";
+  reason?: DriftReason;
+  /** For people, and never a value: "0644, esc-sync writes 0600". */
+  detail?: string;
+  /** The text the store holds for it, for its keyed fingerprint. Never printed. */
+  value?: string;
 }
 
 /** What to read from a store: a name prefix (applied by the store where it can) and a name test. */

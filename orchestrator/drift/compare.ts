@@ -4,7 +4,7 @@
  * outputs). Pure: no I/O, no Pulumi.
  */
 import { createHmac } from "node:crypto";
-import type { EntryReadback, PlannedEntry } from "../../programs/contract.js";
+import type { DriftReason, EntryReadback, PlannedEntry } from "../../programs/contract.js";
 
 /** An entry's status. */
 export type EntryStatus = "in-sync" | "pending" | "drifted" | "missing" | "unverifiable";
@@ -20,6 +20,10 @@ export interface EntryDrift {
   expected?: string;
   /** Fingerprint of the value in the store; absent when the store has none or cannot say. */
   actual?: string;
+  /** Why it differs when the value alone does not say (an extra line, the layout, the mode). */
+  reason?: DriftReason;
+  /** A few words for people on what differs; never a value. */
+  detail?: string;
 }
 
 /** Worst first: the order a pair's status is chosen in. */
@@ -61,7 +65,20 @@ export function compareEntries(
     else status = "in-sync";
     out.push(entry.expected === undefined && entry.actual === undefined ? { name, status } : { ...entry, status });
   }
-  return out;
+  // What the store holds besides the entries: each is rewritten by the next sync. An entry of
+  // the same name (a key ESC gained, that someone also added by hand) already says so.
+  for (const f of readback.findings ?? []) {
+    if (names.has(f.name)) continue;
+    names.add(f.name);
+    out.push({
+      name: f.name,
+      status: f.status ?? "drifted",
+      ...(f.value !== undefined ? { actual: fp(f.value) } : {}),
+      ...(f.reason ? { reason: f.reason } : {}),
+      ...(f.detail ? { detail: f.detail } : {}),
+    });
+  }
+  return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
 /** The pair's status from its entries: the worst one; in sync when there are none. */

@@ -4,6 +4,7 @@
  */
 import type { PairInfo, RunEvent } from "../runner/events.js";
 import { renderTable } from "../reporters/table.js";
+import type { DriftReason } from "../../programs/contract.js";
 import { driftExitCode, type DriftStatus, type EntryDrift } from "./compare.js";
 
 /** One pair of the report. */
@@ -84,17 +85,30 @@ function summaryLine(r: DriftReport): string {
   return `${r.summary.pairs} pair(s): ${parts.join(", ") || "none"}`;
 }
 
+/** What an entry's reason means, when it has no detail of its own. */
+const REASON: Record<DriftReason, string> = {
+  extra: "not written by esc-sync",
+  format: "not laid out as esc-sync writes it",
+  mode: "file mode",
+};
+
+/** An entry's status for people: `drifted`, `drifted: not written by esc-sync`. */
+function entryStatus(e: EntryDrift): string {
+  const why = e.detail ?? (e.reason ? REASON[e.reason] : undefined);
+  return why ? `${LABEL[e.status]}: ${why}` : LABEL[e.status];
+}
+
 /** Entries that are not in sync, as `NAME (status)`. */
 function notInSync(p: DriftPairReport): string {
   return p.entries
     .filter((e) => e.status !== "in-sync")
-    .map((e) => `${e.name} (${LABEL[e.status]})`)
+    .map((e) => `${e.name} (${entryStatus(e)})`)
     .join(", ");
 }
 
 export function driftToText(r: DriftReport): string {
-  const rows = r.pairs.map((p) => [p.stack, `${p.environment} → ${p.target}`, LABEL[p.status], notInSync(p) || p.message || ""]);
-  return [renderTable(["STACK", "PAIR", "STATUS", "DETAILS"], rows), "", summaryLine(r), ""].join("\n");
+  const rows = r.pairs.map((p) => [p.stack, `${p.environment} → ${p.target}`, p.location, LABEL[p.status], notInSync(p) || p.message || ""]);
+  return [renderTable(["STACK", "PAIR", "LOCATION", "STATUS", "DETAILS"], rows), "", summaryLine(r), ""].join("\n");
 }
 
 const md = (s: string) => s.replace(/\|/g, "\\|").replace(/\n/g, " ");
@@ -111,7 +125,7 @@ export function driftToMarkdown(r: DriftReport): string {
     lines.push("| Stack | Entry | Status | Expected | Actual |", "|---|---|---|---|---|");
     for (const p of detailed) {
       for (const e of p.entries.filter((x) => x.status !== "in-sync")) {
-        lines.push(`| \`${md(p.stack)}\` | \`${md(e.name)}\` | ${LABEL[e.status]} | ${e.expected ?? "—"} | ${e.actual ?? "—"} |`);
+        lines.push(`| \`${md(p.stack)}\` | \`${md(e.name)}\` | ${md(entryStatus(e))} | ${e.expected ?? "—"} | ${e.actual ?? "—"} |`);
       }
     }
     lines.push("", "</details>");

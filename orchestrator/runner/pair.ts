@@ -283,7 +283,16 @@ async function runEngine(ctx: PairContext, step: PlannedStep, pair: Pair, info: 
       };
       if (operation === "drift") {
         const drift = await inspect();
-        return doneDrift(drift, undefined, kind.readBack ? undefined : `${pair.kind} values cannot be read back: entries are unverifiable`);
+        const unverifiable = kind.readBack ? undefined : `${pair.kind} values cannot be read back: entries are unverifiable`;
+        // What the store holds may match while the pair's own input moved on (a new location, a
+        // mode, a name template): a sync would rewrite it, so the report must say so.
+        const record = existing?.record;
+        if (record && record.fingerprint !== pair.fingerprint && (drift.status === "in-sync" || drift.status === "unverifiable")) {
+          const moved = record.location !== undefined && record.location !== pair.location;
+          const why = moved ? `its target location changed from ${record.location} to ${pair.location}: a sync would move it` : "its input changed since the last sync (settings, names or values): a sync would rewrite it";
+          return doneDrift({ status: "pending", entries: drift.entries.length ? drift.entries : [{ name: "(pair)", status: "pending" }] }, why, unverifiable);
+        }
+        return doneDrift(drift, undefined, unverifiable);
       }
       if (operation === "preview") {
         await op(() => stack.preview({ color: "never", refresh: ctx.plan.refresh, onEvent: tally.handlePreview, ...signal }));

@@ -11,7 +11,7 @@
  * the next sync moves the label back.)
  */
 import type { EntryReadback, Shape, StateResource } from "../contract.js";
-import { emptyReadback, inPlannedForm, ofType, text, urnName } from "../shared/readback.js";
+import { documentFindings, emptyReadback, inPlannedForm, ofType, text, urnName } from "../shared/readback.js";
 
 export const SECRET_TYPE = "aws:secretsmanager/secret:Secret";
 export const VERSION_TYPE = "aws:secretsmanager/secretVersion:SecretVersion";
@@ -43,7 +43,9 @@ export function readBack(resources: readonly StateResource[], shape: Shape): Ent
       continue;
     }
     const actual = text(version.outputs, "secretString");
-    if (actual !== undefined) out.actual.set(name, inPlannedForm(shape, actual, applied));
+    if (actual === undefined) continue;
+    out.actual.set(name, inPlannedForm(shape, actual, applied));
+    if (shape === "json") (out.findings ??= []).push(...documentFindings(name, applied, actual));
   }
   return out;
 }

@@ -70,11 +70,17 @@ export const fileProvider: FileProvider = {
     return { inputs: news, failures };
   },
 
+  // After a refresh, `olds` is what `read` found on disk: any byte of the file, its mode or its
+  // absence differing from what the program writes is a change (the drift read-back reports
+  // exactly these). Modes compare as numbers: "600" and "0600" are one mode.
   async diff(_id: string, olds: any, news: any) {
     const replaces: string[] = [];
     if (olds.path !== news.path) replaces.push("path");
     const changes =
-      replaces.length > 0 || olds.content !== news.content || olds.mode !== news.mode || olds.present === false;
+      replaces.length > 0 ||
+      olds.present === false ||
+      olds.content !== news.content ||
+      parseInt(String(olds.mode), 8) !== parseInt(String(news.mode), 8);
     return { changes, replaces, deleteBeforeReplace: false };
   },
 
@@ -91,7 +97,7 @@ export const fileProvider: FileProvider = {
     if (existing !== undefined && inputs.adopt === true) {
       // Adoption: take the file over as it is, as a Pulumi import would. The next update writes
       // ESC's content, since the state then differs from the program.
-      const mode = "0" + (fs.statSync(inputs.path).mode & 0o777).toString(8);
+      const mode = "0" + (fs.statSync(inputs.path).mode & 0o777).toString(8).padStart(3, "0");
       return { id: inputs.path, outs: { ...inputs, content: existing, mode, present: true } };
     }
     if (existing !== undefined && existing !== inputs.content) {
@@ -115,7 +121,7 @@ export const fileProvider: FileProvider = {
     let mode: string;
     try {
       content = fs.readFileSync(id, "utf8");
-      mode = "0" + (fs.statSync(id).mode & 0o777).toString(8);
+      mode = "0" + (fs.statSync(id).mode & 0o777).toString(8).padStart(3, "0");
     } catch (err: any) {
       if (err && err.code === "ENOENT") {
         // Keep the resource in state, flagged absent: the next update writes it again and a

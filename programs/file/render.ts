@@ -4,6 +4,9 @@
  */
 import type { PlannedEntry, Shape } from "../contract.js";
 
+/** The json shape's single entry has no name in the file: the document is the file. */
+export const DOC = "(document)";
+
 /** Characters a dotenv value may hold without quotes. */
 const BARE_VALUE = /^[A-Za-z0-9_./:@%+,=-]*$/;
 
@@ -27,13 +30,35 @@ export function dotenvValue(value: string): string {
 export function renderFile(shape: Shape, entries: readonly PlannedEntry[]): string {
   if (shape === "json") {
     const [doc] = entries;
-    if (!doc) return "{}\n";
-    return JSON.stringify(JSON.parse(doc.value.reveal()), null, 2) + "\n";
+    return renderJson(doc ? JSON.parse(doc.value.reveal()) : {});
   }
+  return renderDotenv(new Map(entries.map((e) => [e.name, e.value.reveal()])));
+}
+
+/** A dotenv file's text: one `NAME=value` line per entry, sorted by name. */
+export function renderDotenv(entries: ReadonlyMap<string, string>): string {
   const lines = [...entries]
-    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
-    .map((e) => `${e.name}=${dotenvValue(e.value.reveal())}`);
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([name, value]) => `${name}=${dotenvValue(value)}`);
   return lines.join("\n") + (lines.length ? "\n" : "");
+}
+
+/** A JSON file's text: the document pretty-printed, as {@link renderFile} writes it. */
+export function renderJson(doc: unknown): string {
+  return JSON.stringify(doc, null, 2) + "\n";
+}
+
+/**
+ * The text esc-sync would write for the values a file holds now: `text` itself when the file is
+ * laid out as esc-sync writes it. Undefined for a JSON file that is not JSON.
+ */
+export function canonicalText(shape: Shape, text: string): string | undefined {
+  if (shape === "keys") return renderDotenv(parseDotenv(text));
+  try {
+    return renderJson(JSON.parse(text));
+  } catch {
+    return undefined;
+  }
 }
 
 /** Reads a dotenv file written by {@link renderFile} back into name → value. */

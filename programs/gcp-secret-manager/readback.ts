@@ -9,7 +9,7 @@
  * `latest` then serves) is not in state, so it cannot be seen here.
  */
 import type { EntryReadback, Shape, StateResource } from "../contract.js";
-import { emptyReadback, inPlannedForm, ofType, text, urnName } from "../shared/readback.js";
+import { documentFindings, emptyReadback, inPlannedForm, ofType, text, urnName } from "../shared/readback.js";
 
 export const SECRET_TYPE = "gcp:secretmanager/secret:Secret";
 export const VERSION_TYPE = "gcp:secretmanager/secretVersion:SecretVersion";
@@ -38,7 +38,9 @@ export function readBack(resources: readonly StateResource[], shape: Shape): Ent
     if (o === undefined || (secret !== undefined && secret.outputs === undefined)) continue;
     if (o.enabled === false || (typeof o.destroyTime === "string" && o.destroyTime !== "")) continue;
     const actual = text(o, "secretData");
-    if (actual !== undefined) out.actual.set(name, inPlannedForm(shape, actual, applied));
+    if (actual === undefined) continue;
+    out.actual.set(name, inPlannedForm(shape, actual, applied));
+    if (shape === "json") (out.findings ??= []).push(...documentFindings(name, applied, actual));
   }
   return out;
 }

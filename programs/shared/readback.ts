@@ -3,7 +3,7 @@
  * exported state, and putting what a store holds into the text form of `PlannedEntry.value`, so
  * that the drift report compares like with like.
  */
-import type { EntryReadback, Shape, StateResource } from "../contract.js";
+import type { EntryReadback, Shape, StateResource, StoreFinding } from "../contract.js";
 
 /** The resource's name in its stack: the last part of its URN. */
 export function urnName(urn: string): string {
@@ -68,4 +68,33 @@ export function sameJson(a: unknown, b: unknown): boolean {
   const kb = Object.keys(b);
   const bo = b as Record<string, unknown>;
   return ka.length === kb.length && ka.every((k) => Object.hasOwn(bo, k) && sameJson((a as Record<string, unknown>)[k], bo[k]));
+}
+
+/** A JSON pointer token: `~` and `/` escaped (RFC 6901). */
+function pointerToken(key: string): string {
+  return key.replace(/~/g, "~0").replace(/\//g, "~1");
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === "object" && !Array.isArray(v);
+}
+
+/**
+ * The top-level keys of a JSON document that differ from the one esc-sync wrote, each as an
+ * entry of its own named `doc#/key`: a key the store's document gained (`extra`), lost
+ * (`missing`), or holds another value for. Empty when the documents are equal or either is not
+ * a JSON object (the document's own entry then says it differs).
+ */
+export function documentFindings(name: string, applied: string, actual: string): StoreFinding[] {
+  const wrote = parseJson(applied)?.value;
+  const holds = parseJson(actual)?.value;
+  if (!isObject(wrote) || !isObject(holds) || sameJson(wrote, holds)) return [];
+  const out: StoreFinding[] = [];
+  for (const key of new Set([...Object.keys(wrote), ...Object.keys(holds)])) {
+    const entry = `${name}#/${pointerToken(key)}`;
+    if (!Object.hasOwn(holds, key)) out.push({ name: entry, status: "missing" });
+    else if (!Object.hasOwn(wrote, key)) out.push({ name: entry, reason: "extra", value: JSON.stringify(holds[key]) });
+    else if (!sameJson(wrote[key], holds[key])) out.push({ name: entry, value: JSON.stringify(holds[key]) });
+  }
+  return out;
 }

@@ -4,10 +4,11 @@
  * esc-sync wrote, the `dataJson` output what the secret's latest version holds. A `keys` field
  * holds the key's text; the `json` shape's field holds the document as nested JSON, read back as
  * its compact JSON text. Vault returns objects with their keys sorted: a document equal to the
- * one written reads back as the text written.
+ * one written reads back as the text written. A field esc-sync did not write is an `extra` finding:
+ * the next sync writes the secret's data without it.
  */
 import type { EntryReadback, Shape, StateResource } from "../contract.js";
-import { emptyReadback, inPlannedForm, parseJson, text, valueText } from "../shared/readback.js";
+import { documentFindings, emptyReadback, inPlannedForm, parseJson, text, valueText } from "../shared/readback.js";
 
 export const SECRET_TYPE = "vault:kv/secretV2:SecretV2";
 
@@ -18,7 +19,14 @@ export function readBack(resources: readonly StateResource[], shape: Shape): Ent
     for (const [name, value] of applied) out.applied.set(name, value);
     // Gone, or its latest version deleted (no data): every field is gone.
     const actual = fields(text(secret.outputs, "dataJson"), shape);
-    for (const [name, value] of actual) out.actual.set(name, inPlannedForm(shape, value, applied.get(name)));
+    const findings = (out.findings ??= []);
+    for (const [name, value] of actual) {
+      const wrote = applied.get(name);
+      // A field esc-sync did not write: the next sync writes the secret's data without it.
+      if (wrote === undefined) findings.push({ name, reason: "extra", value });
+      else out.actual.set(name, inPlannedForm(shape, value, wrote));
+      if (wrote !== undefined && shape === "json") findings.push(...documentFindings(name, wrote, value));
+    }
   }
   return out;
 }

@@ -2,7 +2,7 @@
  * The file provider's methods, called directly (Pulumi calls them the same way in the provider
  * process). They load modules with `require`, which an ES module test lacks: give them one.
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -55,6 +55,21 @@ describe("file provider", () => {
     expect((await fileProvider.diff!(path, { ...inputs, present: true }, { ...inputs, path: path + ".2" })).replaces).toEqual(["path"]);
     expect(await fileProvider.diff!(path, { ...inputs, present: true }, { ...inputs, content: "B=2\n" })).toMatchObject({ changes: true, replaces: [] });
     expect(await fileProvider.diff!(path, { ...inputs, present: true }, inputs)).toMatchObject({ changes: false });
+  });
+
+  it("after a refresh, any byte or a mode changed on disk is a change; the same mode written otherwise is not", async () => {
+    const olds = { ...inputs, present: true };
+    expect(await fileProvider.diff!(path, { ...olds, content: "A=1\n# note\n" }, inputs)).toMatchObject({ changes: true });
+    expect(await fileProvider.diff!(path, { ...olds, content: "A=1" }, inputs)).toMatchObject({ changes: true });
+    expect(await fileProvider.diff!(path, { ...olds, mode: "0644" }, inputs)).toMatchObject({ changes: true });
+    expect(await fileProvider.diff!(path, { ...olds, mode: "0600" }, { ...inputs, mode: "600" })).toMatchObject({ changes: false });
+  });
+
+  it("reads a mode with no group or other bits as three octal digits", async () => {
+    await fileProvider.create!(inputs);
+    chmodSync(path, 0o004);
+    expect((await fileProvider.read!(path, { ...inputs, present: true })).props).toMatchObject({ mode: "0004" });
+    chmodSync(path, 0o600);
   });
 
   it("deletes the file, and a missing file is already deleted", async () => {

@@ -114,11 +114,23 @@ describe("aws-secrets-manager readBack", () => {
     expect(reformatted.actual.get("payments/prod")).toBe(DOC_TEXT);
     const changed = awsSecretsManager(secretPair("payments/prod", DOC_TEXT, '{ "db": { "password": "other" } }'), "json");
     expect(changed.actual.get("payments/prod")).toBe('{"db":{"password":"other"}}');
-    expect(statuses(desired, changed)).toEqual({ "payments/prod": "drifted" });
+    // The document drifted, and each top-level key that differs is named.
+    expect(statuses(desired, changed)).toEqual({ "payments/prod": "drifted", "payments/prod#/db": "drifted", "payments/prod#/debug": "missing" });
     const gone = awsSecretsManager(withOutputs(secretPair("payments/prod", DOC_TEXT), (r) => r.type === VERSION, () => undefined), "json");
     expect(statuses(desired, gone)).toEqual({ "payments/prod": "missing" });
     // ESC changed since the last sync: the store still holds what was written.
     expect(statuses([jsonEntry("payments/prod", { ...DOC, debug: true })], awsSecretsManager(secretPair("payments/prod", DOC_TEXT), "json"))).toEqual({ "payments/prod": "pending" });
+  });
+
+  it("json shape: a document that gained a key is drifted, the key named as an extra entry", () => {
+    const desired = [jsonEntry("payments/prod", DOC)];
+    const gained = JSON.stringify({ ...DOC, added: "by-hand" });
+    const entries = compareEntries(desired, awsSecretsManager(secretPair("payments/prod", DOC_TEXT, gained), "json"), true, "k");
+    expect(entries.map((e) => [e.name, e.status, e.reason])).toEqual([
+      ["payments/prod", "drifted", undefined],
+      ["payments/prod#/added", "drifted", "extra"],
+    ]);
+    expect(JSON.stringify(entries)).not.toContain("by-hand");
   });
 
   it("names entries by the Secret's name, linked through secretId, not by resource order", () => {
@@ -167,8 +179,26 @@ describe("aws-parameter-store readBack", () => {
     expect(statuses(desired, awsParameterStore([parameter("/payments/prod", DOC_TEXT)], "json"))).toEqual({ "/payments/prod": "in-sync" });
     const changed = awsParameterStore([parameter("/payments/prod", DOC_TEXT, '{"debug":true}')], "json");
     expect(changed.actual.get("/payments/prod")).toBe('{"debug":true}');
-    expect(statuses(desired, changed)).toEqual({ "/payments/prod": "drifted" });
+    expect(statuses(desired, changed)).toEqual({ "/payments/prod": "drifted", "/payments/prod#/db": "missing", "/payments/prod#/debug": "drifted" });
     expect(statuses(desired, awsParameterStore([parameter("/payments/prod", DOC_TEXT, null)], "json"))).toEqual({ "/payments/prod": "missing" });
+  });
+
+  it("json shape: a document that gained a key is drifted, the key named as an extra entry", () => {
+    const desired = [jsonEntry("/payments/prod", DOC)];
+    const entries = compareEntries(desired, awsParameterStore([parameter("/payments/prod", DOC_TEXT, JSON.stringify({ ...DOC, added: "by-hand" }))], "json"), true, "k");
+    expect(entries.map((e) => [e.name, e.status, e.reason])).toEqual([
+      ["/payments/prod", "drifted", undefined],
+      ["/payments/prod#/added", "drifted", "extra"],
+    ]);
+  });
+
+  it("json shape: the same document in another layout is drifted, since the parameter holds text and the next sync rewrites it", () => {
+    const desired = [jsonEntry("/payments/prod", DOC)];
+    const relaid = JSON.stringify({ debug: false, db: { port: 5432, password: "hunter2" } }, null, 2);
+    const rb = awsParameterStore([parameter("/payments/prod", DOC_TEXT, relaid)], "json");
+    expect(statuses(desired, rb)).toEqual({ "/payments/prod": "drifted" });
+    // And the text written is in sync, whatever its layout.
+    expect(statuses([entry("/payments/prod", relaid)], awsParameterStore([parameter("/payments/prod", relaid)], "json"))).toEqual({ "/payments/prod": "in-sync" });
   });
 
   it("names entries by the parameter's name input, whatever the resource is called", () => {
@@ -244,6 +274,12 @@ describe("gcp-secret-manager readBack", () => {
     expect(statuses(desired, gcpSecretManager(gone, "json"))).toEqual({ "payments-prod": "missing" });
   });
 
+  it("json shape: a document that gained a key is drifted, the key named as an extra entry", () => {
+    const desired = [jsonEntry("payments-prod", DOC)];
+    const rb = gcpSecretManager(secretPair("payments-prod", DOC_TEXT, JSON.stringify({ ...DOC, added: "by-hand" })), "json");
+    expect(statuses(desired, rb)).toEqual({ "payments-prod": "drifted", "payments-prod#/added": "drifted" });
+  });
+
   it("names a version by its secret reference when the secret is not in state", () => {
     const [, version] = secretPair("payments-prod-X", "1");
     expect([...gcpSecretManager([{ ...version!, urn: urn(VERSION, "renamed") }], "keys").applied.keys()]).toEqual(["payments-prod-X"]);
@@ -281,7 +317,9 @@ describe("vault-kv readBack", () => {
     const rb = vaultKv([kvSecret(wrote, { DB_PASSWORD: "hunter2", PORT: "6543", EXTRA: "x" })], "keys");
     expect(rb.applied).toEqual(new Map(Object.entries(wrote)));
     const desired = [entry("DB_PASSWORD", "hunter2"), entry("PORT", "5432"), entry("API_URL", "https://api")];
-    expect(statuses(desired, rb)).toEqual({ API_URL: "missing", DB_PASSWORD: "in-sync", PORT: "drifted" });
+    // EXTRA, a field esc-sync never wrote: the next sync writes the data without it.
+    expect(statuses(desired, rb)).toEqual({ API_URL: "missing", DB_PASSWORD: "in-sync", EXTRA: "drifted", PORT: "drifted" });
+    expect(compareEntries(desired, rb, true, "k").find((e) => e.name === "EXTRA")).toMatchObject({ reason: "extra", actual: expect.stringMatching(/^[0-9a-f]{12}$/) });
     expect(statuses(desired, vaultKv([kvSecret(wrote, "gone")], "keys"))).toEqual({ API_URL: "missing", DB_PASSWORD: "missing", PORT: "missing" });
     // The latest version deleted: Vault returns no data.
     expect(statuses(desired, vaultKv([kvSecret(wrote, "no data")], "keys"))).toEqual({ API_URL: "missing", DB_PASSWORD: "missing", PORT: "missing" });
@@ -296,8 +334,19 @@ describe("vault-kv readBack", () => {
     expect(statuses(desired, rb)).toEqual({ json: "in-sync" });
     const changed = vaultKv([kvSecret({ json: doc }, { json: { zeta: 2 } })], "json");
     expect(changed.actual.get("json")).toBe('{"zeta":2}');
-    expect(statuses(desired, changed)).toEqual({ json: "drifted" });
+    expect(statuses(desired, changed)).toEqual({ json: "drifted", "json#/alpha": "missing", "json#/zeta": "drifted" });
     expect(statuses(desired, vaultKv([kvSecret({ json: doc }, "gone")], "json"))).toEqual({ json: "missing" });
+  });
+
+  it("json shape: a document that gained a key, and a field added beside the document, are named", () => {
+    const doc = { zeta: 1 };
+    const rb = vaultKv([kvSecret({ json: doc }, { json: { zeta: 1, added: "by-hand" }, other: "x" })], "json");
+    const entries = compareEntries([jsonEntry("json", doc)], rb, true, "k");
+    expect(entries.map((e) => [e.name, e.status, e.reason])).toEqual([
+      ["json", "drifted", undefined],
+      ["json#/added", "drifted", "extra"],
+      ["other", "drifted", "extra"],
+    ]);
   });
 
   it("json shape: a document that is a plain string keeps its JSON quotes", () => {
