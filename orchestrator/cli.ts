@@ -5,8 +5,8 @@
  * its message and hint, no stack trace), 2 (drift) differences found. Any other exception is the
  * only "internal error". The process's signal handlers and its redactor live here too, once.
  */
-import { readFileSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { existsSync, readFileSync, statSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import yargs, { type Argv } from "yargs";
 import { hideBin } from "yargs/helpers";
@@ -47,6 +47,7 @@ const selection = {
   target: { alias: "t", type: "string", array: true, describe: "Only these target ids" },
   concurrency: { alias: "c", type: "number", describe: "Pairs run at once (default: the manifest's)", coerce: wholeNumber("concurrency", 1) },
   "backend-url": { type: "string", describe: "Pulumi state backend, e.g. file:///srv/state or s3://bucket (default: the manifest's)" },
+  "allow-empty": { type: "boolean", default: false, describe: "Succeed when --filter selects no environment (by default a mistake: exit 1)" },
 } as const;
 const output = { output: { alias: "o", choices: ["text", "json"] as const, default: "text" as const, describe: "Output format" } } as const;
 /** A duration flag: milliseconds, or a clear error. */
@@ -80,7 +81,12 @@ const deletions = {
 } as const;
 
 /** Checks what the flags' types cannot: globs that select nothing by construction, backend URLs. */
-function checkCommon(args: { filter?: string[] | undefined; "backend-url"?: string | undefined; "allow-deletes"?: boolean; "max-deletes"?: number | undefined }): true {
+function checkCommon(args: { filter?: string[] | undefined; "backend-url"?: string | undefined; "allow-deletes"?: boolean; "max-deletes"?: number | undefined; out?: string | undefined }): true {
+  if (args.filter !== undefined && args.filter.length === 0) throw new ConfigError("--filter needs a glob over project/name, e.g. --filter 'payments/*'");
+  if (args.out !== undefined) {
+    const dir = dirname(resolve(args.out));
+    if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new ConfigError(`--out ${args.out}: the folder ${dir} does not exist: create it first`);
+  }
   if (args["allow-deletes"] && args["max-deletes"] !== undefined) {
     throw new ConfigError("--allow-deletes and --max-deletes cannot be used together: --allow-deletes allows every deletion, --max-deletes N at most N in all; choose one");
   }
@@ -103,7 +109,7 @@ function build(argv: string[], ctx: CommandContext, setExitCode: (code: number) 
       "plan",
       "Show the run plan of a sync: each pair, the entries it writes and what a sync would do (reads the state; changes nothing)",
       (y) => y.options({ ...selection, ...output, refresh: { type: "boolean", default: false }, force: { type: "boolean", default: false }, ...deletions }).check(checkCommon),
-      (args) => run(() => planCommand({ ...args, backendUrl: args["backend-url"], allowDeletes: args["allow-deletes"], maxDeletes: args["max-deletes"] }, ctx))(),
+      (args) => run(() => planCommand({ ...args, backendUrl: args["backend-url"], allowEmpty: args["allow-empty"], allowDeletes: args["allow-deletes"], maxDeletes: args["max-deletes"] }, ctx))(),
     )
     .command(
       "sync",
@@ -123,7 +129,7 @@ function build(argv: string[], ctx: CommandContext, setExitCode: (code: number) 
       (args) =>
         run(() =>
           syncCommand(
-            { ...args, dryRun: args["dry-run"], backendUrl: args["backend-url"], allowDeletes: args["allow-deletes"], maxDeletes: args["max-deletes"], staleLockMinutes: args["stale-lock-minutes"], lockWaitSeconds: args["lock-wait-seconds"], pairTimeoutMs: args["pair-timeout"], timeoutMs: args.timeout },
+            { ...args, dryRun: args["dry-run"], backendUrl: args["backend-url"], allowEmpty: args["allow-empty"], allowDeletes: args["allow-deletes"], maxDeletes: args["max-deletes"], staleLockMinutes: args["stale-lock-minutes"], lockWaitSeconds: args["lock-wait-seconds"], pairTimeoutMs: args["pair-timeout"], timeoutMs: args.timeout },
             ctx,
           ),
         )(),
@@ -141,7 +147,7 @@ function build(argv: string[], ctx: CommandContext, setExitCode: (code: number) 
           })
           .check(checkCommon),
       (args) =>
-        run(() => driftCommand({ ...args, backendUrl: args["backend-url"], staleLockMinutes: args["stale-lock-minutes"], lockWaitSeconds: args["lock-wait-seconds"], pairTimeoutMs: args["pair-timeout"], timeoutMs: args.timeout }, ctx))(),
+        run(() => driftCommand({ ...args, backendUrl: args["backend-url"], allowEmpty: args["allow-empty"], staleLockMinutes: args["stale-lock-minutes"], lockWaitSeconds: args["lock-wait-seconds"], pairTimeoutMs: args["pair-timeout"], timeoutMs: args.timeout }, ctx))(),
     )
     .command(
       "prune",
@@ -153,12 +159,12 @@ function build(argv: string[], ctx: CommandContext, setExitCode: (code: number) 
       (args) =>
         run(() =>
           pruneCommand(
-            { ...args, dryRun: args["dry-run"], backendUrl: args["backend-url"], allowDeletes: args["allow-deletes"], maxDeletes: args["max-deletes"], staleLockMinutes: args["stale-lock-minutes"], lockWaitSeconds: args["lock-wait-seconds"], pairTimeoutMs: args["pair-timeout"], timeoutMs: args.timeout },
+            { ...args, dryRun: args["dry-run"], backendUrl: args["backend-url"], allowEmpty: args["allow-empty"], allowDeletes: args["allow-deletes"], maxDeletes: args["max-deletes"], staleLockMinutes: args["stale-lock-minutes"], lockWaitSeconds: args["lock-wait-seconds"], pairTimeoutMs: args["pair-timeout"], timeoutMs: args.timeout },
             ctx,
           ),
         )(),
     )
-    .command("migrate <command>", "Bring existing secrets under ESC: import them from a store, or adopt entries that already exist in targets", (m) =>
+    .command("migrate", "Bring existing secrets under ESC: import them from a store, or adopt entries that already exist in targets", (m) =>
       m
         .command(
           "import",
@@ -194,7 +200,7 @@ function build(argv: string[], ctx: CommandContext, setExitCode: (code: number) 
               .check(checkCommon),
           (args) =>
             run(() =>
-              adoptCommand({ ...args, dryRun: args["dry-run"], backendUrl: args["backend-url"], staleLockMinutes: args["stale-lock-minutes"], lockWaitSeconds: args["lock-wait-seconds"], pairTimeoutMs: args["pair-timeout"], timeoutMs: args.timeout }, ctx),
+              adoptCommand({ ...args, dryRun: args["dry-run"], backendUrl: args["backend-url"], allowEmpty: args["allow-empty"], staleLockMinutes: args["stale-lock-minutes"], lockWaitSeconds: args["lock-wait-seconds"], pairTimeoutMs: args["pair-timeout"], timeoutMs: args.timeout }, ctx),
             )(),
         )
         .demandCommand(1, "Name a migrate command: import or adopt (esc-sync migrate --help)."),

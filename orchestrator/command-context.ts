@@ -20,6 +20,7 @@ export interface SessionFlags {
   manifest: string;
   filter?: string[] | undefined;
   target?: string[] | undefined;
+  allowEmpty?: boolean | undefined;
   concurrency?: number | undefined;
   backendUrl?: string | undefined;
 }
@@ -50,7 +51,7 @@ export function openSession(opts: SessionFlags, ctx: CommandContext): Promise<Se
 }
 
 export function selectionOf(opts: SessionFlags): Selection {
-  return { filter: opts.filter ?? [], targets: opts.target ?? [] };
+  return { filter: opts.filter ?? [], targets: opts.target ?? [], allowEmpty: opts.allowEmpty ?? false };
 }
 
 export function deletionsOf(opts: DeletionFlags): { allowAll: boolean; max: number } {

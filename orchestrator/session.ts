@@ -121,6 +121,12 @@ export class Session {
     const matches = matchBindings(this.manifest, refs, selection);
     // Every environment in the selection is opened: any of them may carry its own sync: block.
     const inFilter = refs.filter((r) => !selection.filter?.length || picomatch.isMatch(envId(r), selection.filter));
+    if (selection.filter?.length && inFilter.length === 0 && !selection.allowEmpty) {
+      throw new UserError(
+        `--filter ${selection.filter.join(" ")} selects none of the ${refs.length} environment(s) of ${this.source.description}`,
+        "check the glob (it matches project/name, e.g. 'payments/*'); pass --allow-empty where an empty selection is expected",
+      );
+    }
     const { environments, failures } = await this.openAll(inFilter, signal);
     this.redactor.addEnvironments(environments);
     for (const err of failures.values()) this.redactor.add(...err.secrets);

@@ -35,8 +35,10 @@ export async function driftCommand(opts: DriftOptions, ctx: CommandContext): Pro
   progress.finish();
   const report = collector.report();
   const text = ctx.redactor.text(renderDrift[opts.output](report));
-  if (opts.out) await writeFile(opts.out, text);
-  else process.stdout.write(text);
+  if (opts.out) {
+    await writeFile(opts.out, text);
+    process.stderr.write(`drift report (${opts.output}) written to ${opts.out}\n`);
+  } else process.stdout.write(text);
   if (ctx.env.GITHUB_STEP_SUMMARY) {
     const markdown = opts.output === "markdown" ? text : ctx.redactor.text(renderDrift.markdown(report));
     await appendFile(ctx.env.GITHUB_STEP_SUMMARY, markdown);

@@ -4,6 +4,7 @@
  */
 import { parseInterpolation, type Accessor, type Interpolation } from "./access.js";
 import type { Diag } from "./diagnostics.js";
+import { nearest } from "./spell.js";
 import type { Position, SyntaxNode } from "./syntax.js";
 import type { Val } from "./value.js";
 
@@ -128,7 +129,11 @@ function tryParseBuiltin(node: SyntaxNode & { kind: "object" }, diags: Diag[]): 
   const isRotate = name === "fn::rotate" || name.startsWith("fn::rotate::");
   if (!LOCAL.has(name) && !isOpen && !isRotate && name !== "fn::validate") {
     if (name.toLowerCase().startsWith("fn::")) {
-      diags.push({ severity: "error", summary: "'fn::' is a reserved prefix", path: node.path, line: entry.key.line, column: entry.key.column });
+      // ESC says only that the prefix is reserved; a typo deserves the function it was meant to be.
+      const known = [...LOCAL, "fn::open", "fn::rotate", "fn::validate"];
+      const suggestion = nearest(name, known);
+      const summary = `unknown function "${name}" ('fn::' is a reserved prefix)${suggestion ? `; did you mean "${suggestion}"?` : ""}`;
+      diags.push({ severity: "error", summary, path: node.path, line: entry.key.line, column: entry.key.column });
     }
     return undefined;
   }

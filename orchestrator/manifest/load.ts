@@ -35,7 +35,9 @@ export async function loadManifest(file: string): Promise<LoadedManifest> {
     throw new ConfigError(
       code === "ENOENT"
         ? `manifest ${abs} not found: pass --manifest FILE or run from a folder holding environments.yaml`
-        : `cannot read manifest ${abs}: ${code ?? String(err)}`,
+        : code === "EISDIR"
+          ? `manifest ${abs} is a folder: pass the manifest file itself (--manifest ${file.replace(/\/+$/, "")}/environments.yaml)`
+          : `cannot read manifest ${abs}: ${code ?? String(err)}`,
     );
   }
   return { manifest: parseManifest(text, abs), file: abs, dir: dirname(abs) };

@@ -20,6 +20,8 @@ export interface Selection {
   filter?: string[];
   /** Target ids; all targets when empty. */
   targets?: string[];
+  /** Accept a `filter` that selects no environment (a mistyped glob in a CI job is likelier). */
+  allowEmpty?: boolean;
 }
 
 /** Why a pair cannot run (a plan-time refusal), or has nothing to write (`no-value`). */

@@ -30,11 +30,12 @@ function changesText(c: ChangeCounts): string {
   return parts.join(", ");
 }
 
-function doneText(status: PairStatus, changes: ChangeCounts, message?: string): string {
+function doneText(status: PairStatus, changes: ChangeCounts, message?: string, operation?: string): string {
   const counts = changesText(changes);
   switch (status) {
     case "unchanged":
-      return "unchanged";
+      // A drift report's "unchanged" is a pair whose store matches ESC.
+      return operation === "drift" ? "in sync" : "unchanged";
     case "changes-pending":
       return `would change: ${counts || "changes pending"}`;
     case "failed":
@@ -71,7 +72,7 @@ export function plainReporter(write: (line: string) => void): Reporter {
           break;
         case "pair-done": {
           const mark = e.status === "failed" || e.status === "held" || e.status === "refused" ? "✗" : e.status === "skipped" ? "-" : "✓";
-          write(`${mark} ${label(e.pair)}: ${doneText(e.status, e.changes, e.message)}`);
+          write(`${mark} ${label(e.pair)}: ${doneText(e.status, e.changes, e.message, e.operation)}`);
           if (e.hint) write(`  hint: ${e.hint}`);
           break;
         }
@@ -123,7 +124,7 @@ export function liveReporter(stream: NodeJS.WriteStream): Reporter {
           rows.set(e.pair.stack, { pair: e.pair, state: `retrying: ${e.cause}` });
           break;
         case "pair-done":
-          rows.set(e.pair.stack, { pair: e.pair, state: doneText(e.status, e.changes, e.message), ...(e.hint ? { hint: e.hint } : {}) });
+          rows.set(e.pair.stack, { pair: e.pair, state: doneText(e.status, e.changes, e.message, e.operation), ...(e.hint ? { hint: e.hint } : {}) });
           break;
         case "warning":
           warnings.push(e.message);
