@@ -14,30 +14,36 @@
  * would not be the same state. The tests of a file run one after another (vitest's default), which
  * is what makes restoring into one folder safe.
  */
-import { cpSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { cpSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { Sandbox } from "./sandbox.js";
 
+/** What a state needs of a sandbox: its folder, and a way to remove it. */
+export interface Folder {
+  readonly dir: string;
+  cleanup(): void;
+}
+
 /** What {@link SandboxState.enter} gives a test: the sandbox, in that state, and what the build returned. */
-export interface Entered<T> {
-  box: Sandbox;
+export interface Entered<T, B extends Folder = Sandbox> {
+  box: B;
   value: T;
 }
 
 /** The folder shared by one chain of states, and the saved copies of it. */
-class Home {
-  #box: Sandbox | undefined;
+class Home<B extends Folder> {
+  #box: B | undefined;
   readonly #snapshots: string[] = [];
-  constructor(private readonly makeBox: () => Sandbox) {}
+  constructor(private readonly makeBox: () => B) {}
 
-  get box(): Sandbox {
+  get box(): B {
     this.#box ??= this.makeBox();
     return this.#box;
   }
 
+  /** Beside the sandbox (`<dir>.states/<n>`), outside the folder it copies. */
   snapshot(): string {
-    const copy = mkdtempSync(join(tmpdir(), "esc-sync-e2e-state-"));
+    const copy = join(`${this.box.dir}.states`, String(this.#snapshots.length));
     cpSync(this.box.dir, copy, { recursive: true, preserveTimestamps: true });
     this.#snapshots.push(copy);
     return copy;
@@ -50,22 +56,24 @@ class Home {
   }
 
   cleanup(): void {
-    this.#box?.cleanup();
-    for (const s of this.#snapshots.splice(0)) rmSync(s, { recursive: true, force: true });
+    if (!this.#box) return;
+    rmSync(`${this.#box.dir}.states`, { recursive: true, force: true });
+    this.#snapshots.length = 0;
+    this.#box.cleanup();
   }
 }
 
 type Outcome<T> = { ok: true; value: T; snapshot: string } | { ok: false; error: unknown };
 
 /** One state of a sandbox; see the module comment. */
-export class SandboxState<T> {
+export class SandboxState<T, B extends Folder = Sandbox> {
   #outcome: Outcome<T> | undefined;
 
   /** @internal use {@link sandboxState} and {@link SandboxState.next}. */
   constructor(
-    private readonly home: Home,
+    private readonly home: Home<B>,
     readonly name: string,
-    private readonly build: (box: Sandbox) => Promise<T> | T,
+    private readonly build: (box: B) => Promise<T> | T,
   ) {}
 
   /**
@@ -73,7 +81,7 @@ export class SandboxState<T> {
    * the states before it) on first use. A build that failed fails every test that needs it, with
    * the cause, without being tried again.
    */
-  async enter(): Promise<Entered<T>> {
+  async enter(): Promise<Entered<T, B>> {
     if (!this.#outcome) {
       try {
         const value = await this.build(this.home.box);
@@ -92,7 +100,7 @@ export class SandboxState<T> {
   }
 
   /** A state made from this one by `build` (which gets this state's value too). */
-  next<U>(name: string, build: (box: Sandbox, from: T) => Promise<U> | U): SandboxState<U> {
+  next<U>(name: string, build: (box: B, from: T) => Promise<U> | U): SandboxState<U, B> {
     return new SandboxState(this.home, name, async () => {
       const { box, value } = await this.enter();
       return build(box, value);
@@ -109,6 +117,9 @@ export class SandboxState<T> {
  * The first state of a new sandbox: what `build` makes of it. `makeBox` creates the sandbox (on
  * first use, so that it can read what `beforeAll` set up); a plain {@link Sandbox} by default.
  */
-export function sandboxState<T>(name: string, build: (box: Sandbox) => Promise<T> | T, makeBox: () => Sandbox = () => new Sandbox()): SandboxState<T> {
-  return new SandboxState(new Home(makeBox), name, build);
+export function sandboxState<T>(name: string, build: (box: Sandbox) => Promise<T> | T, makeBox?: () => Sandbox): SandboxState<T>;
+export function sandboxState<T, B extends Folder>(name: string, build: (box: B) => Promise<T> | T, makeBox: () => B): SandboxState<T, B>;
+export function sandboxState<T, B extends Folder>(name: string, build: (box: B) => Promise<T> | T, makeBox?: () => B): SandboxState<T, B> {
+  // Without makeBox, B is Sandbox (the first overload).
+  return new SandboxState(new Home(makeBox ?? ((() => new Sandbox()) as unknown as () => B)), name, build);
 }
