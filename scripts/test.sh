@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh machine: provisions Node, the npm packages and the Pulumi
-# CLI (scripts/provision.sh), then runs the unit tests and the end-to-end tests.
+# CLI (scripts/provision.sh), type-checks the sources and the tests, then runs the unit tests and
+# the end-to-end tests.
 #   scripts/test.sh                 # everything
 #   scripts/test.sh --project unit  # extra arguments go to vitest
 set -euo pipefail
@@ -10,8 +11,16 @@ bash "$repo/scripts/provision.sh"
 set -a && . "$repo/.esc-sync/toolchain.env" && set +a
 export PATH="$(dirname "$ESC_SYNC_NODE"):$ESC_SYNC_PULUMI_ROOT/bin:$PATH"
 cd "$repo"
+# The tests are TypeScript too: a type error in a test (or in a source only tests reach) fails
+# here, before any test runs, with tsc's message.
+echo "[test] type-checking sources and tests (tsconfig.test.json)" >&2
+node node_modules/typescript/bin/tsc -p tsconfig.test.json --noEmit || {
+  echo "[test] type errors (above): fix them first; no test was run" >&2
+  exit 1
+}
 # The import rules (no cycles; programs/ never imports orchestrator/; commands never import each other).
-node node_modules/dependency-cruiser/bin/dependency-cruiser.mjs orchestrator programs --config .dependency-cruiser.cjs
+echo "[test] checking the import rules (.dependency-cruiser.cjs)" >&2
+node node_modules/dependency-cruiser/bin/dependency-cruiser.mjs orchestrator programs --config .dependency-cruiser.cjs >&2
 results="$(mktemp)"
 status=0
 node node_modules/vitest/vitest.mjs run --reporter=default --reporter=json --outputFile.json="$results" "$@" || status=$?

@@ -24,17 +24,26 @@ export interface Definition {
  */
 export type DefinitionLoader = (ref: string, importer: string) => Definition | undefined;
 
+/** A problem found while evaluating, and in which definition (ESC's `range.environment`). */
+export interface EvaluationDiagnostic extends EnvironmentDiagnostic {
+  /**
+   * The name of the definition the problem is in: the evaluated one, or an import (then `path`,
+   * `line` and `column` are positions in that import). Always set by this evaluator.
+   */
+  environment?: string;
+}
+
 /** The result of evaluating one environment. */
 export interface EvaluationResult {
   /** The evaluated `values`, each node flagged secret/unknown as ESC flags it. */
   properties: Properties;
   /** Errors as ESC reports them; an environment with any is never synced. */
-  diagnostics: EnvironmentDiagnostic[];
+  diagnostics: EvaluationDiagnostic[];
   /**
    * What ESC reports as warnings (duplicate or unknown top-level fields, an attempt to override a
    * `fn::final` value): worth showing, but the environment is still usable.
    */
-  warnings?: EnvironmentDiagnostic[];
+  warnings?: EvaluationDiagnostic[];
   /**
    * The plaintext of every secret the evaluation met, those of failed expressions included: for
    * the redaction layer only, never for output.
@@ -53,7 +62,8 @@ export function evaluate(definition: Definition, load: DefinitionLoader): Evalua
   const run = new Run(definition.name, load);
   const root = evaluateRoot(run, definition.yaml);
   const properties: Properties = root?.repr instanceof Map ? exportObject(root.repr) : {};
-  const toPublic = (d: EnvDiag): EnvironmentDiagnostic => ({
+  const toPublic = (d: EnvDiag): EvaluationDiagnostic => ({
+    environment: d.environment,
     ...(d.path !== undefined ? { path: d.path } : {}),
     summary: d.environment === definition.name ? d.summary : `in imported environment "${d.environment}": ${d.summary}`,
     ...(d.line !== undefined ? { line: d.line } : {}),

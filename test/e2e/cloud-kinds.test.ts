@@ -1,24 +1,25 @@
 /**
  * Cloud target kinds through the real CLI. `plan` lists what each kind would write and refuses
  * names with the store's rule; `sync` with a plugin that cannot be installed here fails those
- * pairs with the side-load instructions while the `file` pairs are written.
+ * pairs with the side-load instructions while the `file` pairs are written. Each test starts from
+ * a fresh copy of the same sandbox (see test/support/states.ts).
  */
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Sandbox, statuses } from "../support/sandbox.js";
+import { afterAll, describe, expect, it } from "vitest";
+import { statuses } from "../support/sandbox.js";
+import { sandboxState } from "../support/states.js";
 
 const CANARY = "canary-kinds-0c77e2";
 
-describe("cloud target kinds", () => {
-  const box = new Sandbox();
-  beforeAll(() => {
-    box.writeEnvironment(
-      "shop",
-      "prod",
-      `values:\n  environmentVariables:\n    db_password:\n      fn::secret: ${CANARY}\n    api_url: https://api.example.com\n`,
-    );
-    box.writeManifest(`
+/** One environment and a target of every kind, each with its binding. */
+const project = sandboxState("every kind", (box) => {
+  box.writeEnvironment(
+    "shop",
+    "prod",
+    `values:\n  environmentVariables:\n    db_password:\n      fn::secret: ${CANARY}\n    api_url: https://api.example.com\n`,
+  );
+  box.writeManifest(`
 version: 1
 source: { kind: local, folder: environments, org: acme }
 state: { backend: file://./state }
@@ -39,10 +40,13 @@ bindings:
   - { id: gh, environments: "*/*", target: gh, name: "{key}" }
   - { id: vault, environments: "*/*", target: vault, shape: json, name: "config" }
 `);
-  });
-  afterAll(() => box.cleanup());
+});
+
+describe("cloud target kinds", () => {
+  afterAll(() => project.cleanup());
 
   it("plans every kind: the names each pair writes, after each store's transform", async () => {
+    const { box } = await project.enter();
     const r = await box.run(["plan", "--output", "json"]);
     expect(r.code, r.stderr).toBe(0);
     const names = Object.fromEntries(
@@ -61,15 +65,16 @@ bindings:
   });
 
   it("refuses names the store does not allow, stating the store's rule", async () => {
+    const { box } = await project.enter();
     box.writeEnvironment("shop", "bad", `values:\n  environmentVariables:\n    "github_token": x\n    "my key!": y\n`);
     const r = await box.run(["plan", "--filter", "shop/bad"]);
-    box.removeEnvironment("shop", "bad");
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/shop\.bad\.gh: .*GITHUB_TOKEN.*GITHUB_/);
     expect(r.stdout).toMatch(/shop\.bad\.sm: .*my key!.*alphanumeric|shop\.bad\.sm: .*my key!.*\/_\+=\.@-/);
   });
 
   it("syncs the file pairs and fails the AWS pair with the plugin's side-load command, exit 1", async () => {
+    const { box } = await project.enter();
     const { result, report } = await box.syncJson(["--target", "files", "--target", "sm"]);
     expect(result.code).toBe(1);
     expect(statuses(report)).toEqual({ "shop.prod.files": "created", "shop.prod.sm": "failed" });

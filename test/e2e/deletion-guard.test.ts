@@ -2,30 +2,38 @@
  * The deletion guard: a key removed from an environment, or an environment gone, deletes target
  * entries only with --allow-deletes or within --max-deletes; held-back pairs say what they would
  * delete, and the rest of the run proceeds. `prune` removes orphans behind the same guard.
+ * Each test starts from the state it needs (see test/support/states.ts).
  */
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { APP_TO_FILES, Sandbox, statuses } from "../support/sandbox.js";
+import { afterAll, describe, expect, it } from "vitest";
+import { APP_TO_FILES, statuses } from "../support/sandbox.js";
+import { sandboxState } from "../support/states.js";
+
+const env = (keys: string[]) => `values:\n  environmentVariables:\n${keys.map((k) => `    ${k}: "${k.toLowerCase()}"\n`).join("")}`;
+
+/** Four environments synced, then edited so that three pairs would delete entries and one would not. */
+const edited = sandboxState("synced, then edited", async (box) => {
+  box.writeEnvironment("app", "a", env(["KEEP", "DROP"]));
+  box.writeEnvironment("app", "b", env(["B1", "B2"]));
+  box.writeEnvironment("app", "c", env(["C1", "C2"]));
+  box.writeEnvironment("app", "d", env(["D1"]));
+  box.writeManifest(APP_TO_FILES);
+  expect((await box.run(["sync"])).code).toBe(0);
+  box.writeEnvironment("app", "a", env(["KEEP"])); // one entry to delete
+  box.removeEnvironment("app", "b"); // orphan: two entries to delete
+  box.removeEnvironment("app", "c"); // orphan: two entries to delete
+  box.writeEnvironment("app", "d", env(["D1", "D2"])); // no deletion: goes ahead whatever
+});
+
+/** Then a sync with --max-deletes 3: a and b go ahead, c is held back (still an orphan). */
+const afterMaxDeletes = edited.next("after --max-deletes 3", (box) => box.syncJson(["--max-deletes", "3"]));
 
 describe("deletion guard", () => {
-  const box = new Sandbox();
-  const env = (keys: string[]) => `values:\n  environmentVariables:\n${keys.map((k) => `    ${k}: "${k.toLowerCase()}"\n`).join("")}`;
-  beforeAll(async () => {
-    box.writeEnvironment("app", "a", env(["KEEP", "DROP"]));
-    box.writeEnvironment("app", "b", env(["B1", "B2"]));
-    box.writeEnvironment("app", "c", env(["C1", "C2"]));
-    box.writeEnvironment("app", "d", env(["D1"]));
-    box.writeManifest(APP_TO_FILES);
-    expect((await box.run(["sync"])).code).toBe(0);
-    box.writeEnvironment("app", "a", env(["KEEP"])); // one entry to delete
-    box.removeEnvironment("app", "b"); // orphan: two entries to delete
-    box.removeEnvironment("app", "c"); // orphan: two entries to delete
-    box.writeEnvironment("app", "d", env(["D1", "D2"])); // no deletion: goes ahead whatever
-  });
-  afterAll(() => box.cleanup());
+  afterAll(() => edited.cleanup());
 
   it("holds back every deletion without a flag, and lets the rest proceed", async () => {
+    const { box } = await edited.enter();
     const { result, report } = await box.syncJson();
     expect(result.code).toBe(1);
     expect(statuses(report)).toEqual({ "app.a.out": "held", "app.b.out": "held", "app.c.out": "held", "app.d.out": "updated" });
@@ -38,7 +46,7 @@ describe("deletion guard", () => {
   });
 
   it("honours --max-deletes across the run, in stack order, never applying a pair halfway", async () => {
-    const { result, report } = await box.syncJson(["--max-deletes", "3"]);
+    const { box, value: { result, report } } = await afterMaxDeletes.enter();
     expect(result.code).toBe(1);
     // a (1) fits, b (2) fits in the remaining 2, c (2) does not.
     expect(statuses(report)).toMatchObject({ "app.a.out": "updated", "app.b.out": "deleted", "app.c.out": "held" });
@@ -48,6 +56,7 @@ describe("deletion guard", () => {
   });
 
   it("prune lists orphans on --dry-run and removes them with --allow-deletes", async () => {
+    const { box } = await afterMaxDeletes.enter();
     const dry = await box.run(["prune", "--dry-run", "--output", "json"]);
     expect(dry.code).toBe(0);
     const planned = JSON.parse(dry.stdout) as { pairs: { stack: string; status: string; entries: string[] }[] };

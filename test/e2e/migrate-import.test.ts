@@ -3,17 +3,21 @@
  * `moto` server (seeded through the AWS SDK), the real CLI, the real `@pulumi/esc-sdk` against
  * the loopback ESC server; then `esc-sync sync` of the imported environment to a `file` target,
  * to prove the values made the round trip intact. Canary values must appear in no output.
+ *
+ * The AWS secrets are seeded once (tests only read them; the one that adds a parameter removes it
+ * again); each test starts from the sandbox state it needs (see test/support/states.ts).
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { createServer, request, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { CreateSecretCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
-import { PutParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DeleteParameterCommand, PutParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { startEscServer, type EscServer } from "../support/esc-server.js";
 import { startMoto, type Moto } from "../support/moto.js";
 import { Sandbox, statuses, type CliResult } from "../support/sandbox.js";
+import { sandboxState } from "../support/states.js";
 
 const TOKEN = "pul-canary-token-migrate-5c1";
 const DB_CONFIG = { user: "svc-importer", password: "canary-json-pw-1f3a", port: 5432, tls: true, hosts: ["a.example", "b.example"] };
@@ -38,19 +42,19 @@ interface Report {
 
 describe("migrate import from AWS (moto) into ESC (loopback server)", () => {
   let moto: Moto;
-  let server: EscServer;
-  let box: Sandbox;
+  let server: EscServer | undefined;
   const outputs: string[] = [];
   const ENV_PATH = "/api/esc/environments/acme/imported/app";
+  const awsClient = () => ({ endpoint: moto.url, region: "us-east-1", credentials: { accessKeyId: "testing", secretAccessKey: "testing" } });
 
-  async function cli(args: string[], manifest = "environments.yaml"): Promise<CliResult> {
+  async function cli(box: Sandbox, args: string[], manifest = "environments.yaml"): Promise<CliResult> {
     const result = await box.run([...args, "--manifest", manifest]);
     outputs.push(result.stdout, result.stderr);
     return result;
   }
 
-  async function importJson(args: string[], manifest?: string): Promise<{ result: CliResult; report: Report }> {
-    const result = await cli(["migrate", "import", "--into", "acme/imported/app", "--output", "json", ...args], manifest);
+  async function importJson(box: Sandbox, args: string[], manifest?: string): Promise<{ result: CliResult; report: Report }> {
+    const result = await cli(box, ["migrate", "import", "--into", "acme/imported/app", "--output", "json", ...args], manifest);
     let report: Report;
     try {
       report = JSON.parse(result.stdout) as Report;
@@ -62,17 +66,14 @@ describe("migrate import from AWS (moto) into ESC (loopback server)", () => {
 
   const byKey = (report: Report) => Object.fromEntries(report.secrets.map((s) => [s.key ?? s.name, s]));
 
-  beforeAll(async () => {
-    moto = await startMoto();
-    box = new Sandbox({
-      PULUMI_ACCESS_TOKEN: TOKEN,
-      ...moto.env,
-      AWS_CONFIG_FILE: "/nonexistent/aws-config",
-      AWS_SHARED_CREDENTIALS_FILE: "/nonexistent/aws-credentials",
-    });
-    box.writeEnvironment("other", "keep", "values:\n  x: 1\n");
-    server = await startEscServer({ folder: box.envDir, org: "acme", token: TOKEN });
-    box.writeManifest(`
+  /** The manifest and another environment, served by the loopback ESC server: nothing imported yet. */
+  const configured = sandboxState(
+    "configured",
+    async (box) => {
+      box.writeEnvironment("other", "keep", "values:\n  x: 1\n");
+      // The server reads the folder on every request, so it serves whatever state is restored into it.
+      server = await startEscServer({ folder: box.envDir, org: "acme", token: TOKEN });
+      box.writeManifest(`
 version: 1
 source: { kind: pulumi-cloud, org: acme, apiUrl: "${server.url}" }
 state: { backend: file://./state }
@@ -85,8 +86,35 @@ targets:
 bindings:
   - { environments: "imported/*", target: out, shape: json }
 `);
+      return server;
+    },
+    () =>
+      new Sandbox({
+        PULUMI_ACCESS_TOKEN: TOKEN,
+        ...moto.env,
+        AWS_CONFIG_FILE: "/nonexistent/aws-config",
+        AWS_SHARED_CREDENTIALS_FILE: "/nonexistent/aws-credentials",
+      }),
+  );
 
-    const aws = { endpoint: moto.url, region: "us-east-1", credentials: { accessKeyId: "testing", secretAccessKey: "testing" } };
+  /** Then Secrets Manager imported: the environment created. */
+  const fromSecretsManager = configured.next("imported from Secrets Manager", (box) => importJson(box, ["--from", "aws-sm", "--prefix", "prod/app/", "--json-as", "object"]));
+
+  /** Then a key and a comment added by hand, and Parameter Store imported beside them. */
+  const fromBoth = fromSecretsManager.next("imported from both stores", async (box) => {
+    const before = readFileSync(join(box.envDir, "imported", "app.yaml"), "utf8");
+    const edited = `# owned by the platform team\n${before.replace("environmentVariables:\n", "environmentVariables:\n    KEEP_ME: plain-value # a comment\n")}`;
+    expect(edited).toContain("    KEEP_ME: plain-value");
+    writeFileSync(join(box.envDir, "imported", "app.yaml"), edited);
+    return importJson(box, ["--from", "aws-ps", "--prefix", "/prod/app/"]);
+  });
+
+  /** Then the imported environment synced to its file target. */
+  const synced = fromBoth.next("synced", (box) => box.syncJson(["--manifest", "environments.yaml"]));
+
+  beforeAll(async () => {
+    moto = await startMoto();
+    const aws = awsClient();
     const sm = new SecretsManagerClient(aws);
     await sm.send(new CreateSecretCommand({ Name: "prod/app/DB_CONFIG", SecretString: JSON.stringify(DB_CONFIG) }));
     await sm.send(new CreateSecretCommand({ Name: "prod/app/API_TOKEN", SecretString: API_TOKEN }));
@@ -104,28 +132,38 @@ bindings:
   afterAll(async () => {
     await server?.close();
     await moto?.stop();
-    box?.cleanup();
+    configured.cleanup();
+  });
+
+  // Every output a test saw (states it built included), checked for every value and the token.
+  afterEach(() => {
+    const all = outputs.splice(0).join("\n");
+    for (const canary of [...CANARIES, TOKEN]) expect(all).not.toContain(canary);
   });
 
   it("dry run on a new environment: names only, nothing created or written", async () => {
-    const result = await cli(["migrate", "import", "--from", "aws-sm", "--into", "acme/imported/app", "--prefix", "prod/app/", "--dry-run"]);
+    const { box, value: esc } = await configured.enter();
+    const posts = esc.count("/api/esc/environments/acme", "POST");
+    const patches = esc.count(ENV_PATH, "PATCH");
+    const result = await cli(box, ["migrate", "import", "--from", "aws-sm", "--into", "acme/imported/app", "--prefix", "prod/app/", "--dry-run"]);
     expect(result.code, result.stderr + result.stdout).toBe(0);
     expect(result.stdout).toMatch(/prod\/app\/DB_CONFIG\s+DB_CONFIG\s+to import\s+would add/);
     expect(result.stdout).toMatch(/prod\/app\/CERT_BLOB\s+CERT_BLOB\s+skipped\s+binary secret/);
     expect(result.stdout).toMatch(/Dry run: would add 2 keys and change 0, creating acme\/imported\/app; nothing written/);
     expect(result.stdout).not.toContain("NOT_ME");
-    expect(server.count("/api/esc/environments/acme", "POST")).toBe(0);
-    expect(server.count(ENV_PATH, "PATCH")).toBe(0);
+    expect(esc.count("/api/esc/environments/acme", "POST")).toBe(posts);
+    expect(esc.count(ENV_PATH, "PATCH")).toBe(patches);
   });
 
   it("reads through an assumed role when the target names one (STS AssumeRole on the emulator)", async () => {
-    const result = await cli(["migrate", "import", "--from", "aws-sm-role", "--into", "acme/imported/app", "--prefix", "prod/app/", "--dry-run"]);
+    const { box } = await configured.enter();
+    const result = await cli(box, ["migrate", "import", "--from", "aws-sm-role", "--into", "acme/imported/app", "--prefix", "prod/app/", "--dry-run"]);
     expect(result.code, result.stderr + result.stdout).toBe(0);
     expect(result.stdout).toMatch(/prod\/app\/API_TOKEN\s+API_TOKEN\s+to import\s+would add/);
   });
 
   it("imports JSON, plain and binary secrets from Secrets Manager, creating the environment", async () => {
-    const { result, report } = await importJson(["--from", "aws-sm", "--prefix", "prod/app/", "--json-as", "object"]);
+    const { box, value: { result, report } } = await fromSecretsManager.enter();
     expect(result.code, result.stderr + result.stdout).toBe(0);
     expect(report.created).toBe(true);
     expect(report.written).toBe(true);
@@ -139,11 +177,7 @@ bindings:
   });
 
   it("imports plain Strings and SecureStrings from Parameter Store, keeping the other keys", async () => {
-    const before = readFileSync(join(box.envDir, "imported", "app.yaml"), "utf8");
-    const edited = `# owned by the platform team\n${before.replace("environmentVariables:\n", "environmentVariables:\n    KEEP_ME: plain-value # a comment\n")}`;
-    expect(edited).toContain("    KEEP_ME: plain-value");
-    writeFileSync(join(box.envDir, "imported", "app.yaml"), edited);
-    const { result, report } = await importJson(["--from", "aws-ps", "--prefix", "/prod/app/"]);
+    const { box, value: { result, report } } = await fromBoth.enter();
     expect(result.code, result.stderr + result.stdout).toBe(0);
     expect(report.created).toBe(false);
     expect(report.totals).toEqual({ imported: 3, unchanged: 0, conflict: 0, skipped: 0, failed: 0 });
@@ -155,7 +189,7 @@ bindings:
   });
 
   it("syncs the environment to a file target with every value intact", async () => {
-    const { result, report } = await box.syncJson(["--manifest", "environments.yaml"]);
+    const { box, value: { result, report } } = await synced.enter();
     outputs.push(result.stdout, result.stderr);
     expect(result.code, result.stderr).toBe(0);
     expect(statuses(report)).toEqual({ "imported.app.out": "created" });
@@ -171,9 +205,10 @@ bindings:
   });
 
   it("a second run changes nothing and writes nothing", async () => {
-    const patches = server.count(ENV_PATH, "PATCH");
-    const sm = await importJson(["--from", "aws-sm", "--prefix", "prod/app/", "--json-as", "object"]);
-    const ps = await importJson(["--from", "aws-ps", "--prefix", "/prod/app/"]);
+    const { box } = await fromBoth.enter();
+    const patches = server!.count(ENV_PATH, "PATCH");
+    const sm = await importJson(box, ["--from", "aws-sm", "--prefix", "prod/app/", "--json-as", "object"]);
+    const ps = await importJson(box, ["--from", "aws-ps", "--prefix", "/prod/app/"]);
     for (const { result, report } of [sm, ps]) {
       expect(result.code, result.stderr + result.stdout).toBe(0);
       expect(report.written).toBe(false);
@@ -182,38 +217,39 @@ bindings:
     }
     expect(sm.report.totals).toEqual({ imported: 0, unchanged: 2, conflict: 0, skipped: 1, failed: 0 });
     expect(ps.report.totals).toEqual({ imported: 0, unchanged: 3, conflict: 0, skipped: 0, failed: 0 });
-    expect(server.count(ENV_PATH, "PATCH")).toBe(patches);
+    expect(server!.count(ENV_PATH, "PATCH")).toBe(patches);
   });
 
   it("reports a differing key as a conflict and leaves it; --overwrite replaces it", async () => {
+    const { box } = await fromBoth.enter();
     const file = join(box.envDir, "imported", "app.yaml");
     const edited = readFileSync(file, "utf8").replace(/REGION_NAME:\n\s+fn::secret: \S+/, "REGION_NAME: edited-by-hand");
     expect(edited).toContain("REGION_NAME: edited-by-hand");
     writeFileSync(file, edited);
-    const conflict = await importJson(["--from", "aws-ps", "--prefix", "/prod/app/"]);
+    const conflict = await importJson(box, ["--from", "aws-ps", "--prefix", "/prod/app/"]);
     expect(conflict.result.code).toBe(1);
     expect(byKey(conflict.report).REGION_NAME).toMatchObject({ status: "conflict", reason: expect.stringMatching(/different value.*--overwrite/) });
     expect(conflict.report.written).toBe(false);
     expect(readFileSync(file, "utf8")).toContain("REGION_NAME: edited-by-hand");
 
-    const overwrite = await importJson(["--from", "aws-ps", "--prefix", "/prod/app/", "--overwrite"]);
+    const overwrite = await importJson(box, ["--from", "aws-ps", "--prefix", "/prod/app/", "--overwrite"]);
     expect(overwrite.result.code, overwrite.result.stdout).toBe(0);
     expect(byKey(overwrite.report).REGION_NAME).toMatchObject({ status: "imported", action: "update" });
     expect(readFileSync(file, "utf8")).not.toContain("edited-by-hand");
   });
 
   it("detects an edit made between the read and the write and overwrites nothing", async () => {
-    const ssm = new SSMClient({ endpoint: moto.url, region: "us-east-1", credentials: { accessKeyId: "testing", secretAccessKey: "testing" } });
+    const { box } = await fromBoth.enter();
+    const ssm = new SSMClient(awsClient());
     await ssm.send(new PutParameterCommand({ Name: "/prod/app/NEW_ONE", Type: "SecureString", Value: NEW_ONE }));
-    ssm.destroy();
     const file = join(box.envDir, "imported", "app.yaml");
     // A proxy in front of the ESC server makes the edit when the update arrives: after the CLI read.
-    const proxy = await startEditingProxy(server.url, "PATCH", () => {
+    const proxy = await startEditingProxy(server!.url, "PATCH", () => {
       writeFileSync(file, readFileSync(file, "utf8").replace("KEEP_ME: plain-value", "KEEP_ME: edited-meanwhile"));
     });
     try {
-      writeFileSync(join(box.dir, "proxied.yaml"), readFileSync(join(box.dir, "environments.yaml"), "utf8").replace(server.url, proxy.url));
-      const { result, report } = await importJson(["--from", "aws-ps", "--prefix", "/prod/app/"], "proxied.yaml");
+      writeFileSync(join(box.dir, "proxied.yaml"), readFileSync(join(box.dir, "environments.yaml"), "utf8").replace(server!.url, proxy.url));
+      const { result, report } = await importJson(box, ["--from", "aws-ps", "--prefix", "/prod/app/"], "proxied.yaml");
       expect(result.code).toBe(1);
       expect(report.written).toBe(false);
       expect(report.error).toMatch(/changed after it was read.*409.*nothing was written/);
@@ -222,28 +258,38 @@ bindings:
       expect(text).toContain("KEEP_ME: edited-meanwhile");
       expect(text).not.toContain("NEW_ONE");
       expect(proxy.hits).toBe(1);
+
+      // Text output of the same outcome, and a dry run that names the key without its value.
+      const dry = await cli(box, ["migrate", "import", "--from", "aws-ps", "--into", "acme/imported/app", "--prefix", "/prod/app/", "--dry-run"]);
+      expect(dry.code).toBe(0);
+      expect(dry.stdout).toMatch(/\/prod\/app\/NEW_ONE\s+NEW_ONE\s+to import\s+would add/);
+      expect(dry.stdout).toMatch(/Dry run: would add 1 key and change 0; nothing written/);
     } finally {
       await proxy.close();
+      // The other tests read the seeded parameters only.
+      await ssm.send(new DeleteParameterCommand({ Name: "/prod/app/NEW_ONE" }));
+      ssm.destroy();
     }
-
-    // Text output of the same outcome, and a dry run that names the key without its value.
-    const dry = await cli(["migrate", "import", "--from", "aws-ps", "--into", "acme/imported/app", "--prefix", "/prod/app/", "--dry-run"]);
-    expect(dry.code).toBe(0);
-    expect(dry.stdout).toMatch(/\/prod\/app\/NEW_ONE\s+NEW_ONE\s+to import\s+would add/);
-    expect(dry.stdout).toMatch(/Dry run: would add 1 key and change 0; nothing written/);
   });
 
   it("refuses a store that cannot be read, and an unknown target", async () => {
-    const gh = await cli(["migrate", "import", "--from", "gh", "--into", "acme/imported/app"]);
+    const { box } = await configured.enter();
+    const gh = await cli(box, ["migrate", "import", "--from", "gh", "--into", "acme/imported/app"]);
     expect(gh.code).toBe(1);
     expect(gh.stderr).toMatch(/github-actions stores cannot be read/);
-    const unknown = await cli(["migrate", "import", "--from", "nope", "--into", "acme/imported/app"]);
+    const unknown = await cli(box, ["migrate", "import", "--from", "nope", "--into", "acme/imported/app"]);
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toMatch(/--from nope: no such target.*known: aws-sm, aws-sm-role, aws-ps, gh, out/);
   });
 
-  it("never prints a value or the token", () => {
-    const all = outputs.join("\n");
+  it("never prints a value or the token", async () => {
+    // What the tests above print is checked after each of them; here the imports and the sync
+    // that built the states, and the Pulumi state the sync left.
+    const results = [(await fromSecretsManager.enter()).value.result, (await fromBoth.enter()).value.result];
+    const { box, value: sync } = await synced.enter();
+    results.push(sync.result);
+    const all = results.flatMap((r) => [r.stdout, r.stderr]).join("\n");
+    expect(all).toMatch(/DB_CONFIG/); // there was output to check
     for (const canary of [...CANARIES, TOKEN]) expect(all).not.toContain(canary);
     expect(box.stateText()).not.toContain(SMTP_PASSWORD);
   });

@@ -2,6 +2,25 @@
 import { describe, expect, it } from "vitest";
 import { classifyStacks, describeExport } from "../../orchestrator/runner/inventory.js";
 import { parseLocks, staleReason } from "../../orchestrator/runner/locks.js";
+import type { Pair } from "../../orchestrator/planner/plan.js";
+import type { EnvironmentRef } from "../../programs/environment-ref.js";
+
+/** A whole planned pair (classifyStacks reads only its stack name, but takes real pairs). */
+function plannedPair(stack: string, env: EnvironmentRef, targetId: string): Pair {
+  return {
+    stack,
+    env,
+    targetId,
+    kind: "file",
+    bindingId: targetId,
+    shape: "keys",
+    settings: {},
+    location: `out/${env.name}.env`,
+    entries: [],
+    retainOnDelete: false,
+    fingerprint: "f",
+  };
+}
 
 describe("stale locks", () => {
   const message = `the stack is currently locked by 2 lock(s). Either wait for the other process(es) to end or delete the lock file with \`pulumi cancel\`.
@@ -60,7 +79,7 @@ describe("inventory", () => {
       describeExport("hand", exported(undefined, 3)), // someone else's
       describeExport("app.z.other", exported(record("o/app/z", "other"))), // another manifest's target
     ];
-    const planned = [{ stack: "app.a.t" }] as Parameters<typeof classifyStacks>[1];
+    const planned = [plannedPair("app.a.t", { org: "o", project: "app", name: "a" }, "t")];
     const inv = classifyStacks(stacks, planned, { filter: ["app/*"] }, new Set(["t"]));
     expect(inv.orphans.map((s) => s.name)).toEqual(["app.b.t"]);
     expect(inv.leftovers.map((s) => s.name)).toEqual(["empty"]);

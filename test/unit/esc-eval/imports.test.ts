@@ -71,20 +71,20 @@ values:
 
   it("reports an unknown import at its entry, with its line", () => {
     const r = run(`imports:\n  - nope\nvalues:\n  a: 1\n`);
-    expect(r.diagnostics).toEqual([{ path: "imports[0]", summary: expect.stringContaining('"nope"'), line: 2, column: 5 }]);
+    expect(r.diagnostics).toEqual([{ environment: "proj/root", path: "imports[0]", summary: expect.stringContaining('"nope"'), line: 2, column: 5 }]);
     expect(r.plain).toEqual({ a: 1 });
   });
 
   it("reports import cycles in the environment that closes them", () => {
     const r = run(`imports: [a]\n`, { a: "imports: [b]\n", b: "imports: [a]\n" });
     expect(r.diagnostics).toEqual([
-      expect.objectContaining({ path: "imports[0]", summary: 'in imported environment "b": cyclic import of a' }),
+      expect.objectContaining({ environment: "b", path: "imports[0]", summary: 'in imported environment "b": cyclic import of a' }),
     ]);
   });
 
   it("reports errors inside an imported environment with their path there", () => {
     const r = run(`imports: [bad]\n`, { bad: "values:\n  x: \${missing}\n" });
-    expect(r.diagnostics).toEqual([expect.objectContaining({ path: "values.x", summary: expect.stringMatching(/^in imported environment "bad": unknown property "missing"/) })]);
+    expect(r.diagnostics).toEqual([expect.objectContaining({ environment: "bad", path: "values.x", summary: expect.stringMatching(/^in imported environment "bad": unknown property "missing"/) })]);
   });
 
   it("keeps fn::final values from being overridden, with a warning only", () => {

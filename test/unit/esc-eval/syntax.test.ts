@@ -32,7 +32,11 @@ describe("definition syntax", () => {
     expect(run(`values:\n  a: &x 1\n  b: *x\n`).diagnostics[0]).toMatchObject({ summary: "alias nodes are not supported", path: "values.b" });
     expect(run(`values:\n  fn::toJSON: x\n`).diagnostics[0]).toMatchObject({ path: 'values["fn::toJSON"]' });
     expect(run(`values:\n  o: { fn::toJSON: x, other: y }\n`).diagnostics[0]!.summary).toContain("must be the only key");
-    expect(run(`values:\n  o: { fn::nope: x }\n`).diagnostics[0]).toMatchObject({ summary: "'fn::' is a reserved prefix", path: "values.o" });
+    expect(run(`values:\n  o: { fn::qqqqqqqq: x }\n`).diagnostics[0]).toMatchObject({ summary: `unknown function "fn::qqqqqqqq" ('fn::' is a reserved prefix)`, path: "values.o" });
+    expect(run(`values:\n  o: { fn::joinn: [",", [a]] }\n`).diagnostics[0]).toMatchObject({
+      summary: `unknown function "fn::joinn" ('fn::' is a reserved prefix); did you mean "fn::join"?`,
+      path: "values.o",
+    });
   });
 
   it("checks the shape of imports", () => {
