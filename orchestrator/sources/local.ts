@@ -65,11 +65,15 @@ export class LocalSource implements EnvironmentSource {
   async open(ref: EnvironmentRef): Promise<ResolvedEnvironment> {
     const definition = readDefinition(this.folder, ref.project, ref.name);
     if (!definition) throw new EnvironmentError(ref, `environment ${envId(ref)} not found in ${this.folder}`);
-    const file = relative(process.cwd(), join(this.folder, ref.project, `${ref.name}.yaml`));
     const result = evaluate(definition, folderLoader(this.folder));
     if (result.diagnostics.length > 0) {
+      // A problem in an imported definition is at a line of that file, not of the importer.
+      const fileOf = (environment: string | undefined) => {
+        const [project, name] = (environment ?? definition.name).includes("/") ? (environment ?? definition.name).split("/") : ["default", environment!];
+        return relative(process.cwd(), join(this.folder, project!, `${name}.yaml`));
+      };
       const lines = result.diagnostics.map(
-        (d) => `${file}${d.line ? `:${d.line}${d.column ? `:${d.column}` : ""}` : ""}: ${d.path ? `${d.path}: ` : ""}${d.summary}`,
+        (d) => `${fileOf(d.environment)}${d.line ? `:${d.line}${d.column ? `:${d.column}` : ""}` : ""}: ${d.path ? `${d.path}: ` : ""}${d.summary}`,
       );
       throw new EnvironmentError(ref, `environment ${envId(ref)} has errors:\n  ${lines.join("\n  ")}`, result.diagnostics, false, result.secrets);
     }
