@@ -3,7 +3,8 @@
  * targets. Whatever `sync --refresh` would change in a file esc-sync owns, `drift` reports first;
  * and what `drift` reports, `sync --refresh` repairs, after which `drift` is clean.
  *
- * The property runs ESC_SYNC_E2E_PROPERTY_RUNS times (default 15: each run is three CLI runs).
+ * The property runs ESC_SYNC_E2E_PROPERTY_RUNS times (default 8: each run is three CLI runs; the
+ * unit property test in test/unit/file runs hundreds without the CLI).
  */
 import { chmodSync, existsSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -13,7 +14,7 @@ import { Sandbox, type CliResult } from "../support/sandbox.js";
 import { dotenvEdit, editDotenv, editJson, jsonEdit, type Disk } from "../unit/file/edits.js";
 
 const CANARY = "canary-file-drift-93d2";
-const RUNS = Number(process.env.ESC_SYNC_E2E_PROPERTY_RUNS ?? 15);
+const RUNS = Number(process.env.ESC_SYNC_E2E_PROPERTY_RUNS ?? 8);
 
 const MANIFEST = `
 version: 1
@@ -149,6 +150,25 @@ describe("file drift predicts the repair", () => {
     expect(seen.clean).toBeGreaterThanOrEqual(4);
     expect(seen.drifted).toBeGreaterThan(0);
   }, (RUNS + 2) * 90_000);
+
+  it("a pair whose own input changed (the manifest's mode, then its path) is pending in drift: a sync would change it", async () => {
+    try {
+      box.writeManifest(MANIFEST.replace('dotenv: { kind: file, path: "out/{env}.env" }', 'dotenv: { kind: file, path: "out/{env}.env", mode: "0640" }'));
+      const { code, report } = await driftJson();
+      expect(code).toBe(2);
+      const pair = report.pairs.find((p) => p.stack === "app.web.dotenv")!;
+      expect(pair.status).toBe("pending");
+      const text = await run(["drift"]);
+      expect(text.stdout).toMatch(/input changed since the last sync/);
+      box.writeManifest(MANIFEST.replace('dotenv: { kind: file, path: "out/{env}.env" }', 'dotenv: { kind: file, path: "out/moved/{env}.env" }'));
+      const moved = await run(["drift"]);
+      expect(moved.code).toBe(2);
+      expect(moved.stdout).toMatch(/target location changed from .*out\/web\.env to .*out\/moved\/web\.env: a sync would move it/);
+    } finally {
+      box.writeManifest(MANIFEST);
+    }
+    expect((await run(["drift"])).code).toBe(0);
+  });
 
   it("never shows the secret canary, in any output or in the state", () => {
     expect(outputs.length).toBeGreaterThan(10);
