@@ -16,6 +16,7 @@ import { driftCommand } from "./commands/drift.js";
 import { importCommand } from "./commands/migrate.js";
 import { planCommand } from "./commands/plan.js";
 import { pruneCommand } from "./commands/prune.js";
+import { pulumiCommand } from "./commands/pulumi.js";
 import { schemaCommand } from "./commands/schema.js";
 import { syncCommand } from "./commands/sync.js";
 import { DURATION_HINT, parseDuration } from "./duration.js";
@@ -206,6 +207,8 @@ function build(argv: string[], ctx: CommandContext, setExitCode: (code: number) 
         .demandCommand(1, "Name a migrate command: import or adopt (esc-sync migrate --help)."),
     )
     .command("schema", "Print the manifest's JSON Schema (for editors)", (y) => y, () => run(() => schemaCommand())())
+    // Handled before parsing (its arguments are Pulumi's); listed here for --help.
+    .command("pulumi <args..>", "Run the Pulumi CLI esc-sync uses, pointed at the manifest's backend: esc-sync pulumi stack ls --all", (y) => y, () => undefined)
     .demandCommand(1, `Name a command: ${COMMANDS} (esc-sync --help).`)
     .recommendCommands()
     .strict()
@@ -257,6 +260,10 @@ async function main(argv: string[]): Promise<number> {
   };
   let exitCode = 0;
   try {
+    if (argv[0] === "pulumi") {
+      // Everything after `pulumi` is Pulumi's: no parsing of ours may eat its flags.
+      return await pulumiCommand({ manifest: ctx.env.ESC_SYNC_MANIFEST ?? "environments.yaml", args: argv.slice(1) }, ctx);
+    }
     await build(argv, ctx, (code) => (exitCode = code)).parseAsync();
     return exitCode;
   } catch (err) {

@@ -194,6 +194,12 @@ export class Session {
     });
   }
 
+  /** The Pulumi CLI a run uses and the environment that points it at this session's backend. */
+  async pulumiCli(): Promise<{ command: string; env: Record<string, string> }> {
+    const toolchain = await this.toolchain();
+    return { command: toolchain.command.command, env: { ...toolchain.env, PULUMI_BACKEND_URL: this.backendUnchecked().url } };
+  }
+
   private async toolchain(): Promise<Toolchain> {
     if (!this.#toolchain) {
       const toolchain = await resolveToolchain(this.env);

@@ -48,13 +48,22 @@ stamp="$repo/node_modules/.esc-sync-lock"
 lock_sum="$(sha256sum "$repo/package-lock.json" | cut -d' ' -f1)-$("$node_bin" --version)"
 if [ "$(cat "$stamp" 2>/dev/null)" != "$lock_sum" ]; then
   say "npm ci (package-lock.json changed or first run)"
-  (cd "$repo" && npm ci --no-audit --no-fund --loglevel=error)
+  # stdout belongs to the command that provisioning precedes (`scripts/run.sh plan --output json`).
+  (cd "$repo" && npm ci --no-audit --no-fund --loglevel=error) >&2
   echo "$lock_sum" >"$stamp"
 else
   say "npm packages: up to date"
 fi
-say "building (tsc)"
-(cd "$repo" && "$node_bin" node_modules/typescript/bin/tsc -p tsconfig.json)
+# Build only when a source changed since the last build (tsc takes many seconds even with nothing to do).
+build_stamp="$repo/dist/.esc-sync-build"
+sources_sum="$(cd "$repo" && find orchestrator programs tsconfig.json package-lock.json -type f \( -name '*.ts' -o -name '*.json' \) -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -d' ' -f1)"
+if [ "$(cat "$build_stamp" 2>/dev/null)" != "$sources_sum" ]; then
+  say "building (tsc)"
+  (cd "$repo" && "$node_bin" node_modules/typescript/bin/tsc -p tsconfig.json) >&2
+  echo "$sources_sum" >"$build_stamp"
+else
+  say "build: up to date"
+fi
 
 # --- 3. Pulumi CLI -----------------------------------------------------------------------------
 pulumi_root=""
