@@ -4,8 +4,8 @@
  */
 import { readFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
-import picomatch from "picomatch";
 import { isNode, LineCounter, parseDocument, type Document } from "yaml";
+import { nearest } from "../esc-eval/spell.js";
 import type { z } from "zod";
 import { findTargetKind, targetKinds } from "../../programs/registry.js";
 import { ConfigError, type Problem } from "../errors.js";
@@ -61,7 +61,12 @@ export function parseManifest(text: string, file: string): Manifest {
 
   const parsed = manifestSchema.safeParse(raw);
   if (!parsed.success) {
-    const problems = parsed.error.issues.flatMap((issue) => describeIssue(issue, raw)).map((p) => ({ file, ...locate(p.pathKeys), path: p.path, message: p.message }));
+    const problems = pairMisspellings(parsed.error.issues.flatMap((issue) => describeIssue(issue, raw))).map((p) => ({
+      file,
+      ...locate(p.pathKeys),
+      path: p.path,
+      message: p.message,
+    }));
     throw new ConfigError(`${file} has ${countLabel(problems.length, "problem")}`, dedupe(problems));
   }
 
@@ -116,10 +121,31 @@ function describeIssue(issue: z.core.$ZodIssue, raw: unknown): RawProblem[] {
       message: `unknown setting "${key}"${pathKeys.length ? "" : " at the top level"}: remove it or check its spelling`,
     }));
   }
-  if (issue.code === "invalid_type" && valueAt(raw, pathKeys) === undefined) {
+  if ((issue.code === "invalid_type" || issue.code === "invalid_union") && valueAt(raw, pathKeys) === undefined) {
+    if (issue.code === "invalid_union") return [{ pathKeys, path, message: "required" }];
     return [{ pathKeys, path, message: `required: ${issue.message.replace(/^Invalid input: /, "")}` }];
   }
   return [{ pathKeys, path, message: issue.message }];
+}
+
+/**
+ * A required setting missing beside an unknown one spelt like it (`enviroments:`) is one mistake:
+ * one problem, saying which setting was meant.
+ */
+function pairMisspellings(problems: RawProblem[]): RawProblem[] {
+  const missing = problems.filter((p) => p.message.startsWith("required"));
+  const dropped = new Set<RawProblem>();
+  const out = problems.map((p) => {
+    const unknown = /^unknown setting "([^"]+)"/.exec(p.message)?.[1];
+    if (!unknown) return p;
+    const parent = formatPath(p.pathKeys.slice(0, -1));
+    const candidates = missing.filter((m) => formatPath(m.pathKeys.slice(0, -1)) === parent && !dropped.has(m));
+    const meant = nearest(unknown, candidates.map((m) => String(m.pathKeys.at(-1))));
+    if (!meant) return p;
+    dropped.add(candidates.find((m) => String(m.pathKeys.at(-1)) === meant)!);
+    return { ...p, message: `unknown setting "${unknown}": did you mean "${meant}" (required)? rename it` };
+  });
+  return out.filter((p) => !dropped.has(p));
 }
 
 /** Rules that span fields: references between targets and bindings, ids, templates, globs. */
@@ -139,9 +165,12 @@ function crossFieldProblems(m: Manifest): { pathKeys: PropertyKey[]; message: st
     const id = b.id ?? b.target;
     const first = seenIds.get(id);
     if (first !== undefined) {
+      const implicit = !b.id && !m.bindings[first]!.id;
       problems.push({
         pathKeys: at(b.id ? "id" : "target"),
-        message: `binding id "${id}" is also used by bindings[${first}]: give each binding a distinct id`,
+        message: implicit
+          ? `bindings[${first}] and bindings[${i}] both write to target "${b.target}" and neither has an id (a binding's id defaults to its target): give each an id, e.g. id: ${b.target}-${i}`
+          : `binding id "${id}" is also used by bindings[${first}]${b.id ? "" : ` (this binding has no id, so its id is its target's)`}: give each binding a distinct id`,
       });
     } else seenIds.set(id, i);
     if (b.name !== undefined) {
@@ -150,15 +179,6 @@ function crossFieldProblems(m: Manifest): { pathKeys: PropertyKey[]; message: st
       }
       if (b.shape === "keys" && !templatePlaceholders(b.name).includes("key")) {
         problems.push({ pathKeys: at("name"), message: `a keys binding writes one entry per key: its name template needs {key}` });
-      }
-    }
-    for (const [field, globs] of [["environments", b.environments], ["exclude", b.exclude]] as const) {
-      for (const glob of globs === undefined ? [] : Array.isArray(globs) ? globs : [globs]) {
-        try {
-          picomatch.makeRe(glob);
-        } catch {
-          problems.push({ pathKeys: at(field), message: `invalid glob "${glob}"` });
-        }
       }
     }
   });

@@ -81,7 +81,7 @@ describe("manifest", () => {
         expect.stringMatching(/^bindings\[0\]\.target@7: no target "missing" in targets \(known: out\)/),
         expect.stringMatching(/^bindings\[1\]\.name@10: unknown placeholder \{nope\}/),
         expect.stringMatching(/^bindings\[1\]\.name@10: a keys binding writes one entry per key: its name template needs \{key\}/),
-        expect.stringMatching(/^bindings\[2\]\.target@12: binding id "out" is also used by bindings\[1\]/),
+        expect.stringMatching(/^bindings\[2\]\.target@12: bindings\[1\] and bindings\[2\] both write to target "out" and neither has an id/),
         expect.stringMatching(/^targets\.out\.path@4: unknown placeholder \{wrong\}/),
       ]),
     );
@@ -97,6 +97,18 @@ describe("manifest", () => {
     ]);
     expect(problems[1]!.message).toMatch(/invalid glob "payments\/\[\*": Missing closing: "\]"/);
     expect(problems[0]!.message).toMatch(/a duration such as 90s, 15m or 1h30m/);
+  });
+
+  it("a misspelt required setting is one problem, naming the setting meant", () => {
+    const problems = problemsOf(`version: 1\nsource: { kind: local, folder: e }\ntargets:\n  out: { kind: file, path: "o/{env}" }\nbindings:\n  - { enviroments: "app/*", target: out }\n`);
+    expect(problems.map((p) => [p.path, p.message])).toEqual([["bindings[0].enviroments", `unknown setting "enviroments": did you mean "environments" (required)? rename it`]]);
+  });
+
+  it("two bindings without ids on one target: says the id defaults to the target, and how to fix it", () => {
+    const problems = problemsOf(
+      `version: 1\nsource: { kind: local, folder: e }\ntargets:\n  out: { kind: file, path: "o/{env}" }\nbindings:\n  - { environments: "a/*", target: out }\n  - { environments: "b/*", target: out }\n`,
+    );
+    expect(problems.map((p) => p.message)).toEqual([expect.stringMatching(/^bindings\[0\] and bindings\[1\] both write to target "out" and neither has an id .*: give each an id/)]);
   });
 
   it("points at the line of a YAML syntax error", () => {
