@@ -65,10 +65,11 @@ export async function execute(plan: RunPlan, ctx: ExecuteContext): Promise<RunSu
 
   const limit = pLimit(ctx.concurrency);
   const statuses: PairStatus[] = [];
+  const halted: { reason?: string } = {};
   const jobs = plan.steps.map((step, i) => {
     ctx.emit({ kind: "pair-queued", pair: infos[i]!, at: Date.now() });
     return limit(async () => {
-      statuses.push(await runStep({ ...ctx, plan, operation, missingPlugins }, step, infos[i]!));
+      statuses.push(await runStep({ ...ctx, plan, operation, missingPlugins, halted }, step, infos[i]!));
     });
   });
   for (const leftover of plan.leftovers) jobs.push(limit(() => removeLeftover(ctx, leftover)));

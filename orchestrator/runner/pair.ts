@@ -25,6 +25,8 @@ export interface PairContext extends ExecuteContext {
   plan: RunPlan;
   operation: Operation;
   missingPlugins: ReadonlyMap<string, string>;
+  /** Set when a failure means every other pair would fail the same way (a wrong passphrase). */
+  halted: { reason?: string };
 }
 
 /** A duration for people: `15m`, `90s`, `1h30m`. */
@@ -210,8 +212,11 @@ export async function runStep(ctx: PairContext, step: PlannedStep, info: PairInf
       return destroyOrphan(ctx, step.existing!, info, t0);
     case "run":
     case "adopt":
-    case "move":
-      return runEngine(ctx, step, pair!, info, done, doneDrift, notes);
+    case "move": {
+      if (ctx.halted.reason) return done("skipped", noChanges(), `not run: ${ctx.halted.reason}`);
+      const status = await runEngine(ctx, step, pair!, info, done, doneDrift, notes);
+      return status;
+    }
   }
 }
 
@@ -334,7 +339,9 @@ async function runEngine(ctx: PairContext, step: PlannedStep, pair: Pair, info: 
       if (deadline.killed() > 0) await releaseLock(ctx, pair.stack);
       return error("interrupted: the update was cancelled and its lock released", "run again to finish");
     }
-    return error(failureMessage(err, tally), failureHint(err));
+    const message = failureMessage(err, tally);
+    if (WRONG_PASSPHRASE.test([...tally.errors, String(err)].join("\n"))) ctx.halted.reason ??= "the passphrase does not decrypt the state (see the pair that failed)";
+    return error(message, failureHint(err));
   } finally {
     deadline.dispose();
   }
@@ -403,7 +410,12 @@ export async function removeLeftover(ctx: ExecuteContext, stack: ExistingStack):
   }
 }
 
+/** The state cannot be decrypted with the passphrase given: every pair would fail the same way. */
+export const WRONG_PASSPHRASE = /incorrect passphrase/i;
+
 function failureMessage(err: unknown, tally: EngineEventTally): string {
+  const raw = [...tally.errors, err instanceof Error ? err.message : String(err)].join("\n");
+  if (WRONG_PASSPHRASE.test(raw)) return "the passphrase does not decrypt this backend's state (PULUMI_CONFIG_PASSPHRASE or PULUMI_CONFIG_PASSPHRASE_FILE)";
   if (err instanceof automation.ConcurrentUpdateError) {
     const locks = parseLocks(err.message).map((l) => `${l.user}@${l.host} pid ${l.pid} since ${l.createdAt.toISOString()}`);
     return `the stack is locked by another run${locks.length ? ` (${[...new Set(locks)].join("; ")})` : ""}, still after waiting`;
@@ -411,12 +423,21 @@ function failureMessage(err: unknown, tally: EngineEventTally): string {
   if (tally.errors.length > 0) return tally.errors.slice(0, 3).join("\n");
   if (err instanceof automation.CommandError) {
     const stderr = /stderr: ([\s\S]*?)(?:\n err\?:|$)/.exec(err.message)?.[1]?.trim();
-    return lastLine(stderr || err.message);
+    return withoutCommandLine(lastLine(stderr || err.message));
   }
-  return err instanceof Error ? err.message : String(err);
+  return withoutCommandLine(err instanceof Error ? err.message : String(err));
+}
+
+/** The CLI's own words, without the command line the Automation API puts before them. */
+function withoutCommandLine(text: string): string {
+  const m = /^Command failed with exit code \d+: .*?\s(error: [\s\S]*)$/.exec(text);
+  return m ? m[1]! : text;
 }
 
 function failureHint(err: unknown): string | undefined {
+  if (WRONG_PASSPHRASE.test(err instanceof Error ? err.message : String(err))) {
+    return "set the passphrase this state was written with; the run stopped before its other pairs, which would fail the same way";
+  }
   if (err instanceof automation.ConcurrentUpdateError) {
     return "another esc-sync run holds it: run again later; if no run is active, `pulumi cancel` clears the lock";
   }

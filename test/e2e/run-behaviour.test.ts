@@ -115,4 +115,20 @@ describe("a run", () => {
     expect(result.stdout).not.toContain(CANARY);
     expect(existsSync(log)).toBe(false);
   });
+
+  it("a wrong passphrase is said once, plainly, and the other pairs are not run", async () => {
+    const box = sandbox();
+    for (let i = 1; i <= 3; i++) box.writeEnvironment("svc", `e${i}`, `values:\n  environmentVariables:\n    N: "${i}"\n`);
+    box.writeManifest(manifest(`  out: { kind: file, path: "out/{env}.env" }`, `  - { environments: "svc/*", target: out }`, 1));
+    expect((await box.run(["sync"])).code).toBe(0);
+    const r = await box.run(["sync", "--force", "--output", "json"], { env: { PULUMI_CONFIG_PASSPHRASE: "not-the-passphrase" } });
+    expect(r.code).toBe(1);
+    const report = JSON.parse(r.stdout) as { pairs: { stack: string; status: string; message?: string }[] };
+    const failed = report.pairs.filter((p) => p.status === "failed");
+    expect(failed).toHaveLength(1);
+    expect(failed[0]!.message).toMatch(/^the passphrase does not decrypt this backend's state/);
+    expect(report.pairs.filter((p) => p.status === "skipped").map((p) => p.message)).toEqual([expect.stringMatching(/^not run: the passphrase/), expect.stringMatching(/^not run: the passphrase/)]);
+    expect(r.stdout + r.stderr).not.toMatch(/Command failed|not-the-passphrase/);
+  });
 });
+
