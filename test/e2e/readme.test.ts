@@ -1,0 +1,101 @@
+/**
+ * The README's quick start, walked through as a new user would: its own first command (read
+ * from README.md, so the two cannot drift apart) run in a fresh copy of the repository with an
+ * empty state folder, then what the README says follows: the files and their mode, every pair
+ * unchanged on a second run, only the pairs using an edited value updated, the state visible
+ * through `esc-sync pulumi stack ls --all`, and `scripts/run.sh plan --output json` printing JSON
+ * alone on stdout.
+ *
+ * The copy shares the repository's installed packages and build (symlinks): provisioning them is
+ * what scripts/test.sh has just done; the copy's own scripts still run the whole provisioning
+ * path, finding everything up to date.
+ */
+import { execFileSync, spawn } from "node:child_process";
+import { cpSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { REPO, recordedToolchain } from "../support/toolchain.js";
+
+const README = readFileSync(join(REPO, "README.md"), "utf8");
+
+/** The first command of "The two commands": the line that runs the main job. */
+function firstCommand(): string {
+  const section = README.slice(README.indexOf("## The two commands"));
+  const block = /```sh\n([\s\S]*?)```/.exec(section)![1]!;
+  const line = block.split("\n").find((l) => l.includes("scripts/run.sh"));
+  if (!line) throw new Error("README: no scripts/run.sh line in The two commands");
+  return line.trim();
+}
+
+function sh(cwd: string, command: string, env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn("bash", ["-c", command], { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d) => (stdout += d));
+    child.stderr.on("data", (d) => (stderr += d));
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe("the README's quick start", () => {
+  const dir = mkdtempSync(join(tmpdir(), "esc-sync-readme-"));
+  const copy = join(dir, "esc-sync");
+  const { node } = recordedToolchain();
+  const env: NodeJS.ProcessEnv = {
+    PATH: `${join(node, "..")}:${process.env.PATH}`,
+    HOME: process.env.HOME,
+    CI: "true",
+    // A new user's state folder: empty.
+    XDG_STATE_HOME: join(dir, "state-home"),
+    ...(process.env.ESC_SYNC_TOOLS_DIR ? { ESC_SYNC_TOOLS_DIR: process.env.ESC_SYNC_TOOLS_DIR } : {}),
+  };
+
+  beforeAll(() => {
+    // The files git tracks: what a clone has.
+    const files = execFileSync("git", ["ls-files", "-z"], { cwd: REPO, encoding: "utf8" }).split("\0").filter(Boolean);
+    for (const f of files) cpSync(join(REPO, f), join(copy, f), { recursive: true });
+    symlinkSync(join(REPO, "node_modules"), join(copy, "node_modules"));
+    symlinkSync(join(REPO, "dist"), join(copy, "dist"));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("the first command syncs the embedded default, as the README says", async () => {
+    const command = firstCommand();
+    expect(command).toMatch(/^PULUMI_CONFIG_PASSPHRASE=\S+ scripts\/run\.sh sync$/);
+    const first = await sh(copy, command, env);
+    expect(first.code, first.stdout + first.stderr).toBe(0);
+    expect(first.stdout).toMatch(/5 pair\(s\): 5 created/);
+    for (const f of ["out/payments/dev.env", "out/payments/dev.config.json", "out/payments/prod.env", "out/checkout/staging.env"]) {
+      expect(statSync(join(copy, f)).mode & 0o777, f).toBe(0o600);
+    }
+    expect(readFileSync(join(copy, "out/payments/dev.env"), "utf8")).toMatch(/^DATABASE_URL=postgres:\/\//m);
+
+    // "Run it again and every pair reports unchanged"
+    const again = await sh(copy, command, env);
+    expect(again.stdout).toMatch(/5 pair\(s\): 5 unchanged/);
+
+    // "edit a value in environments/ and only the pairs that use it update"
+    const file = join(copy, "environments/payments/dev.yaml");
+    writeFileSync(file, readFileSync(file, "utf8").replace(/logLevel: \S+/, "logLevel: warn-readme-test"));
+    const edited = await sh(copy, command, env);
+    expect(edited.code, edited.stdout + edited.stderr).toBe(0);
+    expect(edited.stdout).toMatch(/5 pair\(s\): (?=.*4 unchanged)(?=.*1 updated)/);
+    expect(readFileSync(join(copy, "out/payments/dev.env"), "utf8")).toContain("warn-readme-test");
+
+    // The README's way to look at the state.
+    const passphrase = /^PULUMI_CONFIG_PASSPHRASE=(\S+)/.exec(command)![1]!;
+    const ls = await sh(copy, "npx esc-sync pulumi stack ls --all", { ...env, PULUMI_CONFIG_PASSPHRASE: passphrase });
+    expect(ls.code, ls.stderr).toBe(0);
+    expect(ls.stdout.split("\n").filter((l) => l.includes("organization/esc-sync/"))).toHaveLength(5);
+
+    // stdout carries exactly the command's output, provisioning included.
+    const plan = await sh(copy, `PULUMI_CONFIG_PASSPHRASE=${passphrase} scripts/run.sh plan --output json`, env);
+    expect(plan.code, plan.stderr).toBe(0);
+    const parsed = JSON.parse(plan.stdout) as { steps: { decision: { action: string } }[] };
+    expect(parsed.steps.map((s) => s.decision.action)).toEqual(["skip-unchanged", "skip-unchanged", "skip-unchanged", "skip-unchanged", "skip-unchanged"]);
+    expect(plan.stderr).toMatch(/\[provision\]/);
+  });
+});
