@@ -152,6 +152,12 @@ function crossFieldProblems(m: Manifest): { pathKeys: PropertyKey[]; message: st
         problems.push({ pathKeys: at("name"), message: `a keys binding writes one entry per key: its name template needs {key}` });
       }
     }
+    if (b.revision !== undefined && m.source.kind === "local") {
+      problems.push({
+        pathKeys: at("revision"),
+        message: `a local source has no revisions: remove revision: ${JSON.stringify(b.revision)} from this binding, or use a pulumi-cloud source (revisions and tags live in ESC)`,
+      });
+    }
     for (const [field, globs] of [["environments", b.environments], ["exclude", b.exclude]] as const) {
       for (const glob of globs === undefined ? [] : Array.isArray(globs) ? globs : [globs]) {
         try {
