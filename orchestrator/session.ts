@@ -41,6 +41,8 @@ export interface SessionOptions {
   env?: NodeJS.ProcessEnv;
   /** The redactor every output passes through; a session of its own by default. */
   redactor?: Redactor;
+  /** The source of environments, instead of the one the manifest names (embedding, tests). */
+  source?: EnvironmentSource;
 }
 
 /** The environments of one cycle, opened and planned into pairs. No state read yet. */
@@ -97,7 +99,7 @@ export class Session {
     const manifest = resolveManifestPaths(loaded);
     const redactor = (opts.redactor ?? new Redactor()).add(env.PULUMI_ACCESS_TOKEN, env.PULUMI_CONFIG_PASSPHRASE);
     const retries: string[] = [];
-    const source = openSource(manifest, env, (note) => retries.push(note));
+    const source = opts.source ?? openSource(manifest, env, (note) => retries.push(note));
     const session = new Session(manifest, resolve(loaded.file), loaded.dir, source, redactor, opts.concurrency ?? manifest.concurrency, opts.backendUrl, env);
     session.#sourceRetries = retries;
     return session;
