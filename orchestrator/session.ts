@@ -17,7 +17,7 @@ import { ConfigError, UserError } from "./errors.js";
 import { loadManifest, resolveManifestPaths } from "./manifest/load.js";
 import type { Manifest } from "./manifest/schema.js";
 import { decide, type RunFlags, type RunPlan } from "./planner/decide.js";
-import { bindingId, idleBindings, matchBindings, plan as planPairs, type Plan, type Selection } from "./planner/plan.js";
+import { bindingId, idleBindings, matchBindings, openKey, plan as planPairs, type Plan, type Selection } from "./planner/plan.js";
 import { Redactor } from "./redact.js";
 import type { EventSink, RunSummary } from "./runner/events.js";
 import { execute } from "./runner/execute.js";
@@ -41,13 +41,18 @@ export interface SessionOptions {
   env?: NodeJS.ProcessEnv;
   /** The redactor every output passes through; a session of its own by default. */
   redactor?: Redactor;
+  /** The source of environments, instead of the one the manifest names (embedding, tests). */
+  source?: EnvironmentSource;
 }
 
 /** The environments of one cycle, opened and planned into pairs. No state read yet. */
 export interface Prepared {
   selection: Selection;
   plan: Plan;
+  /** The selected environments at their latest revision. */
   environments: ResolvedEnvironment[];
+  /** Environments opened at a revision a binding pins, by `openKey` (`project/name@stable`). */
+  pinned: Map<string, ResolvedEnvironment>;
   /** Warnings: idle bindings, environments that could not be read, source retries. */
   warnings: string[];
   /** Ids of bindings that select no environment at all. */
@@ -94,7 +99,7 @@ export class Session {
     const manifest = resolveManifestPaths(loaded);
     const redactor = (opts.redactor ?? new Redactor()).add(env.PULUMI_ACCESS_TOKEN, env.PULUMI_CONFIG_PASSPHRASE);
     const retries: string[] = [];
-    const source = openSource(manifest, env, (note) => retries.push(note));
+    const source = opts.source ?? openSource(manifest, env, (note) => retries.push(note));
     const session = new Session(manifest, resolve(loaded.file), loaded.dir, source, redactor, opts.concurrency ?? manifest.concurrency, opts.backendUrl, env);
     session.#sourceRetries = retries;
     return session;
@@ -127,18 +132,31 @@ export class Session {
         "check the glob (it matches project/name, e.g. 'payments/*'); pass --allow-empty where an empty selection is expected",
       );
     }
-    const { environments, failures } = await this.openAll(inFilter, signal);
-    this.redactor.addEnvironments(environments);
-    for (const err of failures.values()) this.redactor.add(...err.secrets);
-    // An environment no binding selects matters only through a sync: block it may hold.
-    const bound = new Set(matches.map((m) => envId(m.ref)));
-    for (const [id, err] of [...failures]) {
-      if (bound.has(id)) continue;
-      failures.delete(id);
-      warnings.push(`${err.message.split("\n")[0]}: not synced (no binding selects it; a sync: block in it could not be read)`);
+    // Each (environment, revision) a binding pins is opened once more, besides the latest.
+    const pins = new Map<string, { ref: EnvironmentRef; revision: number | string }>();
+    for (const { ref, binding } of matches) {
+      if (binding.revision !== undefined) pins.set(openKey(ref, binding.revision), { ref, revision: binding.revision });
     }
-    const plan = planPairs({ manifest: this.manifest, environments, failures, matches, fingerprintKey: fingerprintKey(this.env), selection });
-    return { selection, plan, environments, warnings: [...warnings, ...plan.warnings, ...this.#sourceRetries], idleBindings: new Set(idle.map(bindingId)) };
+    const { environments, failures } = await this.openAll([...inFilter.map((ref) => ({ ref })), ...pins.values()], signal);
+    const latest = environments.filter((e) => e.key === envId(e.env.ref)).map((e) => e.env);
+    const pinned = new Map(environments.filter((e) => e.key !== envId(e.env.ref)).map((e) => [e.key, e.env]));
+    this.redactor.addEnvironments(environments.map((e) => e.env));
+    for (const err of failures.values()) this.redactor.add(...err.secrets);
+    // An environment no binding reads at its latest revision matters (at that revision) only
+    // through a sync: block it may hold.
+    const bound = new Set(matches.filter((m) => m.binding.revision === undefined).map((m) => envId(m.ref)));
+    const pinnedOnly = new Set([...pins.values()].map((p) => envId(p.ref)));
+    for (const [id, err] of [...failures]) {
+      if (bound.has(id) || pins.has(id)) continue;
+      failures.delete(id);
+      warnings.push(
+        pinnedOnly.has(id)
+          ? `${err.message.split("\n")[0]}: its latest revision's sync: block could not be read (its bindings read the revision they pin)`
+          : `${err.message.split("\n")[0]}: not synced (no binding selects it; a sync: block in it could not be read)`,
+      );
+    }
+    const plan = planPairs({ manifest: this.manifest, environments: latest, pinned, failures, matches, fingerprintKey: fingerprintKey(this.env), selection });
+    return { selection, plan, environments: latest, pinned, warnings: [...warnings, ...plan.warnings, ...this.#sourceRetries], idleBindings: new Set(idle.map(bindingId)) };
   }
 
   /**
@@ -257,26 +275,30 @@ export class Session {
     }
   }
 
-  /** Opens each environment once, a few at a time; one failing does not stop the others. */
-  private async openAll(refs: readonly EnvironmentRef[], signal?: AbortSignal) {
-    const environments: ResolvedEnvironment[] = [];
+  /**
+   * Opens each (environment, revision) once, a few at a time; one failing does not stop the
+   * others. Results and failures are keyed by `openKey` (`project/name`, `project/name@stable`).
+   */
+  private async openAll(wanted: readonly { ref: EnvironmentRef; revision?: number | string }[], signal?: AbortSignal) {
+    const environments: { key: string; env: ResolvedEnvironment }[] = [];
     const failures = new Map<string, EnvironmentError>();
     const limit = pLimit(Math.max(this.concurrency, 4));
     await Promise.all(
-      refs.map((ref) =>
+      wanted.map(({ ref, revision }) =>
         limit(async () => {
+          const key = openKey(ref, revision);
           try {
-            environments.push(await this.source.open(ref, signal));
+            environments.push({ key, env: await (revision === undefined ? this.source.open(ref, signal) : this.source.open(ref, signal, revision)) });
           } catch (err) {
-            if (err instanceof EnvironmentError) failures.set(envId(ref), err);
+            if (err instanceof EnvironmentError) failures.set(key, err);
             else throw err;
           }
         }),
       ),
     );
-    // The order of the listing, not of completion: plans and reports are stable.
-    const order = new Map(refs.map((r, i) => [envId(r), i]));
-    environments.sort((a, b) => order.get(envId(a.ref))! - order.get(envId(b.ref))!);
+    // The order asked (the listing's), not of completion: plans and reports are stable.
+    const order = new Map(wanted.map((w, i) => [openKey(w.ref, w.revision), i]));
+    environments.sort((a, b) => order.get(a.key)! - order.get(b.key)!);
     return { environments, failures };
   }
 }

@@ -5,6 +5,7 @@
 import type { PairInfo, RunEvent } from "../runner/events.js";
 import { renderTable } from "../reporters/table.js";
 import type { DriftReason } from "../../programs/contract.js";
+import { revisionLabel, type PairRevision } from "../planner/plan.js";
 import { driftExitCode, type DriftStatus, type EntryDrift } from "./compare.js";
 
 /** One pair of the report. */
@@ -14,6 +15,8 @@ export interface DriftPairReport {
   target: string;
   kind: string;
   location: string;
+  /** The environment's revision compared against (Pulumi Cloud source): a pinned binding's, or the latest. */
+  revision?: PairRevision;
   status: DriftStatus;
   /** Why a pair errored, or a note (never synced, cannot be read back...). */
   message?: string;
@@ -57,7 +60,12 @@ export class DriftCollector {
 }
 
 function pairFields(p: PairInfo) {
-  return { stack: p.stack, environment: p.environment, target: p.target, kind: p.kind, location: p.location };
+  return { stack: p.stack, environment: p.environment, target: p.target, kind: p.kind, location: p.location, ...(p.revision ? { revision: p.revision } : {}) };
+}
+
+/** The environment as a report names it: with its revision where a binding pins one. */
+function envLabel(p: DriftPairReport): string {
+  return p.revision?.pinned ? `${p.environment} at ${revisionLabel(p.revision)}` : p.environment;
 }
 
 const LABEL: Record<DriftStatus, string> = {
@@ -107,7 +115,7 @@ function notInSync(p: DriftPairReport): string {
 }
 
 export function driftToText(r: DriftReport): string {
-  const rows = r.pairs.map((p) => [p.stack, `${p.environment} → ${p.target}`, p.location, LABEL[p.status], notInSync(p) || p.message || ""]);
+  const rows = r.pairs.map((p) => [p.stack, `${envLabel(p)} → ${p.target}`, p.location, LABEL[p.status], notInSync(p) || p.message || ""]);
   return [renderTable(["STACK", "PAIR", "LOCATION", "STATUS", "DETAILS"], rows), "", summaryLine(r), ""].join("\n");
 }
 
@@ -117,7 +125,7 @@ export function driftToMarkdown(r: DriftReport): string {
   const lines = [`## esc-sync drift report`, "", `${summaryLine(r)} — generated ${r.generatedAt}`, ""];
   lines.push("| | Environment | Target | Status | Details |", "|---|---|---|---|---|");
   for (const p of r.pairs) {
-    lines.push(`| ${ICON[p.status]} | \`${md(p.environment)}\` | \`${md(p.target)}\` (${p.kind}) | ${LABEL[p.status]} | ${md(notInSync(p) || p.message || "")} |`);
+    lines.push(`| ${ICON[p.status]} | \`${md(envLabel(p))}\` | \`${md(p.target)}\` (${p.kind}) | ${LABEL[p.status]} | ${md(notInSync(p) || p.message || "")} |`);
   }
   const detailed = r.pairs.filter((p) => p.entries.some((e) => e.status !== "in-sync"));
   if (detailed.length) {

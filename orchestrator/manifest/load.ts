@@ -181,6 +181,12 @@ function crossFieldProblems(m: Manifest): { pathKeys: PropertyKey[]; message: st
         problems.push({ pathKeys: at("name"), message: `a keys binding writes one entry per key: its name template needs {key}` });
       }
     }
+    if (b.revision !== undefined && m.source.kind === "local") {
+      problems.push({
+        pathKeys: at("revision"),
+        message: `a local source has no revisions: remove revision: ${JSON.stringify(b.revision)} from this binding, or use a pulumi-cloud source (revisions and tags live in ESC)`,
+      });
+    }
   });
   for (const [id, target] of Object.entries(m.targets)) {
     const kind = findTargetKind(target.kind);

@@ -67,6 +67,9 @@ const glob = z
     if (problem) ctx.addIssue({ code: "custom", message: `invalid glob "${g}": ${problem}` });
   });
 
+/** A revision tag name, as ESC allows them (a number-like string would read as a revision number). */
+const REVISION_TAG = /^[A-Za-z][A-Za-z0-9._-]*$/;
+
 /** A binding's environment selector: a glob over `project/name`, or several. */
 const selector = z.union([glob, z.array(glob).min(1)]);
 
@@ -84,6 +87,15 @@ const binding = z
       .optional()
       .describe("Naming template: {org}, {project}, {env}, {target}, {key} (keys shape). Default: the target kind's."),
     retainOnDelete: z.boolean().default(false).describe("Keep entries in the store when they leave the binding."),
+    revision: z
+      .union([
+        z.number().int().positive(),
+        z.string().regex(REVISION_TAG, "a revision tag starts with a letter (then letters, digits, '.', '_', '-'); write a revision number without quotes"),
+      ])
+      .optional()
+      .describe(
+        "Revision of each environment to sync: a revision number, or a revision tag (e.g. 'stable', resolved at each run). Default: the latest. Pulumi Cloud source only.",
+      ),
     credentials: z
       .string()
       .optional()

@@ -7,7 +7,7 @@
 import { formatProblem } from "../errors.js";
 import type { ExistingStack, Inventory } from "../runner/inventory.js";
 import { envFullName } from "../../programs/environment-ref.js";
-import { bindingLabel, type Pair } from "./plan.js";
+import { bindingLabel, type Pair, type PairRevision } from "./plan.js";
 
 /** What a run is for. `prune` handles orphans only; `adopt` only the pairs with entries to adopt. */
 export type RunOperation = "sync" | "drift" | "prune" | "adopt";
@@ -195,6 +195,8 @@ function holdOf(d: Decision, deletes: string[]): Decision {
 }
 
 /** The run plan as data: what `plan --output json` and `sync --dry-run --output json` print. No values. */
+const revisionField = (revision: PairRevision | undefined) => (revision ? { revision } : {});
+
 export function runPlanToJson(plan: RunPlan) {
   return {
     version: 1,
@@ -210,6 +212,8 @@ export function runPlanToJson(plan: RunPlan) {
       location: s.pair?.location ?? s.existing?.record?.location ?? "(orphaned stack)",
       entries: s.pair ? s.pair.entries.map((e) => ({ name: e.name, secret: e.secret })) : (s.existing?.record?.entries ?? []).map((name) => ({ name })),
       ...(s.pair ? { fingerprint: s.pair.fingerprint } : {}),
+      // The revision the step writes (a pair), or the one its stack last wrote (an orphan).
+      ...revisionField(s.pair ? s.pair.revision : s.existing?.record?.revision),
       decision: s.decision,
     })),
     leftovers: plan.leftovers.map((s) => s.name),

@@ -30,6 +30,28 @@ export type PairRefusal =
   | { kind: "invalid-entries"; problems: EntryProblem[] }
   | { kind: "no-value"; message: string };
 
+/** The revision of its environment a pair writes: its number, and how the binding pinned it. */
+export interface PairRevision {
+  number: number;
+  /** The revision tag the binding pins (resolved to `number` when the environment was opened). */
+  tag?: string;
+  /** Set when the binding pins a revision (a number or a tag); absent for the latest. */
+  pinned?: true;
+}
+
+/** "revision 7", "revision 3 (tag stable)", "revision 3 (pinned)": for messages and reports. */
+export function revisionLabel(r: PairRevision): string {
+  return `revision ${r.number}${r.tag !== undefined ? ` (tag ${r.tag})` : r.pinned ? " (pinned)" : ""}`;
+}
+
+/**
+ * The key of one opened (environment, revision): `project/name` for the latest, and
+ * `project/name@<revision or tag>` for a pinned one.
+ */
+export function openKey(ref: EnvironmentRef, revision?: number | string): string {
+  return revision === undefined ? envId(ref) : `${envId(ref)}@${revision}`;
+}
+
 /** One environment written into one target: one Pulumi stack, one inline program. */
 export interface Pair {
   /** The stack name: stable, unique, made of `[A-Za-z0-9_.-]`. */
@@ -45,6 +67,8 @@ export interface Pair {
   location: string;
   entries: PlannedEntry[];
   retainOnDelete: boolean;
+  /** The revision the entries come from, where the source knows it (not a local source). */
+  revision?: PairRevision;
   /** Credentials from the environment (binding `credentials:`); not part of the fingerprint. */
   credentials?: Record<string, SecretValue>;
   /** Keyed hash of everything the program depends on: changes exactly when the pair's input does. */
@@ -103,9 +127,11 @@ export function stackName(ref: EnvironmentRef, targetId: string): string {
 /** Input to {@link plan}. */
 export interface PlanInput {
   manifest: Manifest;
-  /** The environments the matches refer to, opened and resolved. */
+  /** The environments the matches refer to, opened and resolved at their latest revision. */
   environments: readonly ResolvedEnvironment[];
-  /** Environments that could not be opened, by `project/name`. */
+  /** Environments opened at the revision a binding pins, by {@link openKey} (`project/name@stable`). */
+  pinned?: ReadonlyMap<string, ResolvedEnvironment>;
+  /** Environments that could not be opened, by {@link openKey} (`project/name` for the latest). */
   failures?: ReadonlyMap<string, EnvironmentError>;
   matches: readonly { ref: EnvironmentRef; binding: Binding }[];
   /** Key for the fingerprints (never printed). */
@@ -144,11 +170,21 @@ export function plan(input: PlanInput): Plan {
       retainOnDelete: binding.retainOnDelete,
       fingerprint: "",
     };
-    const failure = input.failures?.get(envId(ref));
-    const resolved = byId.get(envId(ref));
+    // A binding that pins a revision reads the environment at that revision, the others the latest.
+    const key = openKey(ref, binding.revision);
+    const failure = input.failures?.get(key);
+    const resolved = binding.revision === undefined ? byId.get(key) : input.pinned?.get(key);
     if (failure || !resolved) {
-      pair.refusal = { kind: "environment-error", message: failure?.message ?? `environment ${envFullName(ref)} was not opened` };
+      const at = binding.revision === undefined ? "" : ` at revision ${JSON.stringify(binding.revision)}`;
+      pair.refusal = { kind: "environment-error", message: failure?.message ?? `environment ${envFullName(ref)} was not opened${at}` };
     } else {
+      if (resolved.revision !== undefined) {
+        pair.revision = {
+          number: resolved.revision,
+          ...(typeof binding.revision === "string" ? { tag: binding.revision } : {}),
+          ...(binding.revision !== undefined ? { pinned: true as const } : {}),
+        };
+      }
       const built = buildEntries(kind, settings, binding, resolved, base);
       const creds = binding.credentials === undefined ? undefined : credentialsAt(resolved, binding.credentials);
       if ("refusal" in built) pair.refusal = built.refusal;
@@ -345,6 +381,7 @@ function syncBlockPairs(manifest: Manifest, env: ResolvedEnvironment, sel: Selec
       location: kind.location(settings),
       entries: [],
       retainOnDelete: false,
+      ...(env.revision !== undefined ? { revision: { number: env.revision } } : {}),
       fingerprint: "",
     };
     if (items.some((it) => containsUnknown(it.node))) {
@@ -437,6 +474,10 @@ function collisions(entries: readonly PlannedEntry[]): EntryProblem[] {
 function fingerprint(pair: Pair, key: string | Buffer): string {
   const h = createHmac("sha256", key);
   h.update(JSON.stringify([pair.kind, pair.settings, pair.shape, pair.retainOnDelete, pair.refusal?.kind ?? null]));
+  // A pinned pair records the revision it wrote: moving its tag runs it (and updates the record)
+  // even where the new revision holds the same values. The latest revision is not hashed, so that
+  // an edit elsewhere in an environment does not run every pair of it.
+  if (pair.revision?.pinned) h.update(JSON.stringify(["revision", pair.revision.number, pair.revision.tag ?? null]));
   for (const e of [...pair.entries].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
     h.update(JSON.stringify([e.name, e.secret, e.value.reveal()]));
   }

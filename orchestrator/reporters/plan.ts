@@ -3,6 +3,7 @@
  * --output json` embeds). Names, fingerprints and decisions only, never a value.
  */
 import { runPlanToJson, type Decision, type RunPlan } from "../planner/decide.js";
+import { revisionLabel } from "../planner/plan.js";
 import { renderTable } from "./table.js";
 
 /** One short phrase per decision, for the DECISION column. */
@@ -32,7 +33,7 @@ export function decisionText(d: Decision): string {
 export function runPlanToText(plan: RunPlan): string {
   const json = runPlanToJson(plan);
   if (json.steps.length === 0) return "No pairs: no binding selects any environment.";
-  const rows = json.steps.map((s) => [s.stack, s.environment, `${s.target} (${s.kind})`, s.location, s.entries.map((e) => e.name).join(", ") || "(none)", decisionText(s.decision)]);
+  const rows = json.steps.map((s) => [s.stack, s.revision?.pinned ? `${s.environment} at ${revisionLabel(s.revision)}` : s.environment, `${s.target} (${s.kind})`, s.location, s.entries.map((e) => e.name).join(", ") || "(none)", decisionText(s.decision)]);
   const lines = [renderTable(["STACK", "ENVIRONMENT", "TARGET", "LOCATION", "ENTRIES", "DECISION"], rows)];
   const explained = plan.steps.filter((s) => ["refuse", "hold", "move", "skip"].includes(s.decision.action));
   if (explained.length) {

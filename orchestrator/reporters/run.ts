@@ -5,6 +5,7 @@
 import { createLogUpdate } from "log-update";
 import type { Redactor } from "../redact.js";
 import type { ChangeCounts, EventSink, PairInfo, PairStatus, RunEvent, RunSummary } from "../runner/events.js";
+import { revisionLabel } from "../planner/plan.js";
 import { renderTable } from "./table.js";
 
 /**
@@ -53,7 +54,8 @@ export function summaryText(s: RunSummary): string {
   return `${s.pairs} pair(s): ${parts.join(", ") || "nothing to do"} in ${(s.durationMs / 1000).toFixed(1)}s`;
 }
 
-const label = (p: PairInfo) => `${p.environment} → ${p.target}`;
+/** `team/app → out`; a pinned pair names its revision: `team/app at revision 3 (tag stable) → out`. */
+const label = (p: PairInfo) => `${p.environment}${p.revision?.pinned ? ` at ${revisionLabel(p.revision)}` : ""} → ${p.target}`;
 
 /** One line per step: for logs and non-terminal output. */
 export function plainReporter(write: (line: string) => void): Reporter {

@@ -4,6 +4,7 @@
  */
 
 import type { DriftStatus, EntryDrift } from "../drift/compare.js";
+import type { PairRevision } from "../planner/plan.js";
 
 /** The operations a run performs on a pair. */
 export type Operation = "sync" | "preview" | "drift" | "destroy";
@@ -25,6 +26,8 @@ export interface PairInfo {
   /** Entry names the pair writes (empty for an orphan). */
   entries: string[];
   fingerprint: string;
+  /** The environment's revision the pair writes (a pair's), or last wrote (an orphan's record). */
+  revision?: PairRevision;
 }
 
 /** Resource changes of one pair, excluding Pulumi's own stack resource. */

@@ -24,6 +24,7 @@ export function pairInfo(pair: Pair): PairInfo {
     location: pair.location,
     entries: pair.entries.map((e) => e.name),
     fingerprint: pair.fingerprint,
+    ...(pair.revision ? { revision: pair.revision } : {}),
   };
 }
 
@@ -36,6 +37,7 @@ function orphanInfo(stack: ExistingStack): PairInfo {
     location: stack.record?.location ?? "(orphaned stack)",
     entries: stack.record?.entries ?? [],
     fingerprint: "",
+    ...(stack.record?.revision ? { revision: stack.record.revision } : {}),
   };
 }
 

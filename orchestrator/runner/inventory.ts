@@ -9,7 +9,7 @@ import { promisify } from "node:util";
 import * as automation from "@pulumi/pulumi/automation/index.js";
 import pLimit from "p-limit";
 import picomatch from "picomatch";
-import type { Pair, Selection } from "../planner/plan.js";
+import type { Pair, PairRevision, Selection } from "../planner/plan.js";
 import { workspaceOptions, withWorkDir, type Backend } from "./stack.js";
 import type { Toolchain } from "./toolchain.js";
 
@@ -30,6 +30,8 @@ export interface StackRecord {
   location?: string;
   /** The manifest file the stack was last written from: another one is never silently taken over. */
   manifest?: string;
+  /** The environment's revision the entries were written from (Pulumi Cloud source), and its pin. */
+  revision?: PairRevision;
 }
 
 /** A stack of the esc-sync project found in the backend. */
@@ -65,6 +67,7 @@ export function describeExport(name: string, exported: unknown): ExistingStack {
           entries: raw.entries.map(String),
           ...(typeof raw.location === "string" ? { location: raw.location } : {}),
           ...(typeof raw.manifest === "string" ? { manifest: raw.manifest } : {}),
+          ...revisionOf(raw.revision),
         }
       : undefined;
   return {
@@ -73,6 +76,12 @@ export function describeExport(name: string, exported: unknown): ExistingStack {
     resources: resources.filter((r) => r.type !== "pulumi:pulumi:Stack" && !r.type.startsWith("pulumi:providers:")).length,
     pendingOperations: deployment.pending_operations?.length ?? 0,
   };
+}
+
+function revisionOf(raw: unknown): { revision?: PairRevision } {
+  const r = raw as Partial<PairRevision> | undefined;
+  if (typeof r?.number !== "number") return {};
+  return { revision: { number: r.number, ...(typeof r.tag === "string" ? { tag: r.tag } : {}), ...(r.pinned === true ? { pinned: true } : {}) } };
 }
 
 /** Lists the project's stacks and reads each one's record, a few at a time. */

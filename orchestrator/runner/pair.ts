@@ -156,6 +156,7 @@ function recordOf(pair: Pair, adopting: boolean, manifest: string): StackRecord 
     entries: pair.entries.map((e) => e.name),
     location: pair.location,
     manifest,
+    ...(pair.revision ? { revision: pair.revision } : {}),
   };
 }
 

@@ -62,7 +62,13 @@ export class LocalSource implements EnvironmentSource {
     return refs;
   }
 
-  async open(ref: EnvironmentRef): Promise<ResolvedEnvironment> {
+  async open(ref: EnvironmentRef, _signal?: AbortSignal, revision?: number | string): Promise<ResolvedEnvironment> {
+    if (revision !== undefined) {
+      throw new EnvironmentError(
+        ref,
+        `environment ${envId(ref)}: a local source has no revisions (revision ${JSON.stringify(revision)} asked): remove revision from the binding, or use a pulumi-cloud source`,
+      );
+    }
     const definition = readDefinition(this.folder, ref.project, ref.name);
     if (!definition) throw new EnvironmentError(ref, `environment ${envId(ref)} not found in ${this.folder}`);
     const result = evaluate(definition, folderLoader(this.folder));

@@ -2,7 +2,7 @@
  * Environments from Pulumi Cloud (or any ESC-compatible API) through `@pulumi/esc-sdk`.
  */
 import { DEFAULT_API_URL, EscApiError, EscClient, type EscClientOptions } from "./esc-client.js";
-import type { EnvironmentRef } from "../../programs/environment-ref.js";
+import { envFullName, type EnvironmentRef } from "../../programs/environment-ref.js";
 import type { EnvironmentSource, ResolvedEnvironment } from "./source.js";
 
 export type PulumiCloudSourceOptions = EscClientOptions;
@@ -29,20 +29,43 @@ export class PulumiCloudSource implements EnvironmentSource {
   }
 
   /**
-   * Reads the current revision from the definition's `Pulumi-ESC-Revision` header (as the official
-   * client does; the API documents no revision on `HEAD`), opens a session at that revision and
-   * reads it, so that the values and the revision reported belong together even when someone
-   * edits meanwhile. The definition itself (secrets as ciphertext) is not used.
+   * Latest: reads the current revision from the definition's `Pulumi-ESC-Revision` header (as the
+   * official client does; the API documents no revision on `HEAD`). At a tag: resolves the tag to
+   * its revision number. Then opens a session at that number and reads it, so that the values and
+   * the revision reported belong together even when someone edits or moves the tag meanwhile. The
+   * definition itself (secrets as ciphertext) is not used.
    */
-  async open(ref: EnvironmentRef, signal?: AbortSignal): Promise<ResolvedEnvironment> {
-    const { revision } = await this.client.getEnvironmentYaml(ref, {}, signal);
+  async open(ref: EnvironmentRef, signal?: AbortSignal, revision?: number | string): Promise<ResolvedEnvironment> {
+    let number: number;
     if (revision === undefined) {
-      // Opening latest instead would report values under no revision, or the wrong one.
-      throw new EscApiError(ref, `GET ${refPath(ref)}: unexpected response: no Pulumi-ESC-Revision header`, `GET ${refPath(ref)}`, undefined, false);
+      const latest = (await this.client.getEnvironmentYaml(ref, {}, signal)).revision;
+      if (latest === undefined) {
+        // Opening latest instead would report values under no revision, or the wrong one.
+        throw new EscApiError(ref, `GET ${refPath(ref)}: unexpected response: no Pulumi-ESC-Revision header`, `GET ${refPath(ref)}`, undefined, false);
+      }
+      number = latest;
+    } else if (typeof revision === "number") {
+      number = revision;
+    } else {
+      number = await this.client.resolveRevision(ref, revision, signal).catch((err: unknown) => {
+        throw err instanceof EscApiError && err.status === 404
+          ? new EscApiError(
+              ref,
+              `${envFullName(ref)} has no revision tag "${revision}" (or no such environment): tag a revision (esc env version tag ${envFullName(ref)}@${revision} <revision>) or change the binding's revision`,
+              err.operation,
+              404,
+              false,
+            )
+          : err;
+      });
     }
-    const session = await this.client.openEnvironment(ref, { version: revision }, signal);
+    const session = await this.client.openEnvironment(ref, { version: number }, signal).catch((err: unknown) => {
+      throw revision !== undefined && err instanceof EscApiError && err.status === 404
+        ? new EscApiError(ref, `${envFullName(ref)} has no revision ${number}${typeof revision === "string" ? ` (tag "${revision}")` : ""}: change the binding's revision`, err.operation, 404, false)
+        : err;
+    });
     const properties = await this.client.readOpenEnvironment(ref, session, signal);
-    return { ref, properties, revision };
+    return { ref, properties, revision: number, ...(typeof revision === "string" ? { tag: revision } : {}) };
   }
 }
 

@@ -23,6 +23,8 @@ export interface ResolvedEnvironment {
   properties: Properties;
   /** The revision the values come from, where the source knows it. */
   revision?: number;
+  /** The revision tag it was opened at (`open(ref, signal, "stable")`), resolved to `revision`. */
+  tag?: string;
   /**
    * Secret plaintexts the source met beyond the secret leaves of `properties` (an overridden
    * secret, the input of a failed expression): for the redaction layer, never for output.
@@ -51,6 +53,10 @@ export interface EnvironmentSource {
   readonly description: string;
   /** Every environment the source holds (all pages). */
   list(signal?: AbortSignal): Promise<EnvironmentRef[]>;
-  /** Opens one environment and resolves its values. Throws {@link EnvironmentError}. */
-  open(ref: EnvironmentRef, signal?: AbortSignal): Promise<ResolvedEnvironment>;
+  /**
+   * Opens one environment and resolves its values: the latest revision, or `revision` (a revision
+   * number, or a tag resolved to its number). Throws {@link EnvironmentError}; a source without
+   * revisions throws one for any `revision`.
+   */
+  open(ref: EnvironmentRef, signal?: AbortSignal, revision?: number | string): Promise<ResolvedEnvironment>;
 }

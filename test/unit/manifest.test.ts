@@ -111,6 +111,27 @@ describe("manifest", () => {
     expect(problems.map((p) => p.message)).toEqual([expect.stringMatching(/^bindings\[0\] and bindings\[1\] both write to target "out" and neither has an id .*: give each an id/)]);
   });
 
+  it("takes a binding's revision as a positive number or a tag, on a pulumi-cloud source only", () => {
+    const cloud = (revision: string) =>
+      `version: 1\nsource: { kind: pulumi-cloud, org: acme }\ntargets:\n  out: { kind: file, path: "o/{env}" }\nbindings:\n  - { environments: "app/*", target: out, revision: ${revision} }\n`;
+    expect(parseManifest(cloud("stable"), "m.yaml").bindings[0]!.revision).toBe("stable");
+    expect(parseManifest(cloud("12"), "m.yaml").bindings[0]!.revision).toBe(12);
+    expect(parseManifest(cloud("'v1.2-rc_3'"), "m.yaml").bindings[0]!.revision).toBe("v1.2-rc_3");
+    expect(parseManifest(cloud("stable").replace(", revision: stable", ""), "m.yaml").bindings[0]!.revision).toBeUndefined();
+    for (const bad of ["0", "-1", "1.5", "'12'", "''", "'has space'", "[1]"]) {
+      const problems = problemsOf(cloud(bad));
+      expect(problems.map((p) => p.path), bad).toEqual(["bindings[0].revision"]);
+    }
+    expect(problemsOf(cloud("'12'"))[0]!.message).toMatch(/write a revision number without quotes/);
+
+    // A local folder has no revisions: refused when the manifest loads, with the fix.
+    const problems = problemsOf(
+      `version: 1\nsource: { kind: local, folder: e }\ntargets:\n  out: { kind: file, path: "o/{env}" }\nbindings:\n  - environments: "app/*"\n    target: out\n    revision: stable\n`,
+    );
+    expect(problems.map((p) => [p.path, p.line])).toEqual([["bindings[0].revision", 8]]);
+    expect(problems[0]!.message).toMatch(/a local source has no revisions: remove revision: "stable" from this binding, or use a pulumi-cloud source/);
+  });
+
   it("points at the line of a YAML syntax error", () => {
     const problems = problemsOf("version: 1\nsource:\n  kind: local\n folder: [unclosed\n");
     expect(problems[0]?.line).toBeGreaterThan(1);

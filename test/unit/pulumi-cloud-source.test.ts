@@ -10,6 +10,7 @@ import { Configuration, EscApi } from "@pulumi/esc-sdk";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { EscApiError, EscClient, type EscRetryEvent } from "../../orchestrator/sources/esc-client.js";
+import { LocalSource } from "../../orchestrator/sources/local.js";
 import { PulumiCloudSource } from "../../orchestrator/sources/pulumi-cloud.js";
 import { EnvironmentError } from "../../orchestrator/sources/source.js";
 import { type EnvironmentRef } from "../../programs/environment-ref.js";
@@ -331,5 +332,47 @@ describe("EscClient definitions and revisions", () => {
     expect((again as EscApiError).status).toBe(409);
     expect(await source().list()).toContainEqual(ref("fresh", "one"));
     expect((await source().open(ref("fresh", "one"))).properties).toEqual({});
+  });
+});
+
+describe("opening an environment at a pinned revision", () => {
+  const target = ref("billing", "prod");
+  const tag = async (name: string, revision: number) => {
+    const res = await fetch(`${server.url}/api/esc/environments/${ORG}/billing/prod/versions/tags`, {
+      method: "POST",
+      headers: { Authorization: `token ${TOKEN}`, "Content-Type": "application/json" },
+      body: JSON.stringify({ name, revision }),
+    });
+    expect(res.status).toBe(200);
+  };
+
+  it("opens a tag at the revision it points at, a number as it is, and the latest by default", async () => {
+    const client = new EscClient({ org: ORG, token: TOKEN, apiUrl: server.url, retry: { baseDelayMs: 1 } });
+    await client.updateEnvironmentYaml(target, "values:\n  enabled: true\n");
+    await tag("stable", 1);
+    expect(await source().open(target, undefined, "stable")).toEqual({ ref: target, properties: { enabled: { value: false } }, revision: 1, tag: "stable" });
+    expect(await source().open(target, undefined, 2)).toEqual({ ref: target, properties: { enabled: { value: true } }, revision: 2 });
+    expect(await source().open(target, undefined, 1)).toEqual({ ref: target, properties: { enabled: { value: false } }, revision: 1 });
+    expect(await source().open(target)).toEqual({ ref: target, properties: { enabled: { value: true } }, revision: 2 });
+  });
+
+  it("names the fix for a tag or a revision the environment does not have", async () => {
+    const noTag = await source().open(target, undefined, "nosuch").catch((e: unknown) => e);
+    expect(noTag).toBeInstanceOf(EscApiError);
+    expect((noTag as EscApiError).status).toBe(404);
+    expect((noTag as Error).message).toBe(
+      'acme/billing/prod has no revision tag "nosuch" (or no such environment): tag a revision (esc env version tag acme/billing/prod@nosuch <revision>) or change the binding\'s revision',
+    );
+    const noRevision = await source().open(target, undefined, 99).catch((e: unknown) => e);
+    expect(noRevision).toBeInstanceOf(EscApiError);
+    expect((noRevision as Error).message).toBe("acme/billing/prod has no revision 99: change the binding's revision");
+  });
+
+  it("a local source refuses any revision, naming the fix", async () => {
+    const local = new LocalSource(folder, ORG);
+    expect((await local.open(ref("app", "prod"))).properties.region).toEqual({ value: "eu-west-1" });
+    await expect(local.open(ref("app", "prod"), undefined, "stable")).rejects.toThrow(
+      /app\/prod: a local source has no revisions \(revision "stable" asked\): remove revision from the binding, or use a pulumi-cloud source/,
+    );
   });
 });
