@@ -128,4 +128,48 @@ describe("bad input", () => {
     const s = sandbox(`version: 1\nsource: { kind: pulumi-cloud, org: acme }\n${GOOD_TARGETS}${GOOD_BINDINGS}`, { PULUMI_ACCESS_TOKEN: "" });
     await expectConfigError(s, /source pulumi-cloud needs an access token: set PULUMI_ACCESS_TOKEN/);
   });
+
+  it("flags are checked before anything runs: a clear message, exit 1, never an internal error", async () => {
+    const s = sandbox(`${HEADER}${GOOD_TARGETS}${GOOD_BINDINGS}`);
+    const cases: [string[], RegExp][] = [
+      [["sync", "--concurrency", "0"], /--concurrency 0: must be a whole number of at least 1/],
+      [["sync", "--max-deletes", "-1"], /--max-deletes -1: must be a whole number of at least 0/],
+      [["sync", "--allow-deletes", "--max-deletes", "2"], /--allow-deletes and --max-deletes cannot be used together/],
+      [["sync", "--target", "nope"], /--target nope: no such target .*\(known: out\)/],
+      [["sync", "--filter", "nope/*"], /--filter nope\/\* selects none of the 1 environment\(s\)[\s\S]*hint: .*--allow-empty/],
+      [["sync", "--pair-timeout", "soon"], /--pair-timeout soon: must be a duration such as 90s, 15m or 1h30m/],
+      [["synk"], /unknown command: Did you mean sync\?/],
+      [["migrate"], /Name a migrate command: import or adopt/],
+    ];
+    for (const [args, message] of cases) {
+      const r = await s.run(args);
+      expect(r.code, args.join(" ")).toBe(1);
+      expect(r.stderr, args.join(" ")).toMatch(message);
+      expect(r.stderr).not.toMatch(/internal error|\n\s+at /);
+    }
+    expect(s.pulumi.calls()).toEqual([]);
+  });
+
+  it("migrate adopt against a store it cannot reach: names the target and what to check, exit 1", async () => {
+    const probe = createServer();
+    await new Promise<void>((r) => probe.listen(0, "127.0.0.1", r));
+    const port = (probe.address() as AddressInfo).port;
+    await new Promise((r) => probe.close(r));
+    const s = sandbox(`${HEADER}targets:\n  sm: { kind: aws-secrets-manager, region: eu-west-1 }\nbindings:\n  - { environments: "app/*", target: sm, name: "{env}/{key}" }\n`, {
+      AWS_ENDPOINT_URL: `http://127.0.0.1:${port}`,
+      AWS_ACCESS_KEY_ID: "AKIAEXAMPLE",
+      AWS_SECRET_ACCESS_KEY: "secret-key-canary-77",
+      AWS_MAX_ATTEMPTS: "1",
+    });
+    for (const args of [["migrate", "adopt", "--dry-run"], ["migrate", "adopt"]]) {
+      const r = await s.run(args);
+      expect(r.code, args.join(" ")).toBe(1);
+      expect(r.stderr).toMatch(/error: cannot read target "sm" \(eu-west-1\) for app\.good\.sm: [\s\S]*hint: /);
+      expect(r.stderr).not.toMatch(/internal error|StoreReadError|\n\s+at /);
+      expect(r.stdout + r.stderr).not.toContain("secret-key-canary-77");
+      expect(r.stdout + r.stderr).not.toContain(CANARY);
+    }
+    expect(s.pulumi.calls()).toEqual([]);
+  });
 });
+
