@@ -12,6 +12,7 @@ import { envFullName, envId, type EnvironmentRef } from "../../programs/environm
 import { containsSecret, containsUnknown, selectPath, toPlain, type ValueNode } from "../values.js";
 import { SecretValue } from "../../programs/secret-value.js";
 import { valueText } from "../../programs/shared/readback.js";
+import { checkCollisions } from "../../programs/shared/rules.js";
 import { renderTemplate } from "./template.js";
 
 /** Narrows a run to some environments and targets (`--filter`, `--target`). */
@@ -235,11 +236,12 @@ export function programInput(pair: Pair, adopt?: ReadonlySet<string>): ProgramIn
 /** Sets the entries of a pair and blocks it when the store's rules refuse any of them. */
 function checkEntries(pair: Pair, kind: TargetKind<any>, entries: PlannedEntry[]): void {
   pair.entries = entries;
-  // The kind's own check states the store's rule; the generic collision check catches what a
-  // kind did not report.
+  // The kind's own check states the store's rule; the same shared collision check, run on the
+  // names as planned, catches what a kind did not report.
   const fromKind = kind.check(entries, pair.settings, pair.shape);
   const reported = new Set(fromKind.map((p) => p.name));
-  const problems = [...fromKind, ...collisions(entries).filter((p) => !reported.has(p.name))];
+  const generic = checkCollisions(entries, (n) => n, { store: `the ${kind.kind} target`, noun: "entry" });
+  const problems = [...fromKind, ...generic.filter((p) => !reported.has(p.name))];
   if (problems.length) pair.refusal = { kind: "invalid-entries", problems };
 }
 
@@ -452,19 +454,6 @@ function buildEntries(
     secret: containsSecret(child),
   }));
   return { entries };
-}
-
-/** Entries whose names are equal once the template and the kind's normalisation applied. */
-function collisions(entries: readonly PlannedEntry[]): EntryProblem[] {
-  const byName = new Map<string, PlannedEntry[]>();
-  for (const e of entries) byName.set(e.name, [...(byName.get(e.name) ?? []), e]);
-  const problems: EntryProblem[] = [];
-  for (const [name, group] of byName) {
-    if (group.length < 2) continue;
-    const keys = group.map((e) => `"${e.key ?? e.name}"`).join(", ");
-    problems.push({ name, message: `keys ${keys} all become "${name}" in the store: rename one of them or change the naming template` });
-  }
-  return problems;
 }
 
 /**

@@ -116,3 +116,21 @@ export function checkCount(count: number, max: number, words: StoreWords, what: 
 function fromKey(entry: PlannedEntry): string {
   return entry.key !== undefined && entry.key !== entry.name ? ` (key "${entry.key}")` : "";
 }
+
+/**
+ * The naming of a store that keeps names as given (AWS Secrets Manager, GCP Secret Manager):
+ * which names it allows, how large a value may be, and names unique within a pair.
+ */
+export function verbatimNaming(words: StoreWords, nameRules: readonly NameRule[], maxValueBytes: number) {
+  const normalizeName = (name: string): string => name;
+  return {
+    words,
+    nameRules,
+    normalizeName,
+    checkEntries: (entries: readonly PlannedEntry[]): EntryProblem[] => [
+      ...checkNames(entries, nameRules, words),
+      ...checkValueSizes(entries, maxValueBytes, words),
+      ...checkCollisions(entries, normalizeName, words),
+    ],
+  };
+}
