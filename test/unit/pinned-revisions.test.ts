@@ -3,6 +3,7 @@
  * revision of an environment, the session opens each (environment, revision) once, and the pair
  * carries the revision into the run plan.
  */
+import { fromPlain } from "../support/value-nodes.js";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -14,7 +15,7 @@ import { runPlanToJson, runPlanToText } from "../../orchestrator/reporters/plan.
 import { classifyStacks, describeExport } from "../../orchestrator/runner/inventory.js";
 import { Session } from "../../orchestrator/session.js";
 import { EnvironmentError, type EnvironmentSource, type ResolvedEnvironment } from "../../orchestrator/sources/source.js";
-import { fromPlain, type Plain } from "../../orchestrator/values.js";
+import { type Plain } from "../../orchestrator/values.js";
 import { envId, type EnvironmentRef } from "../../programs/environment-ref.js";
 
 const MANIFEST = `

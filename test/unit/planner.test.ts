@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { fromPlain } from "../support/value-nodes.js";
 import { parseManifest } from "../../orchestrator/manifest/load.js";
 import { matchBindings, plan, stackName, type Selection } from "../../orchestrator/planner/plan.js";
 import { decide } from "../../orchestrator/planner/decide.js";
@@ -6,7 +7,7 @@ import { runPlanToJson, runPlanToText } from "../../orchestrator/reporters/plan.
 import { classifyStacks } from "../../orchestrator/runner/inventory.js";
 import { EnvironmentError, type ResolvedEnvironment } from "../../orchestrator/sources/source.js";
 import { type EnvironmentRef } from "../../programs/environment-ref.js";
-import { fromPlain, type Plain, type ValueNode } from "../../orchestrator/values.js";
+import { type Plain, type ValueNode } from "../../orchestrator/values.js";
 
 const CANARY = "canary-Zq8-secret-value";
 

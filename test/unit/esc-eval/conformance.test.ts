@@ -6,11 +6,12 @@
  * beside the clone). A user's clone has neither: the cases are then reported as not found and
  * skipped, so that the test command passes there; CI has them and runs every one.
  */
+import { toRedacted } from "../../support/value-nodes.js";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { evaluate, type Definition, type EvaluationDiagnostic } from "../../../orchestrator/esc-eval/index.js";
-import { toPlain, toRedacted, type Plain, type Properties, type ValueNode } from "../../../orchestrator/values.js";
+import { toPlain, type Plain, type Properties, type ValueNode } from "../../../orchestrator/values.js";
 
 const repoRoot = path.resolve(import.meta.dirname, "../../..");
 const fromEnv = process.env.ESC_CONFORMANCE_DIR;

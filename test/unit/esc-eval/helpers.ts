@@ -1,6 +1,7 @@
 /** Shared helpers for the evaluator tests: evaluate inline YAML with inline imports. */
+import { toRedacted } from "../../support/value-nodes.js";
 import { evaluate, type EvaluationResult } from "../../../orchestrator/esc-eval/index.js";
-import { toPlain, toRedacted, type Plain } from "../../../orchestrator/values.js";
+import { toPlain, type Plain } from "../../../orchestrator/values.js";
 
 /** Evaluates `yaml` as environment `proj/root`; `others` maps import names to their YAML. */
 export function run(yaml: string, others: Record<string, string> = {}): EvaluationResult & { plain: Plain; redacted: Plain } {
