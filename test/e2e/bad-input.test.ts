@@ -138,6 +138,10 @@ describe("bad input", () => {
       [["sync", "--target", "nope"], /--target nope: no such target .*\(known: out\)/],
       [["sync", "--filter", "nope/*"], /--filter nope\/\* selects none of the 1 environment\(s\)[\s\S]*hint: .*--allow-empty/],
       [["sync", "--pair-timeout", "soon"], /--pair-timeout soon: must be a duration such as 90s, 15m or 1h30m/],
+      [["sync", "--filter", ""], /--filter needs a glob over project\/name/],
+      [["sync", "--filter"], /--filter needs a glob over project\/name/],
+      [["sync", "--backend-url", "/tmp/x"], /--backend-url \/tmp\/x: not a URL; use file:\/\/\/absolute\/path/],
+      [["drift", "--out", "/nonexistent/x.xml"], /--out \/nonexistent\/x\.xml: the folder \/nonexistent does not exist/],
       [["synk"], /unknown command: Did you mean sync\?/],
       [["migrate"], /Name a migrate command: import or adopt/],
     ];

@@ -2,7 +2,7 @@
  * How a run behaves around its pairs: bounded concurrency (measured on the real CLI processes),
  * one failing pair among good ones, previews, and input refused before any Pulumi call.
  */
-import { existsSync, writeFileSync } from "node:fs";
+import { existsSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { Sandbox, statuses } from "../support/sandbox.js";
@@ -76,7 +76,12 @@ describe("a run", () => {
     expect(before.result.code).toBe(0);
     expect(statuses(before.report)).toEqual({ "app.a.out": "changes-pending" });
     expect(existsSync(join(box.dir, "out"))).toBe(false);
+    // A dry run never writes to the backend: not even its folder, let alone a stack.
+    expect(existsSync(box.backendDir)).toBe(false);
+    expect((before.report as unknown as { runPlan: { steps: { decision: { action: string } }[] } }).runPlan.steps.map((s) => s.decision.action)).toEqual(["run"]);
     await box.syncJson();
+    // The state folder holds ciphertext only, and is private all the same.
+    expect(statSync(box.backendDir).mode & 0o777).toBe(0o700);
     const after = await box.syncJson(["--dry-run"]);
     expect(statuses(after.report)).toEqual({ "app.a.out": "unchanged" });
   });
