@@ -21,6 +21,7 @@ import { schemaCommand } from "./commands/schema.js";
 import { syncCommand } from "./commands/sync.js";
 import { DURATION_HINT, parseDuration } from "./duration.js";
 import { ConfigError, UserError } from "./errors.js";
+import { nearest } from "./esc-eval/spell.js";
 import { Redactor } from "./redact.js";
 import { killRun, ownRunMark } from "./runner/processes.js";
 
@@ -80,6 +81,20 @@ const deletions = {
   "allow-deletes": { type: "boolean", default: false, describe: "Delete target entries whose key, environment or binding is gone (moves included)" },
   "max-deletes": { type: "number", describe: "Delete at most this many target entries in all; pairs over the budget are held", coerce: wholeNumber("max-deletes", 0) },
 } as const;
+
+/** Every flag esc-sync knows, for suggestions. */
+const KNOWN_FLAGS = ["manifest", "filter", "target", "concurrency", "backend-url", "allow-empty", "output", "format", "out", "dry-run", "refresh", "force", "allow-deletes", "max-deletes", "stale-lock-minutes", "lock-wait-seconds", "pair-timeout", "timeout", "from", "into", "prefix", "strip-prefix", "path", "json-as", "overwrite", "max-bytes", "help", "version"];
+
+/** yargs' "Unknown argument: dryrun", with the flag that was probably meant. */
+function withFlagSuggestions(text: string): string {
+  const m = /^Unknown arguments?: (.+)$/.exec(text);
+  if (!m) return text;
+  const parts = m[1]!.split(", ").map((name) => {
+    const meant = nearest(name, KNOWN_FLAGS);
+    return meant ? `--${name} (did you mean --${meant}?)` : `--${name}`;
+  });
+  return `unknown flag${parts.length > 1 ? "s" : ""}: ${parts.join(", ")}`;
+}
 
 /** Checks what the flags' types cannot: globs that select nothing by construction, backend URLs. */
 function checkCommon(args: { filter?: string[] | undefined; "backend-url"?: string | undefined; "allow-deletes"?: boolean; "max-deletes"?: number | undefined; out?: string | undefined }): true {
@@ -222,7 +237,7 @@ function build(argv: string[], ctx: CommandContext, setExitCode: (code: number) 
       if (err && err.name !== "YError" && !(err instanceof UserError)) throw err;
       if (err instanceof UserError) throw err;
       const text = err?.message ?? msg;
-      throw new ConfigError(text.startsWith("Did you mean") ? `unknown command: ${text}` : text, [], "esc-sync --help lists the commands; esc-sync <command> --help their flags");
+      throw new ConfigError(text.startsWith("Did you mean") ? `unknown command: ${text}` : withFlagSuggestions(text), [], "esc-sync --help lists the commands; esc-sync <command> --help their flags");
     });
 }
 

@@ -143,6 +143,7 @@ describe("bad input", () => {
       [["sync", "--backend-url", "/tmp/x"], /--backend-url \/tmp\/x: not a URL; use file:\/\/\/absolute\/path/],
       [["drift", "--out", "/nonexistent/x.xml"], /--out \/nonexistent\/x\.xml: the folder \/nonexistent does not exist/],
       [["synk"], /unknown command: Did you mean sync\?/],
+      [["sync", "--dryrun"], /unknown flag: --dryrun \(did you mean --dry-run\?\)/],
       [["migrate"], /Name a migrate command: import or adopt/],
     ];
     for (const [args, message] of cases) {
