@@ -145,6 +145,7 @@ describe("bad input", () => {
       [["synk"], /unknown command: Did you mean sync\?/],
       [["sync", "--dryrun"], /unknown flag: --dryrun \(did you mean --dry-run\?\)/],
       [["migrate"], /Name a migrate command: import or adopt/],
+      [["sync", "-m", "."], /is a folder: pass the manifest file itself \(--manifest \.\/environments\.yaml\)/],
     ];
     for (const [args, message] of cases) {
       const r = await s.run(args);

@@ -126,6 +126,7 @@ describe("drift", () => {
     texts.push(r.stdout, r.stderr);
     expect(r.code).toBe(2);
     expect(r.stdout).toBe("");
+    expect(r.stderr).toContain(`drift report (json) written to ${join(box.dir, "drift.json")}`);
     const report = JSON.parse(readFileSync(join(box.dir, "drift.json"), "utf8")) as Report;
     expect(report.pairs).toHaveLength(5);
     const md = readFileSync(summary, "utf8");
