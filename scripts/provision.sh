@@ -125,7 +125,7 @@ say "ready: node $("$node_bin" --version), pulumi v$PULUMI_VERSION"
 # esc-eval's source or to a pin rebuilds them.
 ESC_VERSION=0.25.0
 if [ "${ESC_SYNC_SKIP_ESC_TOOLS:-}" = "1" ]; then
-  say "esc tools: skipped (ESC_SYNC_SKIP_ESC_TOOLS=1); the tests that need them will fail"
+  say "esc tools: not built (ESC_SYNC_SKIP_ESC_TOOLS=1: esc-sync does not need them; scripts/test.sh builds them for the tests)"
 elif ! command -v go >/dev/null; then
   say "esc tools: Go is not installed, so the official esc CLI and evaluator are not built; the tests that need them will fail (install Go >= 1.26)"
 else
