@@ -10,22 +10,9 @@ import { liveReporter } from "../../orchestrator/reporters/run.js";
 import type { RunEvent } from "../../orchestrator/runner/events.js";
 import { execute } from "../../orchestrator/runner/execute.js";
 import { classifyStacks, type ExistingStack } from "../../orchestrator/runner/inventory.js";
-import { SecretValue } from "../../programs/secret-value.js";
+import { filePair } from "../support/pairs.js";
 
-const pair = (name: string, extra: Partial<Pair> = {}): Pair => ({
-  stack: `app.${name}.out`,
-  env: { org: "o", project: "app", name },
-  targetId: "out",
-  kind: "file",
-  bindingId: "out",
-  shape: "keys",
-  settings: { path: `/out/${name}.env` },
-  location: `/out/${name}.env`,
-  entries: [{ name: "K", key: "K", value: new SecretValue("v"), secret: false }],
-  retainOnDelete: false,
-  fingerprint: `fp-${name}`,
-  ...extra,
-});
+const pair = (name: string, extra: Partial<Pair> = {}): Pair => filePair(name, { entryNames: ["K"], valueFor: () => "v", secret: false, ...extra });
 const stack = (name: string, entries: string[], fingerprint = `fp-${name}`): ExistingStack => ({
   name: `app.${name}.out`,
   record: { environment: `o/app/${name}`, target: "out", binding: "out", kind: "file", fingerprint, entries, location: `/out/${name}.env`, manifest: "/m.yaml" },

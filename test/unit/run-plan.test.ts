@@ -9,28 +9,12 @@ import { parseManifest } from "../../orchestrator/manifest/load.js";
 import { matchBindings, plan as planPairs, type Pair } from "../../orchestrator/planner/plan.js";
 import { runPlanToJson, runPlanToText } from "../../orchestrator/reporters/plan.js";
 import { classifyStacks, type ExistingStack, type StackRecord } from "../../orchestrator/runner/inventory.js";
-import { SecretValue } from "../../programs/secret-value.js";
+import { filePair, type FilePairOptions } from "../support/pairs.js";
 
 const MANIFEST = "/repo/environments.yaml";
 const CANARY = "canary-run-plan-77a1";
 
-function pair(name: string, opts: Partial<Pair> & { entryNames?: string[] } = {}): Pair {
-  const { entryNames = ["A", "B"], ...rest } = opts;
-  return {
-    stack: `app.${name}.out`,
-    env: { org: "o", project: "app", name },
-    targetId: "out",
-    kind: "file",
-    bindingId: "out",
-    shape: "keys",
-    settings: { path: `/out/${name}.env` },
-    location: `/out/${name}.env`,
-    entries: entryNames.map((n) => ({ name: n, key: n, value: new SecretValue(`${CANARY}-${n}`), secret: true })),
-    retainOnDelete: false,
-    fingerprint: `fp-${name}`,
-    ...rest,
-  };
-}
+const pair = (name: string, opts: FilePairOptions = {}): Pair => filePair(name, { valueFor: (n) => `${CANARY}-${n}`, ...opts });
 
 function stack(name: string, record: Partial<StackRecord> | undefined, extra: Partial<ExistingStack> = {}): ExistingStack {
   return {
