@@ -215,8 +215,7 @@ export async function runStep(ctx: PairContext, step: PlannedStep, info: PairInf
     case "adopt":
     case "move": {
       if (ctx.halted.reason) return done("skipped", noChanges(), `not run: ${ctx.halted.reason}`);
-      const status = await runEngine(ctx, step, pair!, info, done, doneDrift, notes);
-      return status;
+      return runEngine(ctx, step, pair!, info, done, doneDrift, notes);
     }
   }
 }
