@@ -16,6 +16,23 @@ export interface ValueNode {
   unknown?: boolean;
 }
 
+/** Where one value of an environment comes from. Names and paths only, never a value. */
+export interface ValueProvenance {
+  /**
+   * Where the value is defined: the environment (`org/project/name`) and, where the source knows
+   * it, the property path under its `values` (a plain reference `${a.b}` is followed to `a.b`).
+   */
+  definedIn?: { environment: string; path?: string };
+  /**
+   * Every declaration the value derives from, through references, interpolation, imports and
+   * `fn::` arguments, as `org/project/name:path`; empty where the source cannot say.
+   */
+  derivedFrom: string[];
+}
+
+/** Provenance of an environment's values, by property path (`db.password`, `list[0]`). */
+export type Provenance = Record<string, ValueProvenance>;
+
 /** The top-level properties of a resolved environment (`values:` of its definition). */
 export type Properties = Record<string, ValueNode>;
 

@@ -17,6 +17,11 @@ export interface ExprState {
   refPath: string;
   /** The imported value this expression overrides, if any. */
   base?: Val;
+  /**
+   * The property path (under `values`) of the declaration this expression belongs to: its own
+   * for a value, the enclosing one for a `fn::` argument. Provenance only; unset for the root.
+   */
+  site?: string;
   /** True for the plaintext of `fn::secret`. */
   secret?: boolean;
   state: "declared" | "evaluating" | "done";

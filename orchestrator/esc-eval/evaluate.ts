@@ -8,7 +8,7 @@ import { evaluateBuiltin } from "./builtins.js";
 import { unsupportedMessage, type Diag } from "./diagnostics.js";
 import { nearest } from "./spell.js";
 import { joinIndex, joinKey, parseYaml, type Position } from "./syntax.js";
-import { compareKeys, known, maybeObject, merge, property, toStringValue, unknownVal, type Val } from "./value.js";
+import { compareKeys, depsBelow, known, maybeObject, merge, originKey, property, toStringValue, unknownVal, withDeps, type Val } from "./value.js";
 
 /** Finds an imported definition's text by name; undefined when there is no such environment. */
 export type Loader = (name: string, importer: string) => { name: string; yaml: string } | undefined;
@@ -134,13 +134,18 @@ export class EnvEvaluator {
     return new EnvEvaluator(this.run, name, decl).evaluate();
   }
 
-  /** Records merge bases and cycle-report paths, and catches duplicate keys, before evaluation. */
-  private declare(x: Expr, refPath: string, base: Val | undefined): Expr {
+  /**
+   * Records merge bases, cycle-report paths and provenance sites, and catches duplicate keys,
+   * before evaluation. `argOf` is the site of the `fn::` call whose argument this is: arguments
+   * have no path of their own (ESC reports "" for them), so they are sited at the call.
+   */
+  private declare(x: Expr, refPath: string, base: Val | undefined, argOf?: string): Expr {
     x.refPath = refPath;
     x.base = base;
+    x.site = argOf ?? refPath;
     switch (x.kind) {
       case "array":
-        x.elements.forEach((e, i) => this.declare(e, joinIndex(refPath, i), undefined));
+        x.elements.forEach((e, i) => this.declare(e, joinIndex(refPath, i), undefined, argOf));
         break;
       case "object": {
         const props = new Map<string, Expr>();
@@ -149,16 +154,16 @@ export class EnvEvaluator {
             this.error(entry.keyNode, `duplicate key "${entry.key}"`);
             continue;
           }
-          props.set(entry.key, this.declare(entry.value, joinKey(refPath, entry.key), property(base, entry.key)));
+          props.set(entry.key, this.declare(entry.value, joinKey(refPath, entry.key), property(base, entry.key), argOf));
         }
         this.props.set(x, props);
         break;
       }
       case "builtin":
-        for (const arg of x.args) this.declare(arg, "", undefined);
+        for (const arg of x.args) this.declare(arg, "", undefined, argOf ?? refPath);
         break;
       case "unsupported":
-        this.declare(x.args, "", undefined);
+        this.declare(x.args, "", undefined, argOf ?? refPath);
         break;
     }
     return x;
@@ -178,7 +183,7 @@ export class EnvEvaluator {
         x.value = x.base;
         return x.value;
       }
-      let val = this.compute(x);
+      let val = this.withProvenance(x, this.compute(x));
       if (x.secret) {
         val = { ...val, secret: true };
         if (typeof val.repr === "string") this.run.secretTexts.add(val.repr);
@@ -191,6 +196,26 @@ export class EnvEvaluator {
     }
   }
 
+  /**
+   * Records where a computed value comes from: a plain reference keeps the origin of what it
+   * refers to; anything else is defined here. Every value also lists what it derives from.
+   */
+  private withProvenance(x: Expr, val: Val): Val {
+    const own = x.site ? { environment: this.name, path: x.site } : undefined;
+    const deps = new Set<string>(own ? [originKey(own)] : []);
+    if (x.kind === "symbol") {
+      for (const d of depsBelow(val)) deps.add(d);
+      return { ...val, origin: val.origin ?? own, deps } as Val;
+    }
+    if (x.kind === "builtin" || x.kind === "unsupported") {
+      // A result derives from every argument (and all below them).
+      for (const arg of x.kind === "builtin" ? x.args : [x.args]) if (arg.value) depsBelow(arg.value, deps);
+      return { ...withDeps(val, deps), ...(own ? { origin: own } : {}) };
+    }
+    if (x.kind === "interpolate") for (const d of val.deps ?? []) deps.add(d);
+    return { ...val, ...(own ? { origin: own } : {}), deps };
+  }
+
   private compute(x: Expr): Val {
     switch (x.kind) {
       case "missing":
@@ -201,15 +226,18 @@ export class EnvEvaluator {
         let text = "";
         let unknown = false;
         let secret = false;
+        const deps = new Set<string>();
         for (const part of x.parts) {
           text += part.text;
           if (!part.access) continue;
-          const s = toStringValue(this.evaluateAccess(x, part.access));
+          const accessed = this.evaluateAccess(x, part.access);
+          depsBelow(accessed, deps);
+          const s = toStringValue(accessed);
           unknown ||= s.unknown;
           secret ||= s.secret;
           if (!s.unknown) text += s.text;
         }
-        return unknown ? unknownVal(secret) : known(text, secret);
+        return { ...(unknown ? unknownVal(secret) : known(text, secret)), deps };
       }
       case "symbol":
         return this.evaluateAccess(x, x.access);

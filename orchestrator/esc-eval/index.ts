@@ -7,9 +7,10 @@
  * to use the `pulumi-cloud` source instead.
  */
 import type { EnvironmentDiagnostic } from "../sources/source.js";
-import type { Properties } from "../values.js";
+import type { Properties, Provenance } from "../values.js";
 import { evaluateRoot, Run, type EnvDiag } from "./evaluate.js";
-import { exportObject } from "./value.js";
+import { joinIndex, joinKey } from "./syntax.js";
+import { exportObject, type Val } from "./value.js";
 
 /** A definition to evaluate: its name (as imports refer to it) and its YAML text. */
 export interface Definition {
@@ -49,6 +50,11 @@ export interface EvaluationResult {
    * the redaction layer only, never for output.
    */
   secrets: string[];
+  /**
+   * Where each value comes from, by property path: the declaration that defines it and every
+   * declaration it derives from (environment names as imports name them, `project/name`).
+   */
+  provenance?: Provenance;
 }
 
 /**
@@ -74,5 +80,21 @@ export function evaluate(definition: Definition, load: DefinitionLoader): Evalua
     diagnostics: run.diags.filter((d) => d.severity === "error").map(toPublic),
     warnings: run.diags.filter((d) => d.severity === "warning").map(toPublic),
     secrets: [...run.secretTexts],
+    provenance: root?.repr instanceof Map ? provenanceOf(root.repr) : {},
   };
+}
+
+/** Walks the evaluated values, recording each node's origin and dependencies by its path. */
+function provenanceOf(members: Map<string, Val>): Provenance {
+  const out: Provenance = {};
+  const walk = (v: Val, path: string) => {
+    out[path] = {
+      ...(v.origin ? { definedIn: { environment: v.origin.environment, path: v.origin.path } } : {}),
+      derivedFrom: [...(v.deps ?? [])].sort(),
+    };
+    if (Array.isArray(v.repr)) v.repr.forEach((c, i) => walk(c, joinIndex(path, i)));
+    else if (v.repr instanceof Map) for (const [k, c] of v.repr) walk(c, joinKey(path, k));
+  };
+  for (const [k, v] of members) walk(v, joinKey("", k));
+  return out;
 }

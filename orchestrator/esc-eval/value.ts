@@ -17,6 +17,46 @@ export interface Val {
   unknown: boolean;
   /** Set by `fn::final`: an importing environment cannot override this value. */
   final?: boolean;
+  /**
+   * Where the value is defined: the declaration (environment and property path) it was written
+   * at, followed through plain references (`${db.password}`) and imports. Provenance only.
+   */
+  origin?: Origin;
+  /**
+   * Every declaration the value derives from (its own, and those reached through references,
+   * interpolation and `fn::` arguments), as {@link originKey}s. Provenance only: never compared.
+   */
+  deps?: ReadonlySet<string>;
+}
+
+/** A declaration: the environment (`project/name`) and the property path under its `values`. */
+export interface Origin {
+  environment: string;
+  path: string;
+}
+
+/** `project/name:path`: how a declaration is named in {@link Val.deps}. */
+export const originKey = (o: Origin): string => `${o.environment}:${o.path}`;
+
+/** The declarations a value and everything below it derive from. */
+export function depsBelow(v: Val, into: Set<string> = new Set()): Set<string> {
+  for (const d of v.deps ?? []) into.add(d);
+  if (Array.isArray(v.repr)) for (const c of v.repr) depsBelow(c, into);
+  else if (v.repr instanceof Map) for (const c of v.repr.values()) depsBelow(c, into);
+  return into;
+}
+
+/**
+ * Gives a computed value (a `fn::` result, possibly a whole decoded document) the declarations
+ * it derives from, down to every node that has none of its own.
+ */
+export function withDeps(v: Val, deps: ReadonlySet<string>): Val {
+  const repr = Array.isArray(v.repr)
+    ? v.repr.map((c) => (c.deps ? c : withDeps(c, deps)))
+    : v.repr instanceof Map
+      ? new Map([...v.repr].map(([k, c]) => [k, c.deps ? c : withDeps(c, deps)] as const))
+      : v.repr;
+  return { ...v, repr, deps: new Set([...(v.deps ?? []), ...deps]) };
 }
 
 export const known = (repr: Repr, secret = false): Val => ({ repr, secret, unknown: false });

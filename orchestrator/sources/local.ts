@@ -9,6 +9,7 @@ import { evaluate, type Definition } from "../esc-eval/index.js";
 import { ConfigError } from "../errors.js";
 import { envId, type EnvironmentRef } from "../../programs/environment-ref.js";
 import { EnvironmentError, type EnvironmentSource, type ResolvedEnvironment } from "./source.js";
+import type { Provenance } from "../values.js";
 
 const NAME = /^[A-Za-z0-9_.-]+$/;
 
@@ -32,6 +33,21 @@ export function folderLoader(folder: string) {
     const importerProject = importer.includes("/") ? importer.split("/")[0]! : "default";
     return readDefinition(folder, importerProject, ref) ?? readDefinition(folder, "default", ref);
   };
+}
+
+/** The evaluator names environments as imports do (`project/name`); reports name the organisation too. */
+function withOrg(provenance: Provenance, org: string): Provenance {
+  const full = (name: string) => `${org}/${name.includes("/") ? name : `default/${name}`}`;
+  return Object.fromEntries(
+    Object.entries(provenance).map(([path, p]) => [
+      path,
+      {
+        ...(p.definedIn ? { definedIn: { ...p.definedIn, environment: full(p.definedIn.environment) } } : {}),
+        // `project/name:path`: names hold no ":", so the first one ends the name.
+        derivedFrom: p.derivedFrom.map((d) => `${full(d.slice(0, d.indexOf(":")))}${d.slice(d.indexOf(":"))}`),
+      },
+    ]),
+  );
 }
 
 /** A folder of ESC definitions as an {@link EnvironmentSource}. */
@@ -83,6 +99,6 @@ export class LocalSource implements EnvironmentSource {
       );
       throw new EnvironmentError(ref, `environment ${envId(ref)} has errors:\n  ${lines.join("\n  ")}`, result.diagnostics, false, result.secrets);
     }
-    return { ref, properties: result.properties, secrets: result.secrets };
+    return { ref, properties: result.properties, secrets: result.secrets, ...(result.provenance ? { provenance: withOrg(result.provenance, this.org) } : {}) };
   }
 }

@@ -3,7 +3,7 @@
  * and a local folder of ESC definitions evaluated in process.
  */
 import type { EnvironmentRef } from "../../programs/environment-ref.js";
-import type { Properties } from "../values.js";
+import type { Properties, Provenance } from "../values.js";
 
 
 /** One problem found while evaluating an environment definition. */
@@ -30,6 +30,11 @@ export interface ResolvedEnvironment {
    * secret, the input of a failed expression): for the redaction layer, never for output.
    */
   secrets?: string[];
+  /**
+   * Where each value comes from, by property path, where the source can say (the local
+   * evaluator traces references, imports, interpolation and `fn::` arguments).
+   */
+  provenance?: Provenance;
 }
 
 /** The environment could not be resolved (evaluation errors, access denied...). */
