@@ -13,6 +13,7 @@ import { hideBin } from "yargs/helpers";
 import type { CommandContext } from "./command-context.js";
 import { adoptCommand } from "./commands/adopt.js";
 import { driftCommand } from "./commands/drift.js";
+import { inventoryCommand } from "./commands/inventory.js";
 import { importCommand } from "./commands/migrate.js";
 import { planCommand } from "./commands/plan.js";
 import { pruneCommand } from "./commands/prune.js";
@@ -26,7 +27,7 @@ import { Redactor } from "./redact.js";
 import { killRun, ownRunMark } from "./runner/processes.js";
 
 const ISSUES_URL = "https://github.com/esc-sync/esc-sync/issues";
-const COMMANDS = "plan, sync, drift, prune, migrate or schema";
+const COMMANDS = "plan, sync, drift, prune, inventory, migrate or schema";
 
 function version(): string {
   const pkg = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "package.json");
@@ -83,7 +84,7 @@ const deletions = {
 } as const;
 
 /** Every flag esc-sync knows, for suggestions. */
-const KNOWN_FLAGS = ["manifest", "filter", "target", "concurrency", "backend-url", "allow-empty", "output", "format", "out", "dry-run", "refresh", "force", "allow-deletes", "max-deletes", "stale-lock-minutes", "lock-wait-seconds", "pair-timeout", "timeout", "from", "into", "prefix", "strip-prefix", "path", "json-as", "overwrite", "max-bytes", "help", "version"];
+const KNOWN_FLAGS = ["manifest", "filter", "target", "concurrency", "backend-url", "allow-empty", "output", "format", "out", "dry-run", "refresh", "force", "allow-deletes", "max-deletes", "stale-lock-minutes", "lock-wait-seconds", "pair-timeout", "timeout", "from", "into", "prefix", "strip-prefix", "path", "json-as", "overwrite", "max-bytes", "secret", "help", "version"];
 
 /** yargs' "Unknown argument: dryrun", with the flag that was probably meant. */
 function withFlagSuggestions(text: string): string {
@@ -220,6 +221,20 @@ function build(argv: string[], ctx: CommandContext, setExitCode: (code: number) 
             )(),
         )
         .demandCommand(1, "Name a migrate command: import or adopt (esc-sync migrate --help)."),
+    )
+    .command(
+      "inventory",
+      "List where every entry lives and where its value comes from (records and plan only: no store read, no value printed)",
+      (y) =>
+        y
+          .options({
+            ...selection,
+            secret: { type: "string", describe: "Only entries derived from this value: ORG/PROJECT/ENV:PATH (through imports, interpolation, fn::)" },
+            output: { alias: ["o", "format"], choices: ["table", "json", "csv", "markdown"] as const, default: "table" as const, describe: "Output format" },
+            out: { type: "string", describe: "Write the inventory to this file (mode 0600) instead of stdout" },
+          })
+          .check(checkCommon),
+      (args) => run(() => inventoryCommand({ ...args, backendUrl: args["backend-url"], allowEmpty: args["allow-empty"] }, ctx))(),
     )
     .command("schema", "Print the manifest's JSON Schema (for editors)", (y) => y, () => run(() => schemaCommand())())
     // Handled before parsing (its arguments are Pulumi's); listed here for --help.

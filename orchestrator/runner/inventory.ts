@@ -43,6 +43,8 @@ export interface ExistingStack {
   resources: number;
   /** Operations an interrupted update left unfinished. */
   pendingOperations: number;
+  /** When the state was last written (the deployment's checkpoint time, ISO 8601), where the export says. */
+  updatedAt?: string;
 }
 
 interface ExportedResource {
@@ -52,7 +54,8 @@ interface ExportedResource {
 
 /** Reads the inventory from an exported deployment (`pulumi stack export`, secrets encrypted). */
 export function describeExport(name: string, exported: unknown): ExistingStack {
-  const deployment = (exported as { deployment?: { resources?: ExportedResource[]; pending_operations?: unknown[] } }).deployment ?? {};
+  const deployment = (exported as { deployment?: { resources?: ExportedResource[]; pending_operations?: unknown[]; manifest?: { time?: unknown } } }).deployment ?? {};
+  const time = deployment.manifest?.time;
   const resources = deployment.resources ?? [];
   const stack = resources.find((r) => r.type === "pulumi:pulumi:Stack");
   const raw = stack?.outputs?.[RECORD_OUTPUT] as Partial<StackRecord> | undefined;
@@ -75,6 +78,7 @@ export function describeExport(name: string, exported: unknown): ExistingStack {
     ...(record ? { record } : {}),
     resources: resources.filter((r) => r.type !== "pulumi:pulumi:Stack" && !r.type.startsWith("pulumi:providers:")).length,
     pendingOperations: deployment.pending_operations?.length ?? 0,
+    ...(typeof time === "string" ? { updatedAt: time } : {}),
   };
 }
 

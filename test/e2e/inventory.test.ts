@@ -1,0 +1,158 @@
+/**
+ * `esc-sync inventory` against the real Pulumi CLI: sync first, then ask where every entry lives
+ * and where its value comes from. The environments' secret values are the canaries: no format
+ * prints them, and `--out` writes the same document.
+ */
+import { cpSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import type { InventoryDocument } from "../../orchestrator/inventory/render.js";
+import { Sandbox } from "../support/sandbox.js";
+import { REPO } from "../support/toolchain.js";
+
+const BACKEND = ["--backend-url", "file://./state"];
+
+async function inventory(sb: Sandbox, args: string[] = []): Promise<InventoryDocument> {
+  const r = await sb.run(["inventory", ...BACKEND, "--format", "json", ...args]);
+  expect(r.code, r.stderr).toBe(0);
+  return JSON.parse(r.stdout) as InventoryDocument;
+}
+
+const key = (e: { environment: string; target: string; entry: string }) => `${e.environment} ${e.target} ${e.entry}`;
+
+describe("inventory on the embedded default", () => {
+  const sb = new Sandbox();
+  afterAll(() => sb.cleanup());
+  // The embedded default's secret values.
+  const canaries = ["demo-payments-dev-password", "demo-payments-prod-password", "sk_demo_not_a_real_key", "demo-checkout-staging-token"];
+
+  it("lists every file entry with its environment and path, and finds every entry built from a shared value", async () => {
+    cpSync(join(REPO, "environments.yaml"), join(sb.dir, "environments.yaml"));
+    cpSync(join(REPO, "environments"), sb.envDir, { recursive: true });
+    const before = await inventory(sb);
+    // Nothing written yet: every planned entry is pending, none has been written.
+    expect(before.entries.length).toBeGreaterThan(0);
+    expect(new Set(before.entries.map((e) => e.status))).toEqual(new Set(["pending"]));
+
+    const sync = await sb.run(["sync", ...BACKEND]);
+    expect(sync.code, sync.stderr).toBe(0);
+    const doc = await inventory(sb);
+    expect(doc.schemaVersion).toBe(1);
+    expect(doc.provenance.traced).toBe(true);
+    // Every line of every dotenv file written is one row, with the path it was read from.
+    for (const file of ["payments/dev.env", "payments/prod.env", "checkout/staging.env"]) {
+      const names = sb.read(`out/${file}`).split("\n").filter((l) => l.includes("=")).map((l) => l.slice(0, l.indexOf("=")));
+      const env = `local/${file.replace(".env", "")}`;
+      const rows = doc.entries.filter((e) => e.environment === env && e.target === "dotenv");
+      expect(rows.map((r) => r.entry).sort()).toEqual(names.sort());
+      for (const r of rows) {
+        expect(r).toMatchObject({ kind: "file", status: "synced", path: `environmentVariables.${r.entry}`, location: join(sb.dir, "out", file) });
+        expect(r.lastWritten).toMatch(/^\d{4}-\d\d-\d\dT/);
+      }
+    }
+    expect(doc.entries.filter((e) => e.target === "config-json").map((e) => [e.environment, e.path, e.entry])).toEqual([
+      ["local/payments/dev", "app", "payments/dev"],
+      ["local/payments/prod", "app", "payments/prod"],
+    ]);
+    expect(doc.summary).toMatchObject({ entries: doc.entries.length, synced: doc.entries.length });
+
+    // db.port is defined once, in shared/common, and reaches both DATABASE_URLs (interpolated
+    // through an import) and both JSON documents (app.database: ${db}).
+    const port = await inventory(sb, ["--secret", "local/shared/common:db.port"]);
+    expect(port.entries.map(key).sort()).toEqual([
+      "local/payments/dev config-json payments/dev",
+      "local/payments/dev dotenv DATABASE_URL",
+      "local/payments/prod config-json payments/prod",
+      "local/payments/prod dotenv DATABASE_URL",
+    ]);
+    const url = port.entries.find((e) => e.entry === "DATABASE_URL" && e.environment === "local/payments/dev")!;
+    expect(url.definedIn).toEqual({ environment: "local/payments/dev", path: "databaseUrl" });
+    expect(url.derivedFrom).toContain("local/payments/dev:db.password");
+    expect(url.secret).toBe(true);
+
+    // No value in any format, on stdout or in a file.
+    for (const format of ["table", "csv", "markdown", "json"]) {
+      const r = await sb.run(["inventory", ...BACKEND, "--format", format]);
+      expect(r.code).toBe(0);
+      for (const c of canaries) expect(r.stdout + r.stderr).not.toContain(c);
+    }
+    const out = await sb.run(["inventory", ...BACKEND, "--format", "markdown", "--out", "inventory.md"]);
+    expect(out.code, out.stderr).toBe(0);
+    expect(out.stdout).toBe("");
+    expect(sb.mode("inventory.md")).toBe(0o600);
+    const md = readFileSync(join(sb.dir, "inventory.md"), "utf8");
+    expect(md).toContain("| `local/payments/dev` | `environmentVariables.DATABASE_URL` | yes |");
+    for (const c of canaries) expect(md).not.toContain(c);
+  }, 240_000);
+});
+
+describe("inventory: a shared secret imported into three targets", () => {
+  const sb = new Sandbox();
+  afterAll(() => sb.cleanup());
+  const CANARY = "canary-inventory-e2e-51c0de";
+
+  it("--secret on the shared definition lists every entry in all three, an interpolated one traced to its part; a removed environment's entries are orphaned", async () => {
+    sb.writeManifest(`
+version: 1
+source: { kind: local, folder: environments }
+state: { backend: file://./state }
+targets:
+  dotenv: { kind: file, path: "out/{env}.env" }
+  json: { kind: file, path: "out/{env}.json" }
+  ci: { kind: file, path: "out/{env}.ci.env" }
+bindings:
+  - { environments: "app/*", target: dotenv, from: vars }
+  - { environments: "app/*", target: json, from: vars, shape: json }
+  - { environments: "app/*", target: ci, from: ci }
+`);
+    sb.writeEnvironment("shared", "common", `values:\n  db:\n    password:\n      fn::secret: ${CANARY}\n`);
+    sb.writeEnvironment(
+      "app",
+      "web",
+      `imports: [shared/common]
+values:
+  vars:
+    DB_PASSWORD: \${db.password}
+    DATABASE_URL: postgres://web:\${db.password}@db.internal:5432/web
+    PLAIN: not-secret
+  ci:
+    TOKEN:
+      fn::toBase64: \${db.password}
+`,
+    );
+    sb.writeEnvironment("app", "old", `values:\n  vars: { X: x }\n  ci: { Y: y }\n`);
+    const sync = await sb.run(["sync"]);
+    expect(sync.code, sync.stderr).toBe(0);
+
+    const r = await sb.run(["inventory", "--secret", "local/shared/common:db.password", "--format", "json"]);
+    expect(r.code, r.stderr).toBe(0);
+    for (const text of [r.stdout, r.stderr, sb.stateText()]) expect(text).not.toContain(CANARY);
+    const doc = JSON.parse(r.stdout) as InventoryDocument;
+    expect(doc.secret).toBe("local/shared/common:db.password");
+    expect(doc.entries.map(key).sort()).toEqual([
+      "local/app/web ci TOKEN",
+      "local/app/web dotenv DATABASE_URL",
+      "local/app/web dotenv DB_PASSWORD",
+      "local/app/web json app/web",
+    ]);
+    const byEntry = new Map(doc.entries.map((e) => [e.entry, e]));
+    // A plain reference is defined where the secret is; an interpolation where it is written, built from the secret.
+    expect(byEntry.get("DB_PASSWORD")!.definedIn).toEqual({ environment: "local/shared/common", path: "db.password" });
+    expect(byEntry.get("DATABASE_URL")!.definedIn).toEqual({ environment: "local/app/web", path: "vars.DATABASE_URL" });
+    expect(byEntry.get("DATABASE_URL")!.derivedFrom).toEqual(["local/app/web:vars.DATABASE_URL", "local/shared/common:db.password"]);
+    expect(byEntry.get("TOKEN")!.derivedFrom).toContain("local/shared/common:db.password");
+    // Three targets, each a different store location.
+    expect(new Set(doc.entries.map((e) => e.location)).size).toBe(3);
+
+    // The environment goes: its entries stay on record, marked orphaned until a sync removes them.
+    sb.removeEnvironment("app", "old");
+    const after = await inventory(sb, []);
+    const orphaned = after.entries.filter((e) => e.environment === "local/app/old");
+    expect(orphaned.map((e) => [e.target, e.entry, e.status]).sort()).toEqual([
+      ["ci", "Y", "orphaned"],
+      ["dotenv", "X", "orphaned"],
+      ["json", "app/old", "orphaned"],
+    ]);
+    expect(after.summary.orphaned).toBe(3);
+  }, 240_000);
+});
