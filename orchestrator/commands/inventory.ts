@@ -50,7 +50,8 @@ export async function inventoryCommand(opts: InventoryOptions, ctx: CommandConte
     fingerprintKey: fingerprintKey(ctx.env),
   });
   const entries = query ? rowsDerivedFrom(all, query) : all;
-  const traced = prepared.environments.length > 0 && prepared.environments.every((e) => e.provenance !== undefined);
+  // A source traces values or it does not (the local evaluator does; the ESC API says too little).
+  const traced = prepared.environments.every((e) => e.provenance !== undefined);
   const doc: InventoryDocument = {
     schemaVersion: INVENTORY_SCHEMA_VERSION,
     generatedAt: new Date().toISOString(),
