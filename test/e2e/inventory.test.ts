@@ -5,9 +5,11 @@
  */
 import { cpSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { existsSync } from "node:fs";
 import { afterAll, describe, expect, it } from "vitest";
 import type { InventoryDocument } from "../../orchestrator/inventory/render.js";
-import { Sandbox } from "../support/sandbox.js";
+import { startEscServer } from "../support/esc-server.js";
+import { APP_TO_FILES, Sandbox } from "../support/sandbox.js";
 import { REPO } from "../support/toolchain.js";
 
 const BACKEND = ["--backend-url", "file://./state"];
@@ -154,5 +156,70 @@ values:
       ["json", "app/old", "orphaned"],
     ]);
     expect(after.summary.orphaned).toBe(3);
+  }, 240_000);
+});
+
+describe("inventory: bad input", () => {
+  const sb = new Sandbox();
+  afterAll(() => sb.cleanup());
+
+  it("a malformed --secret or format stops with what to write instead, before anything is read or written", async () => {
+    sb.writeManifest(APP_TO_FILES);
+    sb.writeEnvironment("app", "one", "values:\n  A: a\n");
+    const bad = await sb.run(["inventory", "--secret", "shared/common.db.password"]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/--secret shared\/common\.db\.password: not ORG\/PROJECT\/ENV:PATH[\s\S]*hint: .*--secret local\/shared\/common:db\.password/);
+    const format = await sb.run(["inventory", "--format", "xml"]);
+    expect(format.code).toBe(1);
+    expect(format.stderr).toMatch(/xml/);
+    const out = await sb.run(["inventory", "--out", "missing/inventory.json"]);
+    expect(out.code).toBe(1);
+    expect(out.stderr).toMatch(/the folder .*missing does not exist/);
+    expect(existsSync(sb.backendDir)).toBe(false);
+  }, 60_000);
+});
+
+describe("inventory from a Pulumi Cloud organisation", () => {
+  const TOKEN = "pul-canary-token-inv-77a1";
+  const SECRET = "canary-cloud-inventory-5d2e";
+  const sb = new Sandbox({ PULUMI_ACCESS_TOKEN: TOKEN });
+  afterAll(() => sb.cleanup());
+
+  it("lists the entries with their revision and says that provenance is not available, naming neither token nor values", async () => {
+    sb.writeEnvironment("shared", "common", `values:\n  token:\n    fn::secret: ${SECRET}\n`);
+    sb.writeEnvironment("team", "a", "imports: [shared/common]\nvalues:\n  environmentVariables:\n    TOKEN: ${token}\n    NAME: a\n");
+    const server = await startEscServer({ folder: sb.envDir, org: "acme", token: TOKEN });
+    try {
+      sb.writeManifest(`
+version: 1
+source: { kind: pulumi-cloud, org: acme, apiUrl: "${server.url}" }
+state: { backend: file://./state }
+targets:
+  out: { kind: file, path: "out/{project}-{env}.env" }
+bindings:
+  - { environments: "team/*", target: out }
+`);
+      const sync = await sb.run(["sync"]);
+      expect(sync.code, sync.stderr).toBe(0);
+      const doc = await inventory(sb);
+      expect(doc.provenance.traced).toBe(false);
+      expect(doc.provenance.note).toMatch(/^not available from pulumi-cloud acme/);
+      expect(doc.entries.map((e) => [e.environment, e.path, e.entry, e.status, e.derivedFrom, e.definedIn])).toEqual([
+        ["acme/team/a", "environmentVariables.NAME", "NAME", "synced", [], null],
+        ["acme/team/a", "environmentVariables.TOKEN", "TOKEN", "synced", [], null],
+      ]);
+      expect(doc.entries[0]!.revision).toEqual(expect.any(Number));
+      // Without provenance, --secret finds what reads the path directly; the note says why no more.
+      const direct = await sb.run(["inventory", ...BACKEND, "--secret", "acme/team/a:environmentVariables.TOKEN"]);
+      expect(direct.stdout).toMatch(/TOKEN/);
+      expect(direct.stdout).toMatch(/provenance: not available/);
+      const shared = await sb.run(["inventory", ...BACKEND, "--secret", "acme/shared/common:token"]);
+      expect(shared.code).toBe(0);
+      expect(shared.stderr).toMatch(/no entry derives from acme\/shared\/common:token/);
+      for (const r of [direct, shared]) for (const c of [TOKEN, SECRET]) expect(r.stdout + r.stderr).not.toContain(c);
+      expect(JSON.stringify(doc)).not.toContain(SECRET);
+    } finally {
+      await server.close();
+    }
   }, 240_000);
 });
