@@ -8,7 +8,8 @@ import { envId } from "../../programs/environment-ref.js";
 import { openSession, selectionOf, type CommandContext, type SessionFlags } from "../command-context.js";
 import { UserError } from "../errors.js";
 import { renderInventory, summarise, type InventoryDocument, type InventoryFormat } from "../inventory/render.js";
-import { INVENTORY_SCHEMA_VERSION, inventoryRows, parseSecretQuery, rowsDerivedFrom } from "../inventory/rows.js";
+import { inventoryRows, parseSecretQuery, rowsDerivedFrom } from "../inventory/rows.js";
+import { INVENTORY_SCHEMA_VERSION } from "../inventory/schema.js";
 import { bindingId, openKey } from "../planner/plan.js";
 import { fingerprintKey } from "../session.js";
 

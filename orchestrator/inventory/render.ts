@@ -3,25 +3,14 @@
  * spreadsheet, JSON (versioned by `schemaVersion`) for scripts. All render the same document.
  */
 import { renderTable } from "../reporters/table.js";
-import { INVENTORY_SCHEMA_VERSION, type EntryStatus, type InventoryRow } from "./rows.js";
+import type { z } from "zod";
+import type { EntryStatus, InventoryRow } from "./rows.js";
+import type { inventoryDocumentSchema } from "./schema.js";
 
 export type InventoryFormat = "table" | "json" | "csv" | "markdown";
 
-/** The inventory as one document: what was asked, what the source can trace, and the rows. */
-export interface InventoryDocument {
-  schemaVersion: typeof INVENTORY_SCHEMA_VERSION;
-  generatedAt: string;
-  manifest: string;
-  source: string;
-  /** Whether rows name the declarations their values derive from, and why not when they cannot. */
-  provenance: { traced: boolean; note: string };
-  /** The `--secret` asked, or null for the whole inventory. */
-  secret: string | null;
-  summary: Record<EntryStatus | "entries", number>;
-  entries: InventoryRow[];
-  /** Warnings of the plan (idle bindings, environments that could not be read). */
-  warnings: string[];
-}
+/** The inventory as one document (fields described in {@link inventoryDocumentSchema}). */
+export type InventoryDocument = z.infer<typeof inventoryDocumentSchema>;
 
 export function summarise(rows: readonly InventoryRow[]): InventoryDocument["summary"] {
   const count = (s: EntryStatus) => rows.filter((r) => r.status === s).length;

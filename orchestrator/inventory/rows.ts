@@ -10,49 +10,14 @@ import { joinKey } from "../esc-eval/syntax.js";
 import type { PlannedStep, RunPlan } from "../planner/decide.js";
 import type { Pair } from "../planner/plan.js";
 import type { Provenance, ValueProvenance } from "../values.js";
+import type { z } from "zod";
+import type { entryStatusSchema, inventoryRowSchema } from "./schema.js";
 
-/** The version of the inventory's JSON document; raised when a field changes meaning or goes. */
-export const INVENTORY_SCHEMA_VERSION = 1;
+/** See {@link entryStatusSchema}. */
+export type EntryStatus = z.infer<typeof entryStatusSchema>;
 
-/**
- * `synced`: on record, and a sync would not rewrite it; `pending`: a sync would write it (new,
- * input changed, held by the deletion guard, moving); `orphaned`: on record but no longer planned
- * (a sync or prune deletes it, or leaves it where the binding retains entries); `refused`: its
- * pair cannot run as configured (the store keeps what was last written).
- */
-export type EntryStatus = "synced" | "pending" | "orphaned" | "refused";
-
-/** One entry in one store. Names, paths and a keyed fingerprint: never a value. */
-export interface InventoryRow {
-  /** The environment the pair reads, `org/project/name`. */
-  environment: string;
-  /** The property path of the entry's value in that environment; null where unknown (an orphan's record has names only). */
-  path: string | null;
-  /** Where the value is defined (through imports and plain references), where the source says. */
-  definedIn: { environment: string; path?: string } | null;
-  /** Every declaration the value derives from (`org/project/name:path`); empty where the source cannot say. */
-  derivedFrom: string[];
-  /** Whether ESC marks the value (or a part of it) secret; null for an orphan (its value is no longer known). */
-  secret: boolean | null;
-  target: string;
-  kind: string;
-  binding: string;
-  /** Where the pair writes: the kind's location (file path, account/region, vault, repository...). */
-  location: string;
-  /** The entry's name in the store. */
-  entry: string;
-  status: EntryStatus;
-  /** Why, for people: "input changed", "new", "no longer planned". Never a value. */
-  detail: string;
-  /** The stack holding the entry. */
-  stack: string;
-  /** The environment's revision last written (Pulumi Cloud source); null where the source has none. */
-  revision: number | null;
-  /** When the pair's stack was last written (ISO 8601); null for an entry never written. */
-  lastWritten: string | null;
-  /** Keyed fingerprint of the value a sync writes (equal values, equal fingerprints); null for an orphan. */
-  fingerprint: string | null;
-}
+/** One entry in one store (fields described in {@link inventoryRowSchema}). Names, paths and a keyed fingerprint: never a value. */
+export type InventoryRow = z.infer<typeof inventoryRowSchema>;
 
 /** What the rows are built from. */
 export interface InventoryInput {

@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { existsSync } from "node:fs";
 import { afterAll, describe, expect, it } from "vitest";
 import type { InventoryDocument } from "../../orchestrator/inventory/render.js";
+import { inventoryDocumentSchema } from "../../orchestrator/inventory/schema.js";
 import { startEscServer } from "../support/esc-server.js";
 import { APP_TO_FILES, Sandbox } from "../support/sandbox.js";
 import { REPO } from "../support/toolchain.js";
@@ -17,7 +18,8 @@ const BACKEND = ["--backend-url", "file://./state"];
 async function inventory(sb: Sandbox, args: string[] = []): Promise<InventoryDocument> {
   const r = await sb.run(["inventory", ...BACKEND, "--format", "json", ...args]);
   expect(r.code, r.stderr).toBe(0);
-  return JSON.parse(r.stdout) as InventoryDocument;
+  // What scripts read: the document as its published schema describes it.
+  return inventoryDocumentSchema.parse(JSON.parse(r.stdout));
 }
 
 const key = (e: { environment: string; target: string; entry: string }) => `${e.environment} ${e.target} ${e.entry}`;

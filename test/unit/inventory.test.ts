@@ -1,6 +1,9 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { renderInventory, summarise, type InventoryDocument, type InventoryFormat } from "../../orchestrator/inventory/render.js";
-import { INVENTORY_SCHEMA_VERSION, inventoryRows, parseSecretQuery, rowsDerivedFrom, type InventoryRow } from "../../orchestrator/inventory/rows.js";
+import { inventoryRows, parseSecretQuery, rowsDerivedFrom, type InventoryRow } from "../../orchestrator/inventory/rows.js";
+import { INVENTORY_SCHEMA_VERSION, inventoryDocumentSchema, inventoryJsonSchema } from "../../orchestrator/inventory/schema.js";
 import type { PlannedStep, RunPlan } from "../../orchestrator/planner/decide.js";
 import type { ExistingStack, StackRecord } from "../../orchestrator/runner/inventory.js";
 import type { Provenance } from "../../orchestrator/values.js";
@@ -130,8 +133,8 @@ describe("inventory outputs", () => {
     expect(text).toContain(entries[0]!.fingerprint!);
   });
 
-  it("JSON carries its schema version and the summary", () => {
-    const parsed = JSON.parse(renderInventory.json(doc)) as InventoryDocument;
+  it("JSON carries its schema version and the summary, and reads back through its schema", () => {
+    const parsed = inventoryDocumentSchema.parse(JSON.parse(renderInventory.json(doc)));
     expect(parsed.schemaVersion).toBe(1);
     expect(parsed.summary).toEqual({ entries: 2, synced: 1, pending: 1, orphaned: 0, refused: 0 });
   });
@@ -147,5 +150,17 @@ describe("inventory outputs", () => {
   it("Markdown escapes pipes in cells so that a name cannot break the table", () => {
     const row = renderInventory.markdown(doc).split("\n").find((l) => l.includes("calc"))!;
     expect(row).toContain("=cmd\\|' /C calc'!A0");
+  });
+});
+
+describe("the inventory's JSON Schema", () => {
+  it("is committed as schema/inventory.schema.json, generated from the zod schema", () => {
+    const committed = JSON.parse(readFileSync(join(import.meta.dirname, "..", "..", "schema", "inventory.schema.json"), "utf8"));
+    expect(committed, "schema/inventory.schema.json is stale: run `npm run schema`").toEqual(inventoryJsonSchema());
+    expect(JSON.stringify(committed)).toContain('"orphaned"');
+  });
+
+  it("refuses a document of another version", () => {
+    expect(inventoryDocumentSchema.safeParse({ schemaVersion: 2 }).success).toBe(false);
   });
 });
