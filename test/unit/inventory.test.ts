@@ -104,6 +104,17 @@ describe("inventory rows", () => {
     expect(rowsDerivedFrom(rows, parseSecretQuery("o/app/x:environmentVariables.B")!).map((r) => r.entry)).toEqual(["B"]);
   });
 
+  it("an environment's own sync: block is read at sync.<key>, with the provenance below it", () => {
+    const own = filePair("x", { bindingId: "sync:awsSecretsManager", shape: "json", entryNames: ["prod/db"] });
+    const rows = inventoryRows({
+      runPlan: plan([{ stack: own.stack, pair: own, decision: { action: "run", why: "new", deletes: [] } }]),
+      bindingPaths: new Map([["out", "environmentVariables"]]),
+      provenanceOf: () => ({ "sync.awsSecretsManager.value": { derivedFrom: ["o/lib/shared:token"] } }),
+      fingerprintKey: "k",
+    });
+    expect(rows.map((r) => [r.path, r.derivedFrom])).toEqual([["sync.awsSecretsManager", ["o/lib/shared:token"]]]);
+  });
+
   it("parses --secret strictly", () => {
     expect(parseSecretQuery("local/shared/common:db.password")).toEqual({ environment: "local/shared/common", path: "db.password" });
     expect(parseSecretQuery("local/shared/common")).toEqual({ environment: "local/shared/common", path: "" });
