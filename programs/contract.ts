@@ -31,6 +31,12 @@ export interface PlannedEntry {
   value: SecretValue;
   /** True when ESC marks the value, or any part of it, secret. */
   secret: boolean;
+  /**
+   * Whether the text is the JSON of an object or array rather than a plain string. Absent: as the
+   * shape says (`json`: a document, `keys`: text). Stores with typed fields (Vault KV) keep such a
+   * value as a nested object; stores with a content type (Key Vault) label it `application/json`.
+   */
+  json?: boolean;
 }
 
 /** A provider plugin a kind's program needs, installed once per run before fanning out. */
@@ -182,10 +188,12 @@ export interface TargetKind<S extends object = object> {
   /** Key of this kind in an environment's `sync:` block (Pulumi's ESC sync examples). */
   readonly syncConventionKey?: string;
   /**
-   * For kinds that address a whole secret by a setting (Vault's path): the setting a `sync:`
-   * item's name goes into; the item's object value is then written as the secret's fields.
+   * For kinds that address a whole secret by a path (Vault): the settings that place a `sync:`
+   * item's secret, from the item's `path` as the ESC examples write it (`secret/data/my-app`), or
+   * a problem naming why the path cannot be used. The item's object value is then written as the
+   * secret's fields.
    */
-  readonly syncConventionNameSetting?: keyof S & string;
+  syncConventionSecret?(path: string, settings: S): { settings: S } | { problem: string };
   /** Provider plugins the program needs; empty for plugin-free kinds. */
   readonly plugins: readonly PluginRequirement[];
   /** How the store normalises a name (upper-casing, replacing characters). Applied before checks. */

@@ -353,24 +353,28 @@ function syncBlockPairs(manifest: Manifest, env: ResolvedEnvironment, sel: Selec
     const { kind: _kind, ...rawSettings } = manifest.targets[targetId]!;
     const base = { org: env.ref.org, project: env.ref.project, env: env.ref.name, target: targetId };
     let settings = renderSettings(kind, rawSettings, base);
-    // A kind that addresses a whole secret by a setting (Vault's path) takes the item's name
-    // there, and writes the value's keys as the secret's fields.
-    const nameSetting = kind.syncConventionNameSetting;
+    // A kind that addresses a whole secret by a path (Vault) places it from the item's path, and
+    // writes the value's keys as the secret's fields.
     const single = items.length === 1 ? items[0]! : undefined;
-    const asFields = nameSetting && single && isObject(single.node);
-    if (nameSetting && single) settings = { ...settings, [nameSetting]: single.name };
+    const placed = kind.syncConventionSecret && single ? kind.syncConventionSecret(single.name, settings) : undefined;
+    if (placed && "settings" in placed) settings = placed.settings;
+    const asFields = placed !== undefined && isObject(single!.node);
     const shape: Shape = asFields ? "keys" : "json";
+    // `json` says which texts are documents: an object or array is one, a scalar is a string
+    // (Key Vault's content type; Vault keeps a nested object as an object, as the examples did).
     const entries: PlannedEntry[] = asFields
       ? Object.entries(single!.node.value as Record<string, ValueNode>).map(([k, child]) => ({
           name: kind.normalizeName(k, settings),
           key: k,
           value: new SecretValue(entryText(child)),
           secret: containsSecret(child),
+          json: isStructured(child),
         }))
       : items.map((it) => ({
           name: kind.normalizeName(it.name, settings),
           value: new SecretValue(entryText(it.node)),
           secret: containsSecret(it.node),
+          json: isStructured(it.node),
         }));
     const pair: Pair = {
       stack: stackName(env.ref, targetId),
@@ -386,7 +390,9 @@ function syncBlockPairs(manifest: Manifest, env: ResolvedEnvironment, sel: Selec
       ...(env.revision !== undefined ? { revision: { number: env.revision } } : {}),
       fingerprint: "",
     };
-    if (items.some((it) => containsUnknown(it.node))) {
+    if (placed && "problem" in placed) {
+      pair.refusal = { kind: "invalid-entries", problems: [{ message: `${where}.${key}: ${placed.problem}` }] };
+    } else if (items.some((it) => containsUnknown(it.node))) {
       pair.refusal = { kind: "environment-error", message: `${where}.${key} has values that could not be computed` };
     } else checkEntries(pair, kind, entries);
     pairs.push(pair);
@@ -395,6 +401,7 @@ function syncBlockPairs(manifest: Manifest, env: ResolvedEnvironment, sel: Selec
 }
 
 const isObject = (node: ValueNode) => node.value !== null && typeof node.value === "object" && !Array.isArray(node.value);
+const isStructured = (node: ValueNode) => node.value !== null && typeof node.value === "object";
 
 function syncKeys(): string[] {
   return Object.values(targetKinds)
@@ -468,7 +475,8 @@ function fingerprint(pair: Pair, key: string | Buffer): string {
   // an edit elsewhere in an environment does not run every pair of it.
   if (pair.revision?.pinned) h.update(JSON.stringify(["revision", pair.revision.number, pair.revision.tag ?? null]));
   for (const e of [...pair.entries].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
-    h.update(JSON.stringify([e.name, e.secret, e.value.reveal()]));
+    // `json` only where the planner states it (sync: items), so that other pairs keep their fingerprints.
+    h.update(JSON.stringify(e.json === undefined ? [e.name, e.secret, e.value.reveal()] : [e.name, e.secret, e.value.reveal(), e.json]));
   }
   return h.digest("hex").slice(0, 16);
 }

@@ -3,7 +3,7 @@ import type { TargetKind } from "../contract.js";
 import { lazyProgram } from "../shared/lazy.js";
 import { pluginOf } from "../shared/plugins.js";
 import { vaultKvFindExisting } from "./adopt.js";
-import { checkEntries, normalizeName } from "./naming.js";
+import { checkEntries, normalizeName, syncSecretSettings } from "./naming.js";
 import { vaultKvReader } from "./reader.js";
 import { readBack as vaultKvReadBack } from "./readback.js";
 import { vaultKvSettings, type VaultKvSettings } from "./schema.js";
@@ -15,7 +15,7 @@ export const vaultKvTarget: TargetKind<VaultKvSettings> = {
   templatedSettings: ["pathTemplate"],
   defaultName: { json: "json", keys: "{key}" },
   syncConventionKey: "vaultSecret",
-  syncConventionNameSetting: "pathTemplate",
+  syncConventionSecret: (path, settings) => syncSecretSettings(path, settings),
   plugins: [pluginOf("@pulumi/vault")],
   normalizeName: (name) => normalizeName(name),
   check: (entries, settings) => checkEntries(entries, settings),
