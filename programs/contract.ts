@@ -70,6 +70,19 @@ export interface ProgramInput<S> {
   adopt?: ReadonlySet<string>;
 }
 
+/**
+ * Where a kind's provider settings and credentials are found in an environment, the way a Pulumi
+ * stack with that environment attached finds them: a source holding `:` is a `pulumiConfig` key
+ * (`aws:region`), any other an `environmentVariables` name (`AWS_REGION`). Sources are listed in
+ * order of preference; the first one the environment has is used.
+ */
+export interface ProviderConfigSources<S> {
+  /** Setting → its sources. These settings may be left out of a target that takes them from environments. */
+  readonly settings: Partial<Record<keyof S & string, readonly string[]>>;
+  /** Credential field, as the program reads {@link ProgramInput.credentials} → its sources. */
+  readonly credentials: Readonly<Record<string, readonly string[]>>;
+}
+
 /** A problem with one entry, found at plan time. States the store's rule. */
 export interface EntryProblem {
   /** The entry's name, or undefined for a problem with the pair as a whole (count limits). */
@@ -194,6 +207,11 @@ export interface TargetKind<S extends object = object> {
    * secret's fields.
    */
   syncConventionSecret?(path: string, settings: S): { settings: S } | { problem: string };
+  /**
+   * Provider settings and credentials an environment may give (`providerConfigFrom:
+   * environment`, the default for `sync:` blocks). Absent: the kind takes none from environments.
+   */
+  readonly providerConfig?: ProviderConfigSources<S>;
   /** Provider plugins the program needs; empty for plugin-free kinds. */
   readonly plugins: readonly PluginRequirement[];
   /** How the store normalises a name (upper-casing, replacing characters). Applied before checks. */

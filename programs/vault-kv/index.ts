@@ -15,6 +15,11 @@ export const vaultKvTarget: TargetKind<VaultKvSettings> = {
   templatedSettings: ["pathTemplate"],
   defaultName: { json: "json", keys: "{key}" },
   syncConventionKey: "vaultSecret",
+  // What fn::open::vault-login gives (its token), as the vault CLI and provider read it.
+  providerConfig: {
+    settings: { address: ["vault:address", "VAULT_ADDR"], namespace: ["vault:namespace", "VAULT_NAMESPACE"] },
+    credentials: { token: ["vault:token", "VAULT_TOKEN"] },
+  },
   syncConventionSecret: (path, settings) => syncSecretSettings(path, settings),
   plugins: [pluginOf("@pulumi/vault")],
   normalizeName: (name) => normalizeName(name),
