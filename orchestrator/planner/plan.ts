@@ -13,7 +13,7 @@ import { containsSecret, containsUnknown, selectPath, toPlain, type ValueNode } 
 import { SecretValue } from "../../programs/secret-value.js";
 import { valueText } from "../../programs/shared/readback.js";
 import { checkCollisions } from "../../programs/shared/rules.js";
-import { providerConfig, type ProviderConfigReport } from "./provider-config.js";
+import { locationOf, providerConfig, type ProviderConfigReport } from "./provider-config.js";
 import { renderTemplate } from "./template.js";
 
 /** Narrows a run to some environments and targets (`--filter`, `--target`). */
@@ -174,7 +174,7 @@ export function plan(input: PlanInput): Plan {
       bindingId: bindingId(binding),
       shape: binding.shape,
       settings,
-      location: kind.location(settings),
+      location: locationOf(kind, settings),
       entries: [],
       retainOnDelete: binding.retainOnDelete,
       fingerprint: "",
@@ -413,7 +413,7 @@ function syncBlockPairs(manifest: Manifest, env: ResolvedEnvironment, sel: Selec
       bindingId: `${SYNC_PREFIX}${key}`,
       shape,
       settings,
-      location: kind.location(settings),
+      location: locationOf(kind, settings),
       entries: [],
       retainOnDelete: false,
       ...(env.revision !== undefined ? { revision: { number: env.revision } } : {}),

@@ -32,6 +32,21 @@ export type ProviderConfigResult =
   | { settings: Record<string, unknown>; report?: ProviderConfigReport; credentials?: Record<string, SecretValue> }
   | { problem: string };
 
+/**
+ * The provider settings a target leaves to each environment and does not have yet (required by
+ * the kind, absent from `settings`): until an environment gives them there is no location to show.
+ */
+export function missingSettings(kind: TargetKind<any>, settings: Record<string, unknown>): string[] {
+  const shape = (kind.settingsSchema as unknown as { shape?: Record<string, z.ZodType> }).shape ?? {};
+  return Object.keys(kind.providerConfig?.settings ?? {}).filter((k) => settings[k] === undefined && shape[k] !== undefined && !shape[k]!.safeParse(undefined).success);
+}
+
+/** Where a pair writes, or which settings its environment has to give first. */
+export function locationOf(kind: TargetKind<any>, settings: Record<string, unknown>): string {
+  const missing = missingSettings(kind, settings);
+  return missing.length ? `(${missing.join(", ")} from the environment)` : kind.location(settings);
+}
+
 /** The label of a source: `pulumiConfig aws:region` or `environmentVariables AWS_REGION`. */
 export function sourceLabel(source: string): string {
   return source.includes(":") ? `pulumiConfig ${source}` : `environmentVariables ${source}`;

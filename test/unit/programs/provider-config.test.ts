@@ -132,6 +132,8 @@ describe("providerConfigFrom: environment", () => {
         'target "sm" has no region for environment acme/app/prod: set region in the manifest, or give the environment pulumiConfig aws:region or environmentVariables AWS_REGION or environmentVariables AWS_DEFAULT_REGION',
     });
     expect(printed(p.pairs)).toMatch(/refused: target "sm" has no region/);
+    // No location to show until an environment gives the region.
+    expect(p.pairs[0]!.location).toBe("(region from the environment)");
   });
 
   it("refuses a region the environment gives wrong, and a setting it marks secret, without printing it", () => {
