@@ -81,6 +81,12 @@ export interface ProviderConfigSources<S> {
   readonly settings: Partial<Record<keyof S & string, readonly string[]>>;
   /** Credential field, as the program reads {@link ProgramInput.credentials} → its sources. */
   readonly credentials: Readonly<Record<string, readonly string[]>>;
+  /**
+   * The credential fields the provider needs once the environment gives any: each item lists
+   * alternatives (`["oidc.token", "clientSecret"]`: either). Checked at plan time, so that half a
+   * login is refused with the missing names rather than failing inside the program.
+   */
+  readonly requiredCredentials?: readonly (readonly string[])[];
 }
 
 /** A problem with one entry, found at plan time. States the store's rule. */

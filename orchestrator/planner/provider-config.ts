@@ -118,6 +118,16 @@ export function providerConfig(
       }
     }
   }
+  if (credentials && sources.requiredCredentials) {
+    const have = new Set(Object.keys(credentials));
+    const missing = sources.requiredCredentials.filter((alternatives) => !alternatives.some((f) => have.has(f)));
+    if (missing.length) {
+      const wanted = missing.map((alts) => alts.flatMap((f) => (sources.credentials[f] ?? []).map(sourceLabel)).join(" or ")).join("; ");
+      return {
+        problem: `${where} gives ${report.credentials.join(", ")} but not the rest of the provider's credentials: ${wanted}. Give them too, or none, so that esc-sync's own process provides the credentials`,
+      };
+    }
+  }
   if (report.credentials.length === 0) report.credentials.push("esc-sync's process (the provider's usual credential chain)");
 
   const missing = settingSources.some(([setting]) => merged[setting] === undefined);

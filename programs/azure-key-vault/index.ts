@@ -22,6 +22,7 @@ export const azureKeyVaultTarget: TargetKind<AzureKeyVaultSettings> = {
       clientSecret: ["azure-native:clientSecret", "ARM_CLIENT_SECRET", "AZURE_CLIENT_SECRET"],
       "oidc.token": ["azure-native:oidcToken", "ARM_OIDC_TOKEN", "AZURE_OIDC_TOKEN"],
     },
+    requiredCredentials: [["clientId"], ["tenantId"], ["oidc.token", "clientSecret"]],
   },
   plugins: [pluginOf("@pulumi/azure-native")],
   normalizeName: (name) => normalizeName(name),

@@ -40,4 +40,5 @@ export const awsProviderConfig: ProviderConfigSources<AwsConnection> = {
     secretAccessKey: ["aws:secretKey", "AWS_SECRET_ACCESS_KEY"],
     sessionToken: ["aws:token", "AWS_SESSION_TOKEN"],
   },
+  requiredCredentials: [["accessKeyId"], ["secretAccessKey"]],
 };

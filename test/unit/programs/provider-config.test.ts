@@ -145,6 +145,17 @@ describe("providerConfigFrom: environment", () => {
     expect(message).not.toContain("canary-region");
   });
 
+  it("refuses half a login at plan time, naming what is missing, never a value", () => {
+    const half: ResolvedEnvironment = { ...awsEnv(), properties: { ...awsEnv().properties, environmentVariables: o({ AWS_ACCESS_KEY_ID: secret(KEY_ID) }) } };
+    const p = planOf(AWS_FROM_ENV, half);
+    expect(p.pairs[0]!.refusal).toEqual({
+      kind: "provider-config",
+      message:
+        "environment acme/app/prod gives environmentVariables AWS_ACCESS_KEY_ID but not the rest of the provider's credentials: pulumiConfig aws:secretKey or environmentVariables AWS_SECRET_ACCESS_KEY. Give them too, or none, so that esc-sync's own process provides the credentials",
+    });
+    expectNoCanary(printed(p.pairs));
+  });
+
   it("is off by default for manifest bindings: the environment's variables are values, not credentials", () => {
     const p = planOf(AWS_FROM_ENV.replace("providerConfigFrom: environment", "region: eu-west-1"), awsEnv());
     expect(p.pairs[0]!.provider).toBeUndefined();
