@@ -110,6 +110,16 @@ describe("providerConfigFrom: environment", () => {
     expectNoCanary(JSON.stringify(resources.filter((r) => r !== provider).map((r) => r.inputs)));
   });
 
+  it("migrate adopt's AWS readers use the environment's credentials too, instead of the process's chain", async () => {
+    const pair = planOf(AWS_FROM_ENV, awsEnv()).pairs[0]!;
+    const { awsClientConfig } = await import("../../../programs/aws-secrets-manager/reader.js");
+    expect(await awsClientConfig({ region: "us-west-2", profile: "dev" }, pair.credentials)).toEqual({
+      region: "us-west-2",
+      credentials: { accessKeyId: KEY_ID, secretAccessKey: SECRET_KEY, sessionToken: SESSION },
+    });
+    expect(await awsClientConfig({ region: "us-west-2", profile: "dev" })).toEqual({ region: "us-west-2", profile: "dev" });
+  });
+
   it("the manifest wins over the environment, and the plan says what it wins over", () => {
     const p = planOf(AWS_FROM_ENV.replace("providerConfigFrom: environment", "region: eu-west-1, providerConfigFrom: environment"), awsEnv());
     expect(p.pairs[0]!.settings.region).toBe("eu-west-1");
