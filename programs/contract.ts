@@ -31,6 +31,12 @@ export interface PlannedEntry {
   value: SecretValue;
   /** True when ESC marks the value, or any part of it, secret. */
   secret: boolean;
+  /**
+   * Whether the text is the JSON of an object or array rather than a plain string. Absent: as the
+   * shape says (`json`: a document, `keys`: text). Stores with typed fields (Vault KV) keep such a
+   * value as a nested object; stores with a content type (Key Vault) label it `application/json`.
+   */
+  json?: boolean;
 }
 
 /** A provider plugin a kind's program needs, installed once per run before fanning out. */
@@ -62,6 +68,25 @@ export interface ProgramInput<S> {
    * ignore differences for this one update; the next sync writes ESC's values.
    */
   adopt?: ReadonlySet<string>;
+}
+
+/**
+ * Where a kind's provider settings and credentials are found in an environment, the way a Pulumi
+ * stack with that environment attached finds them: a source holding `:` is a `pulumiConfig` key
+ * (`aws:region`), any other an `environmentVariables` name (`AWS_REGION`). Sources are listed in
+ * order of preference; the first one the environment has is used.
+ */
+export interface ProviderConfigSources<S> {
+  /** Setting → its sources. These settings may be left out of a target that takes them from environments. */
+  readonly settings: Partial<Record<keyof S & string, readonly string[]>>;
+  /** Credential field, as the program reads {@link ProgramInput.credentials} → its sources. */
+  readonly credentials: Readonly<Record<string, readonly string[]>>;
+  /**
+   * The credential fields the provider needs once the environment gives any: each item lists
+   * alternatives (`["oidc.token", "clientSecret"]`: either). Checked at plan time, so that half a
+   * login is refused with the missing names rather than failing inside the program.
+   */
+  readonly requiredCredentials?: readonly (readonly string[])[];
 }
 
 /** A problem with one entry, found at plan time. States the store's rule. */
@@ -182,10 +207,17 @@ export interface TargetKind<S extends object = object> {
   /** Key of this kind in an environment's `sync:` block (Pulumi's ESC sync examples). */
   readonly syncConventionKey?: string;
   /**
-   * For kinds that address a whole secret by a setting (Vault's path): the setting a `sync:`
-   * item's name goes into; the item's object value is then written as the secret's fields.
+   * For kinds that address a whole secret by a path (Vault): the settings that place a `sync:`
+   * item's secret, from the item's `path` as the ESC examples write it (`secret/data/my-app`), or
+   * a problem naming why the path cannot be used. The item's object value is then written as the
+   * secret's fields.
    */
-  readonly syncConventionNameSetting?: keyof S & string;
+  syncConventionSecret?(path: string, settings: S): { settings: S } | { problem: string };
+  /**
+   * Provider settings and credentials an environment may give (`providerConfigFrom:
+   * environment`, the default for `sync:` blocks). Absent: the kind takes none from environments.
+   */
+  readonly providerConfig?: ProviderConfigSources<S>;
   /** Provider plugins the program needs; empty for plugin-free kinds. */
   readonly plugins: readonly PluginRequirement[];
   /** How the store normalises a name (upper-casing, replacing characters). Applied before checks. */

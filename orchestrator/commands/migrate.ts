@@ -43,8 +43,17 @@ export async function importCommand(opts: ImportCommandOptions, ctx: CommandCont
   if (!kind.reader) {
     throw new ConfigError(`--from ${opts.from}: ${kind.kind} stores cannot be read through their API (their values are write-only), so they cannot be imported: import from where the values come from instead`);
   }
-  const { kind: _kind, ...settings } = target;
-  const reader = kind.reader(settings);
+  // A target that takes provider settings from each environment (providerConfigFrom:
+  // environment) may lack them here: the store is read with the manifest's settings only.
+  const { kind: _kind, providerConfigFrom: _from, ...raw } = target;
+  const checked = kind.settingsSchema.safeParse(raw);
+  if (!checked.success) {
+    const missing = [...new Set(checked.error.issues.map((i) => String(i.path[0] ?? "")))].join(", ");
+    throw new ConfigError(
+      `--from ${opts.from}: the target has no ${missing} in ${loaded.file} (it takes ${missing} from each environment): migrate import reads the store with the manifest's settings only; set ${missing} on the target, or use another target for the import`,
+    );
+  }
+  const reader = kind.reader(checked.data);
 
   const path = parsePath(opts.path);
   if (!Number.isInteger(opts["max-bytes"]) || opts["max-bytes"] < 1) throw new ConfigError("--max-bytes must be a positive whole number");

@@ -73,6 +73,14 @@ const REVISION_TAG = /^[A-Za-z][A-Za-z0-9._-]*$/;
 /** A binding's environment selector: a glob over `project/name`, or several. */
 const selector = z.union([glob, z.array(glob).min(1)]);
 
+/** Where a pair's provider settings and credentials come from; see the README's "Provider configuration from the environment". */
+export const providerConfigFrom = z
+  .enum(["environment", "manifest"])
+  .optional()
+  .describe(
+    "environment: each environment's pulumiConfig (aws:region, vault:address...) fills the provider settings this manifest leaves out, and its environmentVariables (AWS_*, ARM_*, VAULT_TOKEN...) give the credentials, as for a Pulumi stack with the environment attached. manifest: only the manifest and esc-sync's own process. Default: manifest, environment for sync: blocks.",
+  );
+
 const binding = z
   .object({
     id: z.string().regex(ID, `binding id ${idMessage}`).optional().describe("Stable id; default: the target id. Recorded in stack tags."),
@@ -102,17 +110,37 @@ const binding = z
       .describe(
         "Property path in the environment holding the target's credentials (e.g. aws.login, the output of an aws-login provider); default: the usual places (profile, role, OIDC, GITHUB_TOKEN, VAULT_TOKEN).",
       ),
+    providerConfigFrom,
   })
   .strict();
 
-/** `kind` plus that kind's settings, one schema per registered kind. */
+/**
+ * `kind` plus that kind's settings, one schema per registered kind. The settings a kind can take
+ * from an environment may be left out of a target with `providerConfigFrom: environment`; the
+ * planner checks the merged settings per pair.
+ */
 function targetSchema() {
-  const variants = Object.values(targetKinds).map((k) =>
-    (k.settingsSchema as unknown as z.ZodObject).extend({ kind: z.literal(k.kind) }),
-  );
+  const variants = Object.values(targetKinds).map((k) => {
+    const full = k.settingsSchema as unknown as z.ZodObject;
+    const fromEnv = Object.entries((k.providerConfig?.settings ?? {}) as Record<string, readonly string[]>);
+    const relaxed = fromEnv.length ? full.partial(Object.fromEntries(fromEnv.map(([key]) => [key, true])) as never) : full;
+    return relaxed.extend({ kind: z.literal(k.kind), providerConfigFrom }).superRefine((t, ctx) => {
+      if (t.providerConfigFrom === "environment") return;
+      for (const [key, sources] of fromEnv) {
+        const required = full.shape[key] !== undefined && !full.shape[key]!.safeParse(undefined).success;
+        if (required && t[key] === undefined) {
+          ctx.addIssue({
+            code: "custom",
+            path: [key],
+            message: `required: set ${key} here, or add providerConfigFrom: environment to take it from each environment (${sources.join(", ")})`,
+          });
+        }
+      }
+    });
+  });
   // Typed loosely on purpose: each kind's module owns the type of its own settings.
   return z.discriminatedUnion("kind", variants as unknown as [z.ZodObject, ...z.ZodObject[]]) as unknown as z.ZodType<
-    { kind: string } & Record<string, unknown>
+    { kind: string; providerConfigFrom?: "environment" | "manifest" } & Record<string, unknown>
   >;
 }
 

@@ -133,6 +133,9 @@ function pairDecision(pair: Pair, existing: ExistingStack | undefined, flags: Ru
   if (r) {
     if (r.kind === "no-value") return { action: "skip", why: r.message };
     if (r.kind === "environment-error") return { action: "refuse", message: r.message, hint: "fix the environment; its pairs run again once it evaluates" };
+    if (r.kind === "provider-config") {
+      return { action: "refuse", message: r.message, hint: "give the provider setting in the manifest's target or in the environment (pulumiConfig / environmentVariables); nothing was written" };
+    }
     return { action: "refuse", message: `${bindingLabel(pair.bindingId)}: ${r.problems.map(formatProblem).join("; ")}`, hint: "fix the names or values; nothing was written" };
   }
   const record = existing?.record;
@@ -214,6 +217,8 @@ export function runPlanToJson(plan: RunPlan) {
       ...(s.pair ? { fingerprint: s.pair.fingerprint } : {}),
       // The revision the step writes (a pair), or the one its stack last wrote (an orphan).
       ...revisionField(s.pair ? s.pair.revision : s.existing?.record?.revision),
+      // Where the provider settings and credentials come from (names of sources, never values).
+      ...(s.pair?.provider ? { provider: s.pair.provider } : {}),
       decision: s.decision,
     })),
     leftovers: plan.leftovers.map((s) => s.name),

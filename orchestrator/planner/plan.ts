@@ -13,6 +13,7 @@ import { containsSecret, containsUnknown, selectPath, toPlain, type ValueNode } 
 import { SecretValue } from "../../programs/secret-value.js";
 import { valueText } from "../../programs/shared/readback.js";
 import { checkCollisions } from "../../programs/shared/rules.js";
+import { locationOf, providerConfig, type ProviderConfigReport } from "./provider-config.js";
 import { renderTemplate } from "./template.js";
 
 /** Narrows a run to some environments and targets (`--filter`, `--target`). */
@@ -29,7 +30,9 @@ export interface Selection {
 export type PairRefusal =
   | { kind: "environment-error"; message: string }
   | { kind: "invalid-entries"; problems: EntryProblem[] }
-  | { kind: "no-value"; message: string };
+  | { kind: "no-value"; message: string }
+  /** The provider's settings are incomplete or wrong, in the manifest or the environment. */
+  | { kind: "provider-config"; message: string };
 
 /** The revision of its environment a pair writes: its number, and how the binding pinned it. */
 export interface PairRevision {
@@ -70,8 +73,13 @@ export interface Pair {
   retainOnDelete: boolean;
   /** The revision the entries come from, where the source knows it (not a local source). */
   revision?: PairRevision;
-  /** Credentials from the environment (binding `credentials:`); not part of the fingerprint. */
+  /**
+   * Credentials from the environment (binding `credentials:`, or its `environmentVariables` with
+   * `providerConfigFrom: environment`); not part of the fingerprint.
+   */
   credentials?: Record<string, SecretValue>;
+  /** With `providerConfigFrom: environment`: where each provider setting and the credentials come from. */
+  provider?: ProviderConfigReport;
   /** Keyed hash of everything the program depends on: changes exactly when the pair's input does. */
   fingerprint: string;
   /** Set when the pair cannot run; the reason is reported and the others carry on. */
@@ -156,7 +164,7 @@ export function plan(input: PlanInput): Plan {
     const target = input.manifest.targets[binding.target]!;
     const kind = findTargetKind(target.kind)!;
     const base = { org: ref.org, project: ref.project, env: ref.name, target: binding.target };
-    const { kind: _kind, ...rawSettings } = target;
+    const { kind: _kind, providerConfigFrom: targetFrom, ...rawSettings } = target;
     const settings = renderSettings(kind, rawSettings, base);
     const pair: Pair = {
       stack: stackName(ref, binding.target),
@@ -166,7 +174,7 @@ export function plan(input: PlanInput): Plan {
       bindingId: bindingId(binding),
       shape: binding.shape,
       settings,
-      location: kind.location(settings),
+      location: locationOf(kind, settings),
       entries: [],
       retainOnDelete: binding.retainOnDelete,
       fingerprint: "",
@@ -186,13 +194,19 @@ export function plan(input: PlanInput): Plan {
           ...(binding.revision !== undefined ? { pinned: true as const } : {}),
         };
       }
-      const built = buildEntries(kind, settings, binding, resolved, base);
-      const creds = binding.credentials === undefined ? undefined : credentialsAt(resolved, binding.credentials);
-      if ("refusal" in built) pair.refusal = built.refusal;
-      else if (creds && "refusal" in creds) pair.refusal = creds.refusal;
+      const useEnv = (binding.providerConfigFrom ?? targetFrom) === "environment";
+      const config = providerConfig(kind, binding.target, rawSettings, resolved, useEnv, binding.credentials);
+      if ("problem" in config) pair.refusal = { kind: "provider-config", message: config.problem };
       else {
-        if (creds) pair.credentials = creds.credentials;
-        checkEntries(pair, kind, built.entries);
+        applyProviderConfig(pair, kind, config, base);
+        const built = buildEntries(kind, pair.settings, binding, resolved, base);
+        const creds = binding.credentials === undefined ? undefined : credentialsAt(resolved, binding.credentials);
+        if ("refusal" in built) pair.refusal = built.refusal;
+        else if (creds && "refusal" in creds) pair.refusal = creds.refusal;
+        else {
+          if (creds) pair.credentials = creds.credentials;
+          checkEntries(pair, kind, built.entries);
+        }
       }
     }
     pair.fingerprint = fingerprint(pair, input.fingerprintKey);
@@ -216,6 +230,19 @@ export function plan(input: PlanInput): Plan {
   }
   refuseSharedPlaces(pairs);
   return { pairs, warnings };
+}
+
+/** Sets a pair's settings (rendered), location, provider report and credentials from its provider config. */
+function applyProviderConfig(
+  pair: Pair,
+  kind: TargetKind<any>,
+  config: { settings: Record<string, unknown>; report?: ProviderConfigReport; credentials?: Record<string, SecretValue> },
+  base: NameContext,
+): void {
+  pair.settings = renderSettings(kind, config.settings, base);
+  pair.location = kind.location(pair.settings);
+  if (config.report) pair.provider = config.report;
+  if (config.credentials) pair.credentials = config.credentials;
 }
 
 /** What a kind's program (or `findExisting`) receives for a pair. */
@@ -350,27 +377,33 @@ function syncBlockPairs(manifest: Manifest, env: ResolvedEnvironment, sel: Selec
   }
   const pairs: Pair[] = [];
   for (const [targetId, { kind, key, items }] of byTarget) {
-    const { kind: _kind, ...rawSettings } = manifest.targets[targetId]!;
+    const { kind: _kind, providerConfigFrom: targetFrom, ...rawSettings } = manifest.targets[targetId]!;
     const base = { org: env.ref.org, project: env.ref.project, env: env.ref.name, target: targetId };
-    let settings = renderSettings(kind, rawSettings, base);
-    // A kind that addresses a whole secret by a setting (Vault's path) takes the item's name
-    // there, and writes the value's keys as the secret's fields.
-    const nameSetting = kind.syncConventionNameSetting;
+    // As in the examples, the environment configures its own providers unless the target says not to.
+    const config = providerConfig(kind, targetId, rawSettings, env, (targetFrom ?? "environment") === "environment");
+    let settings = renderSettings(kind, "problem" in config ? rawSettings : config.settings, base);
+    // A kind that addresses a whole secret by a path (Vault) places it from the item's path, and
+    // writes the value's keys as the secret's fields.
     const single = items.length === 1 ? items[0]! : undefined;
-    const asFields = nameSetting && single && isObject(single.node);
-    if (nameSetting && single) settings = { ...settings, [nameSetting]: single.name };
+    const placed = kind.syncConventionSecret && single ? kind.syncConventionSecret(single.name, settings) : undefined;
+    if (placed && "settings" in placed) settings = placed.settings;
+    const asFields = placed !== undefined && isObject(single!.node);
     const shape: Shape = asFields ? "keys" : "json";
+    // `json` says which texts are documents: an object or array is one, a scalar is a string
+    // (Key Vault's content type; Vault keeps a nested object as an object, as the examples did).
     const entries: PlannedEntry[] = asFields
       ? Object.entries(single!.node.value as Record<string, ValueNode>).map(([k, child]) => ({
           name: kind.normalizeName(k, settings),
           key: k,
           value: new SecretValue(entryText(child)),
           secret: containsSecret(child),
+          json: isStructured(child),
         }))
       : items.map((it) => ({
           name: kind.normalizeName(it.name, settings),
           value: new SecretValue(entryText(it.node)),
           secret: containsSecret(it.node),
+          json: isStructured(it.node),
         }));
     const pair: Pair = {
       stack: stackName(env.ref, targetId),
@@ -380,21 +413,29 @@ function syncBlockPairs(manifest: Manifest, env: ResolvedEnvironment, sel: Selec
       bindingId: `${SYNC_PREFIX}${key}`,
       shape,
       settings,
-      location: kind.location(settings),
+      location: locationOf(kind, settings),
       entries: [],
       retainOnDelete: false,
       ...(env.revision !== undefined ? { revision: { number: env.revision } } : {}),
       fingerprint: "",
     };
-    if (items.some((it) => containsUnknown(it.node))) {
+    if ("problem" in config) pair.refusal = { kind: "provider-config", message: config.problem };
+    else if (placed && "problem" in placed) {
+      pair.refusal = { kind: "invalid-entries", problems: [{ message: `${where}.${key}: ${placed.problem}` }] };
+    } else if (items.some((it) => containsUnknown(it.node))) {
       pair.refusal = { kind: "environment-error", message: `${where}.${key} has values that could not be computed` };
-    } else checkEntries(pair, kind, entries);
+    } else {
+      if (config.report) pair.provider = config.report;
+      if (config.credentials) pair.credentials = config.credentials;
+      checkEntries(pair, kind, entries);
+    }
     pairs.push(pair);
   }
   return pairs;
 }
 
 const isObject = (node: ValueNode) => node.value !== null && typeof node.value === "object" && !Array.isArray(node.value);
+const isStructured = (node: ValueNode) => node.value !== null && typeof node.value === "object";
 
 function syncKeys(): string[] {
   return Object.values(targetKinds)
@@ -468,7 +509,8 @@ function fingerprint(pair: Pair, key: string | Buffer): string {
   // an edit elsewhere in an environment does not run every pair of it.
   if (pair.revision?.pinned) h.update(JSON.stringify(["revision", pair.revision.number, pair.revision.tag ?? null]));
   for (const e of [...pair.entries].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
-    h.update(JSON.stringify([e.name, e.secret, e.value.reveal()]));
+    // `json` only where the planner states it (sync: items), so that other pairs keep their fingerprints.
+    h.update(JSON.stringify(e.json === undefined ? [e.name, e.secret, e.value.reveal()] : [e.name, e.secret, e.value.reveal(), e.json]));
   }
   return h.digest("hex").slice(0, 16);
 }

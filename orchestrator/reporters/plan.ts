@@ -46,6 +46,17 @@ export function runPlanToText(plan: RunPlan): string {
       else if (d.action === "skip") lines.push(`${s.stack}: skipped: ${d.why}`);
     }
   }
+  // Where each pair's provider settings and credentials come from (providerConfigFrom: environment):
+  // source names only, never a value.
+  const configured = json.steps.filter((s) => s.provider !== undefined);
+  if (configured.length) {
+    lines.push("");
+    for (const s of configured) {
+      const p = s.provider!;
+      const settings = Object.entries(p.settings).map(([k, from]) => `${k} from ${from}`);
+      lines.push(`${s.stack}: provider: ${[...settings, `credentials from ${p.credentials.join(", ")}`].join("; ")}`);
+    }
+  }
   for (const w of plan.warnings) lines.push(`warning: ${w}`);
   return lines.join("\n");
 }

@@ -14,7 +14,7 @@ import type { AwsParameterStoreSettings } from "./schema.js";
 export function awsParameterStoreFindExisting(
   input: ProgramInput<AwsParameterStoreSettings>,
   signal?: AbortSignal,
-  reader: StoreReader = awsParameterStoreReader(input.settings),
+  reader: StoreReader = awsParameterStoreReader(input.settings, input.credentials),
 ): Promise<Map<string, SecretValue>> {
   return findExistingWith(input, { reader, storeName: (e) => normalizeName(e.name, input.settings) }, signal);
 }

@@ -1,6 +1,6 @@
 /** `aws-parameter-store`: one SecureString SSM parameter per entry. */
 import type { TargetKind } from "../contract.js";
-import { awsLocation } from "../shared/aws.js";
+import { awsLocation, awsProviderConfig } from "../shared/aws.js";
 import { lazyProgram } from "../shared/lazy.js";
 import { pluginOf } from "../shared/plugins.js";
 import { awsParameterStoreFindExisting } from "./adopt.js";
@@ -15,6 +15,7 @@ export const awsParameterStoreTarget: TargetKind<AwsParameterStoreSettings> = {
   settingsSchema: awsParameterStoreSettings,
   defaultName: { json: "/{project}/{env}", keys: "/{project}/{env}/{key}" },
   syncConventionKey: "awsParameterStore",
+  providerConfig: awsProviderConfig,
   plugins: [pluginOf("@pulumi/aws")],
   normalizeName,
   check: (entries, settings) => checkEntries(entries, settings),

@@ -17,15 +17,21 @@ import type { AwsParameterStoreSettings } from "./schema.js";
 /** GetParameters takes at most ten names. */
 const BATCH = 10;
 
-export function awsParameterStoreReader(settings: AwsParameterStoreSettings): StoreReader {
+/** The pair's `credentials` from its environment, when given, replace the usual chain (`migrate adopt`). */
+export function awsParameterStoreReader(settings: AwsParameterStoreSettings, credentials?: Readonly<Record<string, SecretValue>>): StoreReader {
   return {
     location: `${awsLocation(settings)}${settings.pathPrefix ?? ""}`,
-    list: (filter, signal) => listParameters(settings, filter, signal),
+    list: (filter, signal) => listParameters(settings, filter, signal, credentials),
   };
 }
 
-async function* listParameters(settings: AwsParameterStoreSettings, filter: ReadFilter, signal?: AbortSignal): AsyncGenerator<StoreEntry> {
-  const config = await awsClientConfig(settings);
+async function* listParameters(
+  settings: AwsParameterStoreSettings,
+  filter: ReadFilter,
+  signal?: AbortSignal,
+  credentials?: Readonly<Record<string, SecretValue>>,
+): AsyncGenerator<StoreEntry> {
+  const config = await awsClientConfig(settings, credentials);
   const ssm = await import("@aws-sdk/client-ssm");
   const client = new ssm.SSMClient(config);
   const options = signal ? { abortSignal: signal } : {};

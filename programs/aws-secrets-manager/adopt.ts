@@ -18,7 +18,7 @@ import type { AwsSecretsManagerSettings } from "./schema.js";
 export function awsSecretsManagerFindExisting(
   input: ProgramInput<AwsSecretsManagerSettings>,
   signal?: AbortSignal,
-  reader: StoreReader = awsSecretsManagerReader(input.settings),
+  reader: StoreReader = awsSecretsManagerReader(input.settings, input.credentials),
 ): Promise<Map<string, SecretValue>> {
   return findExistingWith(input, { reader, storeName: (e) => normalizeName(e.name) }, signal);
 }

@@ -1,6 +1,6 @@
 /** `aws-secrets-manager`: one AWS Secrets Manager secret per entry. */
 import type { TargetKind } from "../contract.js";
-import { awsLocation } from "../shared/aws.js";
+import { awsLocation, awsProviderConfig } from "../shared/aws.js";
 import { lazyProgram } from "../shared/lazy.js";
 import { pluginOf } from "../shared/plugins.js";
 import { awsSecretsManagerFindExisting } from "./adopt.js";
@@ -15,6 +15,7 @@ export const awsSecretsManagerTarget: TargetKind<AwsSecretsManagerSettings> = {
   settingsSchema: awsSecretsManagerSettings,
   defaultName: { json: "{project}/{env}", keys: "{project}/{env}/{key}" },
   syncConventionKey: "awsSecretsManager",
+  providerConfig: awsProviderConfig,
   plugins: [pluginOf("@pulumi/aws")],
   normalizeName: (name) => normalizeName(name),
   check: (entries) => checkEntries(entries),

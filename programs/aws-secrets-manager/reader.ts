@@ -15,17 +15,28 @@ import { awsLocation, type AwsConnection } from "../shared/aws.js";
 import { StoreReadError, describeError, mapBounded, readError } from "../shared/reader.js";
 import type { AwsSecretsManagerSettings } from "./schema.js";
 
+/** Static AWS credentials, as the SDK clients take them. */
+interface AwsCredentialIdentity {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string;
+}
+
 /** Values fetched at once: well below the API's default rate limits. */
 const CONCURRENCY = 4;
 
 /**
  * The AWS client settings a reader uses: region, profile, and with `roleArn` the role assumed
- * (session `esc-sync`) on top of the usual credential chain, as the target's provider does.
+ * (session `esc-sync`) on top of the credential chain, as the target's provider does. The pair's
+ * credentials from its environment (`migrate adopt` of a pair with `credentials:` or
+ * `providerConfigFrom: environment`) replace the usual chain, as they do for the provider.
  */
 export async function awsClientConfig(
   s: AwsConnection,
-): Promise<{ region: string; profile?: string; credentials?: ReturnType<typeof FromTemporaryCredentials> }> {
-  const base = { region: s.region, ...(s.profile !== undefined ? { profile: s.profile } : {}) };
+  pairCredentials?: Readonly<Record<string, SecretValue>>,
+): Promise<{ region: string; profile?: string; credentials?: AwsCredentialIdentity | ReturnType<typeof FromTemporaryCredentials> }> {
+  const fixed = staticCredentials(pairCredentials);
+  const base = { region: s.region, ...(s.profile !== undefined && !fixed ? { profile: s.profile } : {}), ...(fixed ? { credentials: fixed } : {}) };
   if (s.roleArn === undefined) return base;
   const { fromTemporaryCredentials } = await import("@aws-sdk/credential-providers");
   return {
@@ -33,19 +44,35 @@ export async function awsClientConfig(
     credentials: fromTemporaryCredentials({
       params: { RoleArn: s.roleArn, RoleSessionName: "esc-sync" },
       clientConfig: base,
+      ...(fixed ? { masterCredentials: fixed } : {}),
     }),
   };
 }
 
-export function awsSecretsManagerReader(settings: AwsSecretsManagerSettings): StoreReader {
+/** An access key pair (and session token) from the pair's credentials; undefined without one. */
+function staticCredentials(c: Readonly<Record<string, SecretValue>> | undefined): AwsCredentialIdentity | undefined {
+  const id = c?.["accessKeyId"];
+  const key = c?.["secretAccessKey"];
+  if (id === undefined || key === undefined) return undefined;
+  const token = c?.["sessionToken"];
+  return { accessKeyId: id.reveal(), secretAccessKey: key.reveal(), ...(token !== undefined ? { sessionToken: token.reveal() } : {}) };
+}
+
+/** The pair's `credentials` (see {@link awsClientConfig}) are used when given. */
+export function awsSecretsManagerReader(settings: AwsSecretsManagerSettings, credentials?: Readonly<Record<string, SecretValue>>): StoreReader {
   return {
     location: awsLocation(settings),
-    list: (filter, signal) => listSecrets(settings, filter, signal),
+    list: (filter, signal) => listSecrets(settings, filter, signal, credentials),
   };
 }
 
-async function* listSecrets(settings: AwsSecretsManagerSettings, filter: ReadFilter, signal?: AbortSignal): AsyncGenerator<StoreEntry> {
-  const config = await awsClientConfig(settings);
+async function* listSecrets(
+  settings: AwsSecretsManagerSettings,
+  filter: ReadFilter,
+  signal?: AbortSignal,
+  credentials?: Readonly<Record<string, SecretValue>>,
+): AsyncGenerator<StoreEntry> {
+  const config = await awsClientConfig(settings, credentials);
   const sm = await import("@aws-sdk/client-secrets-manager");
   const client = new sm.SecretsManagerClient(config);
   const options = signal ? { abortSignal: signal } : {};

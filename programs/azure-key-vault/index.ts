@@ -13,6 +13,17 @@ export const azureKeyVaultTarget: TargetKind<AzureKeyVaultSettings> = {
   settingsSchema: azureKeyVaultSettings,
   defaultName: { json: "{project}-{env}", keys: "{project}-{env}-{key}" },
   syncConventionKey: "azureKeyVault",
+  // What fn::open::azure-login gives, as ARM_* (or AZURE_*) environment variables pass it on.
+  providerConfig: {
+    settings: { subscriptionId: ["azure-native:subscriptionId", "ARM_SUBSCRIPTION_ID", "AZURE_SUBSCRIPTION_ID"] },
+    credentials: {
+      clientId: ["azure-native:clientId", "ARM_CLIENT_ID", "AZURE_CLIENT_ID"],
+      tenantId: ["azure-native:tenantId", "ARM_TENANT_ID", "AZURE_TENANT_ID"],
+      clientSecret: ["azure-native:clientSecret", "ARM_CLIENT_SECRET", "AZURE_CLIENT_SECRET"],
+      "oidc.token": ["azure-native:oidcToken", "ARM_OIDC_TOKEN", "AZURE_OIDC_TOKEN"],
+    },
+    requiredCredentials: [["clientId"], ["tenantId"], ["oidc.token", "clientSecret"]],
+  },
   plugins: [pluginOf("@pulumi/azure-native")],
   normalizeName: (name) => normalizeName(name),
   check: (entries) => checkEntries(entries),

@@ -40,7 +40,8 @@ export function azureKeyVaultProgram(input: ProgramInput<AzureKeyVaultSettings>)
           secretName: name,
           properties: {
             value: secretText(entry),
-            contentType: input.shape === "json" ? "application/json" : "text/plain",
+            // A document is JSON; a scalar (a sync: item's string) is text, whatever the shape.
+            contentType: (entry.json ?? input.shape === "json") ? "application/json" : "text/plain",
           },
           // Key Vault secrets have no description field: it travels as a tag.
           tags: { ...ownershipTags(input), description: describeEntry(input, entry, MAX_TAG_VALUE) },

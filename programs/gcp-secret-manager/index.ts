@@ -14,6 +14,11 @@ export const gcpSecretManagerTarget: TargetKind<GcpSecretManagerSettings> = {
   settingsSchema: gcpSecretManagerSettings,
   defaultName: { json: "{project}-{env}", keys: "{project}-{env}-{key}" },
   syncConventionKey: "gcpSecretManager",
+  // What fn::open::gcp-login gives (its accessToken), as gcloud and the provider read it.
+  providerConfig: {
+    settings: { project: ["gcp:project", "GOOGLE_PROJECT", "GOOGLE_CLOUD_PROJECT", "CLOUDSDK_CORE_PROJECT"] },
+    credentials: { accessToken: ["gcp:accessToken", "GOOGLE_OAUTH_ACCESS_TOKEN", "CLOUDSDK_AUTH_ACCESS_TOKEN"] },
+  },
   plugins: [pluginOf("@pulumi/gcp")],
   normalizeName: (name) => normalizeName(name),
   check: (entries) => checkEntries(entries),

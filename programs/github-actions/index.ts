@@ -12,6 +12,10 @@ export const githubActionsTarget: TargetKind<GithubActionsSettings> = {
   templatedSettings: ["repository", "environment"],
   defaultName: { json: "ESC_ENVIRONMENT_JSON", keys: "{key}" },
   syncConventionKey: "githubSecrets",
+  providerConfig: {
+    settings: { owner: ["github:owner", "GITHUB_OWNER"] },
+    credentials: { token: ["github:token", "GITHUB_TOKEN"] },
+  },
   plugins: [pluginOf("@pulumi/github")],
   normalizeName: (name) => normalizeName(name),
   check: (entries, settings) => checkEntries(entries, settings),

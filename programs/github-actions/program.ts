@@ -34,6 +34,7 @@ export function githubActionsProgram(input: ProgramInput<GithubActionsSettings>)
     const names: string[] = [];
     for (const entry of input.entries) {
       const name = normalizeName(entry.name);
+      // Secrets take `value`: `plaintextValue` is deprecated in @pulumi/github 6.x.
       // Variables are readable in GitHub anyway; their values still reach Pulumi as secrets so
       // that state never holds a value in plain text.
       const value = secretText(entry);
@@ -44,9 +45,9 @@ export function githubActionsProgram(input: ProgramInput<GithubActionsSettings>)
           new github.ActionsVariable(name, { repository: s.repository, variableName: name, value }, opts);
         }
       } else if (s.environment !== undefined) {
-        new github.ActionsEnvironmentSecret(name, { repository: s.repository, environment: s.environment, secretName: name, plaintextValue: value }, opts);
+        new github.ActionsEnvironmentSecret(name, { repository: s.repository, environment: s.environment, secretName: name, value }, opts);
       } else {
-        new github.ActionsSecret(name, { repository: s.repository, secretName: name, plaintextValue: value }, opts);
+        new github.ActionsSecret(name, { repository: s.repository, secretName: name, value }, opts);
       }
       names.push(name);
     }

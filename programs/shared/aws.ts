@@ -3,6 +3,7 @@
  * them is in `aws-provider.ts`, so that validating settings does not load the AWS SDK).
  */
 import { z } from "zod";
+import type { ProviderConfigSources } from "../contract.js";
 
 export const awsRegion = z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, "must be an AWS region such as eu-west-1");
 
@@ -27,3 +28,17 @@ export interface AwsConnection {
 export function awsLocation(s: AwsConnection): string {
   return s.roleArn !== undefined ? `${s.region}/${s.roleArn.split(":")[4]}` : s.region;
 }
+
+/**
+ * What an AWS provider reads from an attached environment: the region and profile, and the keys
+ * of `fn::open::aws-login` as its `environmentVariables` usually pass them on.
+ */
+export const awsProviderConfig: ProviderConfigSources<AwsConnection> = {
+  settings: { region: ["aws:region", "AWS_REGION", "AWS_DEFAULT_REGION"], profile: ["aws:profile", "AWS_PROFILE"] },
+  credentials: {
+    accessKeyId: ["aws:accessKey", "AWS_ACCESS_KEY_ID"],
+    secretAccessKey: ["aws:secretKey", "AWS_SECRET_ACCESS_KEY"],
+    sessionToken: ["aws:token", "AWS_SESSION_TOKEN"],
+  },
+  requiredCredentials: [["accessKeyId"], ["secretAccessKey"]],
+};

@@ -67,7 +67,7 @@ export class Credentials {
   private error(problem: string): CredentialsError {
     const s = this.#spec;
     return new CredentialsError(
-      `credentials for ${s.target} (binding credentials:): ${problem}; expected ${s.expected} (${s.source}), ` +
+      `credentials for ${s.target} from the environment (binding credentials: or providerConfigFrom: environment): ${problem}; expected ${s.expected} (${s.source}), ` +
         `or no credentials: to use the usual credential chain`,
     );
   }

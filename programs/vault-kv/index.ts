@@ -3,7 +3,7 @@ import type { TargetKind } from "../contract.js";
 import { lazyProgram } from "../shared/lazy.js";
 import { pluginOf } from "../shared/plugins.js";
 import { vaultKvFindExisting } from "./adopt.js";
-import { checkEntries, normalizeName } from "./naming.js";
+import { checkEntries, normalizeName, syncSecretSettings } from "./naming.js";
 import { vaultKvReader } from "./reader.js";
 import { readBack as vaultKvReadBack } from "./readback.js";
 import { vaultKvSettings, type VaultKvSettings } from "./schema.js";
@@ -15,7 +15,12 @@ export const vaultKvTarget: TargetKind<VaultKvSettings> = {
   templatedSettings: ["pathTemplate"],
   defaultName: { json: "json", keys: "{key}" },
   syncConventionKey: "vaultSecret",
-  syncConventionNameSetting: "pathTemplate",
+  // What fn::open::vault-login gives (its token), as the vault CLI and provider read it.
+  providerConfig: {
+    settings: { address: ["vault:address", "VAULT_ADDR"], namespace: ["vault:namespace", "VAULT_NAMESPACE"] },
+    credentials: { token: ["vault:token", "VAULT_TOKEN"] },
+  },
+  syncConventionSecret: (path, settings) => syncSecretSettings(path, settings),
   plugins: [pluginOf("@pulumi/vault")],
   normalizeName: (name) => normalizeName(name),
   check: (entries, settings) => checkEntries(entries, settings),

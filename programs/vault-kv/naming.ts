@@ -52,3 +52,37 @@ export function checkEntries(entries: readonly PlannedEntry[], settings: VaultKv
   }
   return problems;
 }
+
+/**
+ * Places a `sync:` item's secret from its `path` as Pulumi's ESC examples write it: the KV v2 API
+ * path `<mount>/data/<name>` (`secret/data/my-application-config`), which their program handed to
+ * `vault.GenericSecret`. The `vault kv` form `<mount>/<name>` is accepted when `<mount>` is the
+ * target's mount. The path's mount replaces the target's; anything else is a problem that says
+ * how to write the path.
+ */
+export function syncSecretSettings(path: string, settings: VaultKvSettings): { settings: VaultKvSettings } | { problem: string } {
+  const fix = `write it as <mount>/data/<path>, e.g. ${settings.mount}/data/my-app, as the ESC examples do`;
+  const segments = path.split("/");
+  const data = segments.indexOf("data", 1);
+  const metadata = segments.indexOf("metadata", 1);
+  if (metadata >= 1 && (data < 0 || metadata < data)) {
+    return { problem: `vaultSecret path "${path}" is a metadata path, which holds no secret data: ${fix}` };
+  }
+  let mount: string;
+  let name: string;
+  if (data >= 1) {
+    mount = segments.slice(0, data).join("/");
+    name = segments.slice(data + 1).join("/");
+  } else if (path.startsWith(`${settings.mount}/`)) {
+    mount = settings.mount;
+    name = path.slice(settings.mount.length + 1);
+  } else {
+    return { problem: `vaultSecret path "${path}" names no KV v2 mount (no "data/" segment, and it does not start with the target's mount "${settings.mount}/"): ${fix}` };
+  }
+  if (mount === "" || mount.startsWith("/") || name === "") {
+    return { problem: `vaultSecret path "${path}" cannot be split into a mount and a secret path: ${fix}` };
+  }
+  const problem = pathProblem(name);
+  if (problem !== undefined) return { problem: `vaultSecret path "${path}": ${problem}` };
+  return { settings: { ...settings, mount, pathTemplate: name } };
+}

@@ -47,9 +47,9 @@ export function vaultKvProgram(input: ProgramInput<VaultKvSettings>): PulumiFn {
         mount: s.mount,
         name: path,
         dataJson: secretData(input.entries, input.shape),
-        customMetadata: {
-          data: { ...ownershipTags(input), description: describeEntry(input, {}, MAX_METADATA_VALUE) },
-        },
+        ...(s.customMetadata
+          ? { customMetadata: { data: { ...ownershipTags(input), description: describeEntry(input, {}, MAX_METADATA_VALUE) } } }
+          : {}),
       },
       storeOptions(provider, input.retainOnDelete, adopting ? { import: secretImportId(s.mount, path), ignoreChanges: SECRET_IGNORED } : {}),
     );
@@ -60,10 +60,11 @@ export function vaultKvProgram(input: ProgramInput<VaultKvSettings>): PulumiFn {
 /** The secret's data as JSON text, built inside a secret Output so it never exists in plain. */
 function secretData(entries: readonly PlannedEntry[], shape: Shape): pulumi.Output<string> {
   return pulumi
-    .secret(entries.map((e) => [normalizeName(e.name), e.value.reveal()] as const))
+    .secret(entries.map((e) => [normalizeName(e.name), e.value.reveal(), e.json ?? shape === "json"] as const))
     .apply((pairs) => {
       const data: Record<string, unknown> = {};
-      for (const [name, text] of pairs) data[name] = shape === "json" ? parseDocument(text) : text;
+      // A document (the json shape, or a nested object of a sync: item) is kept as nested JSON.
+      for (const [name, text, json] of pairs) data[name] = json ? parseDocument(text) : text;
       return JSON.stringify(data);
     });
 }

@@ -24,11 +24,18 @@ export function readBack(resources: readonly StateResource[], shape: Shape): Ent
       const wrote = applied.get(name);
       // A field esc-sync did not write: the next sync writes the secret's data without it.
       if (wrote === undefined) findings.push({ name, reason: "extra", value });
-      else out.actual.set(name, inPlannedForm(shape, value, wrote));
+      // A nested object (a sync: item's field) reads back in the key order it was written in.
+      else out.actual.set(name, inPlannedForm(shape === "json" || isDocument(value) ? "json" : shape, value, wrote));
       if (wrote !== undefined && shape === "json") findings.push(...documentFindings(name, wrote, value));
     }
   }
   return out;
+}
+
+/** True when a field's text is the JSON of an object or array. */
+function isDocument(text: string): boolean {
+  const doc = parseJson(text)?.value;
+  return doc !== null && typeof doc === "object";
 }
 
 /**

@@ -16,6 +16,12 @@ export const vaultKvSettings = z.strictObject({
     .default("secret"),
   /** Path of the pair's secret inside the mount. **Templated**: `{project}`, `{env}`... rendered per pair. */
   pathTemplate: z.string().min(1).default("{project}/{env}"),
+  /**
+   * Write esc-sync's ownership tags as the secret's custom metadata (`managed-by`, the
+   * environment, a description). That needs `update` on `<mount>/metadata/<path>`: `false` writes
+   * the data only, as Pulumi's ESC examples did, for a token allowed `<mount>/data/` alone.
+   */
+  customMetadata: z.boolean().default(true),
   /** Vault Enterprise / HCP namespace. */
   namespace: z.string().min(1).optional(),
 });

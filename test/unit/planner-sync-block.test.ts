@@ -33,12 +33,48 @@ describe("sync: blocks", () => {
     expect(pair.refusal).toBeUndefined();
   });
 
-  it("puts Vault's path into the path setting and writes the value's keys as fields", () => {
-    const p = planOf(env(o({ vaultSecret: o({ path: { value: "teams/app/prod" }, value: o({ A: { value: "1" }, B: s("two") }) }) })));
+  it("splits Vault's path as the examples write it (<mount>/data/<path>) into the mount and the secret's path", () => {
+    const p = planOf(env(o({ vaultSecret: o({ path: { value: "kv/teams/data/app/prod" }, value: o({ A: { value: "1" }, B: s("two") }) }) })));
     const pair = p.pairs[0]!;
-    expect(pair.settings.pathTemplate).toBe("teams/app/prod");
+    expect(pair.refusal).toBeUndefined();
+    expect(pair.settings).toMatchObject({ mount: "kv/teams", pathTemplate: "app/prod" });
+    expect(pair.location).toBe("https://vault.example.com/kv/teams/app/prod");
     expect(pair.shape).toBe("keys");
     expect(pair.entries.map((e) => e.name)).toEqual(["A", "B"]);
+  });
+
+  it("takes the vault kv form <mount>/<path> when it starts with the target's mount", () => {
+    const pair = planOf(env(o({ vaultSecret: o({ path: { value: "secret/app/prod" }, value: o({ A: { value: "1" } }) }) }))).pairs[0]!;
+    expect(pair.refusal).toBeUndefined();
+    expect(pair.settings).toMatchObject({ mount: "secret", pathTemplate: "app/prod" });
+  });
+
+  it.each([
+    ["teams/app/prod", /names no KV v2 mount .*write it as <mount>\/data\/<path>, e\.g\. secret\/data\/my-app/],
+    ["secret/data/", /cannot be split into a mount and a secret path/],
+    ["/secret/data/app", /cannot be split into a mount and a secret path/],
+    ["secret/metadata/app", /is a metadata path, which holds no secret data/],
+    ["secret/data/a//b", /cannot .* contain an empty segment/],
+  ])("refuses a Vault path that cannot be split (%s), saying how to write it", (path, message) => {
+    const pair = planOf(env(o({ vaultSecret: o({ path: { value: path }, value: o({ A: s("canary-vault-value") }) }) }))).pairs[0]!;
+    expect(pair.refusal?.kind).toBe("invalid-entries");
+    const text = pair.refusal?.kind === "invalid-entries" ? pair.refusal.problems.map((x) => x.message).join("\n") : "";
+    expect(text).toMatch(/^acme\/app\/prod: sync\.vaultSecret: vaultSecret path/);
+    expect(text).toMatch(message);
+    expect(text).not.toContain("canary-vault-value");
+  });
+
+  it("marks which item texts are JSON documents: objects and arrays, not scalars", () => {
+    const p = planOf(
+      env(o({ vaultSecret: o({ path: { value: "secret/data/app" }, value: o({ flat: s("x"), nested: o({ haha: s("y") }), list: { value: [{ value: "a" }] } }) }) })),
+    );
+    expect(p.pairs[0]!.entries.map((e) => [e.name, e.value.reveal(), e.json])).toEqual([
+      ["flat", "x", false],
+      ["nested", '{"haha":"y"}', true],
+      ["list", '["a"]', true],
+    ]);
+    const sm = planOf(env(o({ awsSecretsManager: o({ name: { value: "n" }, value: s("plain") }) }))).pairs[0]!;
+    expect(sm.entries[0]!.json).toBe(false);
   });
 
   it("needs `target:` where the manifest has several targets of the kind, and says so", () => {

@@ -70,7 +70,7 @@ describe.each([
 
   it("names the fields it misses or does not know, never a value", async () => {
     expect(await failure(kind, raw, { accessKeyId: "AKIAEXAMPLE" })).toBe(
-      `credentials for ${kind.kind} (binding credentials:): missing secretAccessKey; expected accessKeyId and secretAccessKey, ` +
+      `credentials for ${kind.kind} from the environment (binding credentials: or providerConfigFrom: environment): missing secretAccessKey; expected accessKeyId and secretAccessKey, ` +
         "and sessionToken for temporary credentials (the output of fn::open::aws-login), or no credentials: to use the usual credential chain",
     );
     expect(await failure(kind, raw, { ...AWS_LOGIN, AWS_REGION: "eu-west-1" })).toContain("unexpected field AWS_REGION; expected accessKeyId and secretAccessKey");
@@ -114,7 +114,7 @@ describe("azure-key-vault credentials", () => {
 
   it("names what is missing", async () => {
     expect(await failure(azureKeyVaultTarget, raw, login)).toContain(
-      "credentials for azure-key-vault (binding credentials:): missing oidc.token or clientSecret; expected clientId, tenantId and oidc.token (OIDC) or clientSecret (the output of fn::open::azure-login)",
+      "credentials for azure-key-vault from the environment (binding credentials: or providerConfigFrom: environment): missing oidc.token or clientSecret; expected clientId, tenantId and oidc.token (OIDC) or clientSecret (the output of fn::open::azure-login)",
     );
     expect(await failure(azureKeyVaultTarget, raw, { clientSecret: "azure-client-secret", tenantId: "t" })).toContain("missing clientId;");
     expect(await failure(azureKeyVaultTarget, raw, { ...login, "oidc.token": "eyJhbGciOi-oidc", "oidc.extra": "x" })).toContain("unexpected field oidc.extra;");
@@ -161,7 +161,7 @@ describe("github-actions credentials", () => {
 
   it("names what is missing", async () => {
     expect(await failure(githubActionsTarget, raw, { GITHUB_TOKEN: "ghp_wrong_name" })).toContain(
-      "credentials for github-actions (binding credentials:): unexpected field GITHUB_TOKEN; expected token (or githubToken)",
+      "credentials for github-actions from the environment (binding credentials: or providerConfigFrom: environment): unexpected field GITHUB_TOKEN; expected token (or githubToken)",
     );
     expect(await failure(githubActionsTarget, raw, { token: "" })).toContain("missing token or githubToken;");
   });

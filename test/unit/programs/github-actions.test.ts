@@ -59,9 +59,9 @@ describe("github-actions program", () => {
     const secrets = ofType(resources, SECRET);
     expect(secrets.map((r) => r.name)).toEqual(["DB_PASSWORD", "API_URL"]);
     const db = one(resources, SECRET, "DB_PASSWORD");
-    expect(db.inputs).toEqual({ repository: "payments", secretName: "DB_PASSWORD", plaintextValue: expect.anything() });
-    expectSecret(db.inputs.plaintextValue, "hunter2");
-    expectSecret(one(resources, SECRET, "API_URL").inputs.plaintextValue, "https://api");
+    expect(db.inputs).toEqual({ repository: "payments", secretName: "DB_PASSWORD", value: expect.anything() });
+    expectSecret(db.inputs.value, "hunter2");
+    expectSecret(one(resources, SECRET, "API_URL").inputs.value, "https://api");
     for (const s of secrets) expect(s.retainOnDelete).toBe(true);
     // Without nonSecretAsVariables, entries ESC does not mark secret are secrets too.
     expect(ofType(resources, VARIABLE)).toEqual([]);
@@ -75,7 +75,7 @@ describe("github-actions program", () => {
     const provider = expectExplicitProvider(resources, PROVIDER);
     expect(provider.inputs.token).toBeUndefined();
     const secret = one(resources, SECRET, "ESC_ENVIRONMENT_JSON");
-    expectSecret(secret.inputs.plaintextValue, JSON.stringify(doc));
+    expectSecret(secret.inputs.value, JSON.stringify(doc));
     expect(secret.retainOnDelete).toBe(false);
     expect(resources).toHaveLength(2);
   });
@@ -86,8 +86,8 @@ describe("github-actions program", () => {
     const { resources } = await runProgram(kind.program(programInput(s, "keys", entries)));
     expectExplicitProvider(resources, PROVIDER);
     const secret = one(resources, ENV_SECRET, "DB_PASSWORD");
-    expect(secret.inputs).toEqual({ repository: "payments", environment: "production", secretName: "DB_PASSWORD", plaintextValue: expect.anything() });
-    expectSecret(secret.inputs.plaintextValue, "hunter2");
+    expect(secret.inputs).toEqual({ repository: "payments", environment: "production", secretName: "DB_PASSWORD", value: expect.anything() });
+    expectSecret(secret.inputs.value, "hunter2");
     const variable = one(resources, ENV_VARIABLE, "REGION");
     expect(variable.inputs).toEqual({ repository: "payments", environment: "production", variableName: "REGION", value: expect.anything() });
     // The github SDK does not mark variable values secret: this is the program's doing.
@@ -105,7 +105,7 @@ describe("github-actions program", () => {
 
   it("writes an empty value as a secret too (the SDK would drop a plain empty string)", async () => {
     const { resources } = await runProgram(kind.program(programInput(settings, "keys", [entry("EMPTY", "", { key: "EMPTY" })])));
-    expectSecret(one(resources, SECRET).inputs.plaintextValue, "");
+    expectSecret(one(resources, SECRET).inputs.value, "");
   });
 });
 

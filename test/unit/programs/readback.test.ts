@@ -325,6 +325,13 @@ describe("vault-kv readBack", () => {
     expect(statuses(desired, vaultKv([kvSecret(wrote, "no data")], "keys"))).toEqual({ API_URL: "missing", DB_PASSWORD: "missing", PORT: "missing" });
   });
 
+  it("keys shape: a nested field (a sync: item's object) reads as in sync despite Vault's sorted keys, and drifts when changed", () => {
+    const wrote = { flat: "x", nested: { zeta: "1", alpha: "2" } };
+    const desired = [entry("flat", "x"), { ...entry("nested", JSON.stringify(wrote.nested)), json: true }];
+    expect(statuses(desired, vaultKv([kvSecret(wrote)], "keys"))).toEqual({ flat: "in-sync", nested: "in-sync" });
+    expect(statuses(desired, vaultKv([kvSecret(wrote, { flat: "x", nested: { zeta: "9", alpha: "2" } })], "keys"))).toEqual({ flat: "in-sync", nested: "drifted" });
+  });
+
   it("json shape: the field holds the document; Vault's sorted keys still read as in sync", () => {
     const doc = { zeta: 1, alpha: { y: [1, { b: 2, a: 1 }], x: "s" } };
     const desired = [jsonEntry("json", doc)];

@@ -8,7 +8,7 @@ import { plan, programInput } from "../../../orchestrator/planner/plan.js";
 import type { ResolvedEnvironment } from "../../../orchestrator/sources/source.js";
 import type { ValueNode } from "../../../orchestrator/values.js";
 import { findTargetKind } from "../../../programs/registry.js";
-import { expectSecret, one, runProgram } from "./fixtures.js";
+import { expectSecret, expectSecretObject, one, runProgram } from "./fixtures.js";
 
 const manifest = parseManifest(
   `
@@ -18,6 +18,7 @@ targets:
   sm: { kind: aws-secrets-manager, region: eu-west-1 }
   gh: { kind: github-actions, owner: acme, repository: shop }
   vault: { kind: vault-kv, address: "https://vault.example.com", mount: secret, pathTemplate: "apps/{project}/{env}" }
+  kv: { kind: azure-key-vault, subscriptionId: 00000000-0000-0000-0000-000000000000, resourceGroupName: rg, vaultName: shop-vault }
 `,
   "m.yaml",
 );
@@ -45,13 +46,24 @@ describe("sync: blocks through the kinds' programs", () => {
     const s = one(resources, "github:index/actionsSecret:ActionsSecret");
     expect(s.inputs.secretName).toBe("DEPLOY_TOKEN");
     expect(s.inputs.repository).toBe("shop");
-    expectSecret(s.inputs.plaintextValue, "t0k3n");
+    expectSecret(s.inputs.value, "t0k3n");
   });
 
-  it("vaultSecret {path, value}: one KV secret at that path, the value's keys as its fields", async () => {
-    const resources = await written(o({ vaultSecret: o({ path: { value: "teams/shop/prod" }, value: o({ A: { value: "1" }, B: secret("two") }) }) }));
+  it("vaultSecret {path, value}: one KV v2 secret at the examples' API path, split into mount and path, nested values kept nested", async () => {
+    const resources = await written(
+      o({ vaultSecret: o({ path: { value: "secret/data/teams/shop/prod" }, value: o({ A: { value: "1" }, B: secret("two"), C: o({ haha: secret("three") }) }) }) }),
+    );
     const s = one(resources, "vault:kv/secretV2:SecretV2");
+    expect(s.inputs.mount).toBe("secret");
     expect(s.inputs.name).toBe("teams/shop/prod");
-    expectSecret(s.inputs.dataJson, JSON.stringify({ A: "1", B: "two" }));
+    expectSecret(s.inputs.dataJson, JSON.stringify({ A: "1", B: "two", C: { haha: "three" } }));
+  });
+
+  it("azureKeyVault {name, value}: a scalar item is text/plain, an object item application/json", async () => {
+    const scalar = one(await written(o({ azureKeyVault: o({ name: { value: "db-password" }, value: secret("p4ss") }) })), "azure-native:keyvault:Secret");
+    expect(scalar.inputs.secretName).toBe("db-password");
+    expectSecretObject(scalar.inputs.properties, { value: "p4ss", contentType: "text/plain" });
+    const doc = one(await written(o({ azureKeyVault: o({ name: { value: "db" }, value: o({ user: secret("u") }) }) })), "azure-native:keyvault:Secret");
+    expectSecretObject(doc.inputs.properties, { value: '{"user":"u"}', contentType: "application/json" });
   });
 });

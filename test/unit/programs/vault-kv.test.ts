@@ -88,6 +88,21 @@ describe("vault-kv program", () => {
     await expectProgramPassedSecret(constructed[0]!.args.dataJson);
   });
 
+  it("keeps a keys entry marked json (a sync: item's nested object) as a nested object, other fields as text", async () => {
+    const entries = [entry("myConfigKey", "foo"), { ...entry("myNestedKey", '{"haha":"bar"}'), json: true }, { ...entry("n", "5"), json: false }];
+    const { resources } = await runProgram(kind.program(programInput(settings, "keys", entries)));
+    expectSecret(one(resources, SECRET).inputs.dataJson, JSON.stringify({ myConfigKey: "foo", myNestedKey: { haha: "bar" }, n: "5" }));
+  });
+
+  it("customMetadata: false writes the data only (no metadata/ permission needed), as the ESC examples did", async () => {
+    const s = parseSettings(kind, { address: "https://v", pathTemplate: "payments/prod", customMetadata: false });
+    const { resources } = await runProgram(kind.program(programInput(s, "keys", keyEntries({ A: "1" }))));
+    const secret = one(resources, SECRET);
+    expect(secret.inputs).toEqual({ mount: "secret", name: "payments/prod", dataJson: expect.anything() });
+    expect(parseSettings(kind, { address: "https://v" }).customMetadata).toBe(true);
+    expect(kind.settingsSchema.safeParse({ address: "https://v", customMetadata: "no" }).success).toBe(false);
+  });
+
   it("writes nothing for a pair without entries", async () => {
     const { resources, outputs } = await runProgram(kind.program(programInput(settings, "keys", [])));
     expect(resources).toEqual([]);
