@@ -17,6 +17,7 @@ import { ConfigError, UserError } from "./errors.js";
 import { loadManifest, resolveManifestPaths } from "./manifest/load.js";
 import type { Manifest } from "./manifest/schema.js";
 import { decide, type RunFlags, type RunPlan } from "./planner/decide.js";
+import { inShard } from "./planner/shard.js";
 import { bindingId, idleBindings, matchBindings, openKey, plan as planPairs, type Plan, type Selection } from "./planner/plan.js";
 import { Redactor } from "./redact.js";
 import type { EventSink, RunSummary } from "./runner/events.js";
@@ -165,7 +166,8 @@ export class Session {
    */
   async inventory(prepared: Prepared): Promise<Inventory> {
     const backend = this.backend({ create: false, needPassphrase: false });
-    const stacks = backend ? await listStacks(backend, await this.toolchain(), this.concurrency) : [];
+    const shard = prepared.selection.shard;
+    const stacks = backend ? await listStacks(backend, await this.toolchain(), this.concurrency, (name) => inShard(name, shard)) : [];
     const inventory = classifyStacks(stacks, prepared.plan.pairs, prepared.selection, new Set(Object.keys(this.manifest.targets)), prepared.idleBindings);
     for (const s of inventory.unknown) prepared.warnings.push(`stack ${s.name} holds resources but no esc-sync record: left alone`);
     if (inventory.foreign.length > 0) {

@@ -10,6 +10,7 @@ import * as automation from "@pulumi/pulumi/automation/index.js";
 import pLimit from "p-limit";
 import picomatch from "picomatch";
 import type { Pair, PairRevision, Selection } from "../planner/plan.js";
+import { inShard } from "../planner/shard.js";
 import { workspaceOptions, withWorkDir, type Backend } from "./stack.js";
 import type { Toolchain } from "./toolchain.js";
 
@@ -84,12 +85,15 @@ function revisionOf(raw: unknown): { revision?: PairRevision } {
   return { revision: { number: r.number, ...(typeof r.tag === "string" ? { tag: r.tag } : {}), ...(r.pinned === true ? { pinned: true } : {}) } };
 }
 
-/** Lists the project's stacks and reads each one's record, a few at a time. */
-export async function listStacks(backend: Backend, toolchain: Toolchain, concurrency: number): Promise<ExistingStack[]> {
+/**
+ * Lists the project's stacks and reads each one's record, a few at a time; `wanted` (a shard)
+ * limits which stacks are read.
+ */
+export async function listStacks(backend: Backend, toolchain: Toolchain, concurrency: number, wanted: (stack: string) => boolean = () => true): Promise<ExistingStack[]> {
   return withWorkDir("inventory", async (dir) => {
     const options = workspaceOptions(backend, toolchain, dir);
     const ws = await automation.LocalWorkspace.create(options);
-    const names = (await ws.listStacks()).map((s) => s.name);
+    const names = (await ws.listStacks()).map((s) => s.name).filter(wanted);
     const limit = pLimit(Math.max(2, concurrency));
     const env = { ...process.env, ...options.envVars } as Record<string, string>;
     return Promise.all(
@@ -139,8 +143,10 @@ export function classifyStacks(
   idleBindings: ReadonlySet<string> = new Set(),
 ): Inventory {
   const planned = new Set(pairs.map((p) => p.stack));
-  const inv: Inventory = { byName: new Map(stacks.map((s) => [s.name, s])), orphans: [], leftovers: [], unknown: [], foreign: [], idle: [] };
-  for (const s of stacks) {
+  // A shard sees only the stacks it owns: another shard's are neither orphans nor leftovers to it.
+  const owned = stacks.filter((s) => inShard(s.name, sel.shard));
+  const inv: Inventory = { byName: new Map(owned.map((s) => [s.name, s])), orphans: [], leftovers: [], unknown: [], foreign: [], idle: [] };
+  for (const s of owned) {
     if (planned.has(s.name)) continue;
     if (!s.record) {
       if (s.resources === 0 && s.pendingOperations === 0) inv.leftovers.push(s);
