@@ -24,6 +24,8 @@ export interface SessionFlags {
   allowEmpty?: boolean | undefined;
   concurrency?: number | undefined;
   backendUrl?: string | undefined;
+  /** `--esc-rps`: ESC API requests per second. */
+  escRps?: number | undefined;
   /** `--shard i/n`, parsed. */
   shard?: Shard | undefined;
 }
@@ -50,7 +52,7 @@ export interface DeletionFlags {
 }
 
 export function openSession(opts: SessionFlags, ctx: CommandContext): Promise<Session> {
-  return Session.open({ manifest: opts.manifest, backendUrl: opts.backendUrl, concurrency: opts.concurrency, env: ctx.env, redactor: ctx.redactor });
+  return Session.open({ manifest: opts.manifest, backendUrl: opts.backendUrl, concurrency: opts.concurrency, escRps: opts.escRps, env: ctx.env, redactor: ctx.redactor });
 }
 
 /**
