@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // esc-sync at scale (issue #17), run on demand, not in CI. Needs scripts/provision.sh first.
-//   node bench/scale.mjs [--pairs 200] [--envs 10000] [--latency 50] [--seed-sample K] [--skip a,sync,f] [--cli PATH] [--json]
+//   node bench/scale.mjs [--pairs 200] [--envs 10000] [--latency 50] [--seed-sample K] [--skip a,sync,f] [--esc-rps N] [--cli PATH] [--json]
 // On N pairs of `file` targets (one environment each, a file:// backend in a temp folder):
 //   (a) the seed's way: one esc-sync process per pair, one after another, each syncing one pair
 //       (--seed-sample K times K of them and scales to N, and says so), against esc-sync's default
@@ -28,6 +28,8 @@ const N = Number(opt("pairs", 200));
 const E = Number(opt("envs", 10_000));
 const LATENCY = Number(opt("latency", 50));
 const SAMPLE = Math.min(N, Number(opt("seed-sample", N)));
+// --esc-rps: passed to (f)'s plan (default: esc-sync's own default).
+const ESC_RPS = opt("esc-rps", undefined);
 const SKIP = new Set((opt("skip", "") ?? "").split(",").filter(Boolean));
 const JSON_OUT = args.includes("--json");
 const log = (line) => process.stderr.write(`[scale] ${line}\n`);
@@ -163,9 +165,9 @@ async function openMany() {
       `version: 1\nsource: { kind: pulumi-cloud, org: acme, apiUrl: "${server.url}" }\nstate: { backend: file://./state }\ntargets:\n  out: { kind: file, path: "out/{project}/{env}.env" }\nbindings:\n  - { environments: "*/*", target: out }\n`,
     );
     log(`(f) plan over ${E} environments, ${LATENCY} ms added to every request`);
-    const r = await esc(dir, ["plan", "--output", "json"], { PULUMI_ACCESS_TOKEN: token });
+    const r = await esc(dir, ["plan", "--output", "json", ...(ESC_RPS ? ["--esc-rps", ESC_RPS] : [])], { PULUMI_ACCESS_TOKEN: token });
     const calls = server.requests.length;
-    return { seconds: +r.seconds.toFixed(1), rssMB: +r.rssMB.toFixed(0), requests: calls, requestsPerEnv: +(calls / E).toFixed(2), byMethod: countBy(server.requests.map((q) => `${q.method} ${q.path.replace(/\/environments\/acme\/[^/]+\/[^/]+/, "/environments/{env}").replace(/\/open\/[^/]+/, "/open/{id}")}`)) };
+    return { escRps: ESC_RPS ? Number(ESC_RPS) : "default", seconds: +r.seconds.toFixed(1), rssMB: +r.rssMB.toFixed(0), requests: calls, requestsPerEnv: +(calls / E).toFixed(2), byMethod: countBy(server.requests.map((q) => `${q.method} ${q.path.replace(/\/environments\/acme\/[^/]+\/[^/]+/, "/environments/{env}").replace(/\/open\/[^/]+/, "/open/{id}")}`)) };
   } finally {
     await server.close();
   }
