@@ -18,16 +18,20 @@ export const SHARD_COUNT_VAR = "ESC_SYNC_SHARD_COUNT";
 /** The variable Kubernetes sets to a pod's index in an Indexed Job. */
 export const SHARD_INDEX_VAR = "JOB_COMPLETION_INDEX";
 
-const SHARD_HINT = "write --shard INDEX/COUNT with 0 ≤ INDEX < COUNT, e.g. --shard 0/3, 1/3 and 2/3 for three shards";
+const SHARD_HINT = "INDEX/COUNT with 0 ≤ INDEX < COUNT, e.g. 0/3, 1/3 and 2/3 for three shards";
 
-/** Parses `i/n`; throws a {@link ConfigError} naming what is wrong. */
+/**
+ * Parses `i/n`; throws a {@link ConfigError} naming what is wrong and the form expected (in the
+ * message itself: a flag's parse errors reach the user through yargs, which keeps no hint).
+ */
 export function parseShard(text: string, what = "--shard"): Shard {
   const m = /^\s*(\d+)\s*\/\s*(\d+)\s*$/.exec(text);
-  if (!m) throw new ConfigError(`${what} ${text}: not INDEX/COUNT`, [], SHARD_HINT);
+  const refuse = (why: string) => new ConfigError(`${what} ${text}: ${why}; write ${SHARD_HINT}`);
+  if (!m) throw refuse("not INDEX/COUNT");
   const index = Number(m[1]);
   const count = Number(m[2]);
-  if (count < 1) throw new ConfigError(`${what} ${text}: the shard count must be at least 1`, [], SHARD_HINT);
-  if (index >= count) throw new ConfigError(`${what} ${text}: the index counts from 0 and must be below the count ${count}`, [], SHARD_HINT);
+  if (count < 1) throw refuse("the shard count must be at least 1");
+  if (index >= count) throw refuse(`the index counts from 0 and must be below the count ${count}`);
   return { index, count };
 }
 

@@ -116,7 +116,7 @@ describe("--shard and the Indexed Job's variables", () => {
     })();
     expect(err).toBeInstanceOf(ConfigError);
     expect((err as ConfigError).message).toMatch(message);
-    expect((err as ConfigError).hint).toMatch(/--shard 0\/3, 1\/3 and 2\/3/);
+    expect((err as ConfigError).message).toMatch(/; write INDEX\/COUNT with 0 ≤ INDEX < COUNT, e\.g\. 0\/3, 1\/3 and 2\/3 for three shards$/);
   });
 
   it("reads JOB_COMPLETION_INDEX with ESC_SYNC_SHARD_COUNT; --shard wins; none of them is no shard", () => {
