@@ -13,6 +13,7 @@ import { hideBin } from "yargs/helpers";
 import type { CommandContext } from "./command-context.js";
 import { adoptCommand } from "./commands/adopt.js";
 import { driftCommand } from "./commands/drift.js";
+import { driftMergeCommand } from "./commands/drift-merge.js";
 import { inventoryCommand } from "./commands/inventory.js";
 import { importCommand } from "./commands/migrate.js";
 import { planCommand } from "./commands/plan.js";
@@ -22,6 +23,7 @@ import { schemaCommand } from "./commands/schema.js";
 import { syncCommand } from "./commands/sync.js";
 import { DURATION_HINT, parseDuration } from "./duration.js";
 import { ConfigError, UserError } from "./errors.js";
+import { parseShard } from "./planner/shard.js";
 import { nearest } from "./esc-eval/spell.js";
 import { Redactor } from "./redact.js";
 import { killRun, ownRunMark } from "./runner/processes.js";
@@ -51,6 +53,11 @@ const selection = {
   concurrency: { alias: "c", type: "number", describe: "Pairs run at once (default: the manifest's)", coerce: wholeNumber("concurrency", 1) },
   "backend-url": { type: "string", describe: "Pulumi state backend, e.g. file:///srv/state or s3://bucket (default: the manifest's)" },
   "allow-empty": { type: "boolean", default: false, describe: "Succeed when --filter selects no environment (by default a mistake: exit 1)" },
+} as const;
+/** `--shard i/n` (plan, sync, drift, prune); in an Indexed Job, JOB_COMPLETION_INDEX and ESC_SYNC_SHARD_COUNT instead. */
+const scaleOptions = {
+  "esc-rps": { type: "number", describe: "ESC API requests per second, shared by all calls (pulumi-cloud source; default 300); a 429's Retry-After pauses them all", coerce: wholeNumber("esc-rps", 1) },
+  shard: { type: "string", describe: "Only this shard's pairs, INDEX/COUNT (e.g. 1/3): n runs share the work; default in an Indexed Job: $JOB_COMPLETION_INDEX/$ESC_SYNC_SHARD_COUNT", coerce: (v: unknown) => (v === undefined ? undefined : parseShard(String(v))) },
 } as const;
 const output = { output: { alias: "o", choices: ["text", "json"] as const, default: "text" as const, describe: "Output format" } } as const;
 /** A duration flag: milliseconds, or a clear error. */
@@ -84,7 +91,7 @@ const deletions = {
 } as const;
 
 /** Every flag esc-sync knows, for suggestions. */
-const KNOWN_FLAGS = ["manifest", "filter", "target", "concurrency", "backend-url", "allow-empty", "output", "format", "out", "dry-run", "refresh", "force", "allow-deletes", "max-deletes", "stale-lock-minutes", "lock-wait-seconds", "pair-timeout", "timeout", "from", "into", "prefix", "strip-prefix", "path", "json-as", "overwrite", "max-bytes", "secret", "help", "version"];
+const KNOWN_FLAGS = ["manifest", "filter", "target", "concurrency", "backend-url", "allow-empty", "output", "format", "out", "dry-run", "refresh", "force", "allow-deletes", "max-deletes", "stale-lock-minutes", "lock-wait-seconds", "pair-timeout", "timeout", "from", "into", "prefix", "strip-prefix", "path", "json-as", "overwrite", "max-bytes", "secret", "shard", "esc-rps", "help", "version"];
 
 /** yargs' "Unknown argument: dryrun", with the flag that was probably meant. */
 function withFlagSuggestions(text: string): string {
@@ -125,8 +132,8 @@ function build(argv: string[], ctx: CommandContext, setExitCode: (code: number) 
     .command(
       "plan",
       "Show the run plan of a sync: each pair, the entries it writes and what a sync would do (reads the state; changes nothing)",
-      (y) => y.options({ ...selection, ...output, refresh: { type: "boolean", default: false }, force: { type: "boolean", default: false }, ...deletions }).check(checkCommon),
-      (args) => run(() => planCommand({ ...args, backendUrl: args["backend-url"], allowEmpty: args["allow-empty"], allowDeletes: args["allow-deletes"], maxDeletes: args["max-deletes"] }, ctx))(),
+      (y) => y.options({ ...selection, ...scaleOptions, ...output, refresh: { type: "boolean", default: false }, force: { type: "boolean", default: false }, ...deletions }).check(checkCommon),
+      (args) => run(() => planCommand({ ...args, backendUrl: args["backend-url"], escRps: (args as { "esc-rps"?: number })["esc-rps"], allowEmpty: args["allow-empty"], allowDeletes: args["allow-deletes"], maxDeletes: args["max-deletes"] }, ctx))(),
     )
     .command(
       "sync",
@@ -135,6 +142,7 @@ function build(argv: string[], ctx: CommandContext, setExitCode: (code: number) 
         y
           .options({
             ...selection,
+            ...scaleOptions,
             ...output,
             "dry-run": { type: "boolean", default: false, describe: "Show the run plan and preview what would change; change nothing, write no state" },
             refresh: { type: "boolean", default: false, describe: "Refresh from the targets first, so that drift is repaired" },
@@ -146,7 +154,7 @@ function build(argv: string[], ctx: CommandContext, setExitCode: (code: number) 
       (args) =>
         run(() =>
           syncCommand(
-            { ...args, dryRun: args["dry-run"], backendUrl: args["backend-url"], allowEmpty: args["allow-empty"], allowDeletes: args["allow-deletes"], maxDeletes: args["max-deletes"], staleLockMinutes: args["stale-lock-minutes"], lockWaitSeconds: args["lock-wait-seconds"], pairTimeoutMs: args["pair-timeout"], timeoutMs: args.timeout },
+            { ...args, dryRun: args["dry-run"], backendUrl: args["backend-url"], escRps: (args as { "esc-rps"?: number })["esc-rps"], allowEmpty: args["allow-empty"], allowDeletes: args["allow-deletes"], maxDeletes: args["max-deletes"], staleLockMinutes: args["stale-lock-minutes"], lockWaitSeconds: args["lock-wait-seconds"], pairTimeoutMs: args["pair-timeout"], timeoutMs: args.timeout },
             ctx,
           ),
         )(),
@@ -156,27 +164,38 @@ function build(argv: string[], ctx: CommandContext, setExitCode: (code: number) 
       "Report what differs between ESC and every target, changing no target (exit 0 in sync, 2 differences, 1 errors)",
       (y) =>
         y
+          .command(
+            "merge <reports..>",
+            "Merge the JSON drift reports of several shards (drift --shard i/n --output json) into one report",
+            (m) =>
+              m
+                .positional("reports", { type: "string", array: true, demandOption: true, describe: "The shards' JSON reports" })
+                .options({ output: { alias: ["o"], choices: ["table", "markdown", "json", "junit"] as const, default: "table" as const, describe: "Report format" }, out: { type: "string", describe: "Write the report to this file instead of stdout" } })
+                .check(checkCommon),
+            (args) => run(() => driftMergeCommand({ reports: (args.reports ?? []).map(String), output: args.output, out: args.out }, ctx))(),
+          )
           .options({
             ...selection,
+            ...scaleOptions,
             output: { alias: ["o", "format"], choices: ["table", "markdown", "json", "junit"] as const, default: "table" as const, describe: "Report format (--format is a deprecated alias)" },
             out: { type: "string", describe: "Write the report to this file instead of stdout" },
             ...locks,
           })
           .check(checkCommon),
       (args) =>
-        run(() => driftCommand({ ...args, backendUrl: args["backend-url"], allowEmpty: args["allow-empty"], staleLockMinutes: args["stale-lock-minutes"], lockWaitSeconds: args["lock-wait-seconds"], pairTimeoutMs: args["pair-timeout"], timeoutMs: args.timeout }, ctx))(),
+        run(() => driftCommand({ ...args, backendUrl: args["backend-url"], escRps: (args as { "esc-rps"?: number })["esc-rps"], allowEmpty: args["allow-empty"], staleLockMinutes: args["stale-lock-minutes"], lockWaitSeconds: args["lock-wait-seconds"], pairTimeoutMs: args["pair-timeout"], timeoutMs: args.timeout }, ctx))(),
     )
     .command(
       "prune",
       "Remove the stacks (and the entries they wrote) of environments and bindings that no longer exist",
       (y) =>
         y
-          .options({ ...selection, ...output, ...locks, ...deletions, "dry-run": { type: "boolean", default: false, describe: "List what would be removed, remove nothing" } })
+          .options({ ...selection, ...scaleOptions, ...output, ...locks, ...deletions, "dry-run": { type: "boolean", default: false, describe: "List what would be removed, remove nothing" } })
           .check(checkCommon),
       (args) =>
         run(() =>
           pruneCommand(
-            { ...args, dryRun: args["dry-run"], backendUrl: args["backend-url"], allowEmpty: args["allow-empty"], allowDeletes: args["allow-deletes"], maxDeletes: args["max-deletes"], staleLockMinutes: args["stale-lock-minutes"], lockWaitSeconds: args["lock-wait-seconds"], pairTimeoutMs: args["pair-timeout"], timeoutMs: args.timeout },
+            { ...args, dryRun: args["dry-run"], backendUrl: args["backend-url"], escRps: (args as { "esc-rps"?: number })["esc-rps"], allowEmpty: args["allow-empty"], allowDeletes: args["allow-deletes"], maxDeletes: args["max-deletes"], staleLockMinutes: args["stale-lock-minutes"], lockWaitSeconds: args["lock-wait-seconds"], pairTimeoutMs: args["pair-timeout"], timeoutMs: args.timeout },
             ctx,
           ),
         )(),
@@ -217,7 +236,7 @@ function build(argv: string[], ctx: CommandContext, setExitCode: (code: number) 
               .check(checkCommon),
           (args) =>
             run(() =>
-              adoptCommand({ ...args, dryRun: args["dry-run"], backendUrl: args["backend-url"], allowEmpty: args["allow-empty"], staleLockMinutes: args["stale-lock-minutes"], lockWaitSeconds: args["lock-wait-seconds"], pairTimeoutMs: args["pair-timeout"], timeoutMs: args.timeout }, ctx),
+              adoptCommand({ ...args, dryRun: args["dry-run"], backendUrl: args["backend-url"], escRps: (args as { "esc-rps"?: number })["esc-rps"], allowEmpty: args["allow-empty"], staleLockMinutes: args["stale-lock-minutes"], lockWaitSeconds: args["lock-wait-seconds"], pairTimeoutMs: args["pair-timeout"], timeoutMs: args.timeout }, ctx),
             )(),
         )
         .demandCommand(1, "Name a migrate command: import or adopt (esc-sync migrate --help)."),

@@ -4,6 +4,7 @@
  * each other; what they share lives here and in the session.
  */
 import type { Selection } from "./planner/plan.js";
+import { resolveShard, type Shard } from "./planner/shard.js";
 import type { Redactor } from "./redact.js";
 import { Session } from "./session.js";
 
@@ -23,6 +24,10 @@ export interface SessionFlags {
   allowEmpty?: boolean | undefined;
   concurrency?: number | undefined;
   backendUrl?: string | undefined;
+  /** `--esc-rps`: ESC API requests per second. */
+  escRps?: number | undefined;
+  /** `--shard i/n`, parsed. */
+  shard?: Shard | undefined;
 }
 
 /** The lock and deadline options of commands that run the engine. */
@@ -47,11 +52,16 @@ export interface DeletionFlags {
 }
 
 export function openSession(opts: SessionFlags, ctx: CommandContext): Promise<Session> {
-  return Session.open({ manifest: opts.manifest, backendUrl: opts.backendUrl, concurrency: opts.concurrency, env: ctx.env, redactor: ctx.redactor });
+  return Session.open({ manifest: opts.manifest, backendUrl: opts.backendUrl, concurrency: opts.concurrency, escRps: opts.escRps, env: ctx.env, redactor: ctx.redactor });
 }
 
-export function selectionOf(opts: SessionFlags): Selection {
-  return { filter: opts.filter ?? [], targets: opts.target ?? [], allowEmpty: opts.allowEmpty ?? false };
+/**
+ * The selection of the flags. Given the process's variables, a command that shards also reads an
+ * Indexed Job's `JOB_COMPLETION_INDEX` and `ESC_SYNC_SHARD_COUNT` when `--shard` is absent.
+ */
+export function selectionOf(opts: SessionFlags, env?: NodeJS.ProcessEnv): Selection {
+  const shard = opts.shard ?? (env ? resolveShard(undefined, env) : undefined);
+  return { filter: opts.filter ?? [], targets: opts.target ?? [], allowEmpty: opts.allowEmpty ?? false, ...(shard ? { shard } : {}) };
 }
 
 export function deletionsOf(opts: DeletionFlags): { allowAll: boolean; max: number } {

@@ -17,6 +17,7 @@ import { ConfigError, UserError } from "./errors.js";
 import { loadManifest, resolveManifestPaths } from "./manifest/load.js";
 import type { Manifest } from "./manifest/schema.js";
 import { decide, type RunFlags, type RunPlan } from "./planner/decide.js";
+import { inShard } from "./planner/shard.js";
 import { bindingId, idleBindings, matchBindings, openKey, plan as planPairs, type Plan, type Selection } from "./planner/plan.js";
 import { Redactor } from "./redact.js";
 import type { EventSink, RunSummary } from "./runner/events.js";
@@ -37,6 +38,8 @@ export interface SessionOptions {
   backendUrl?: string | undefined;
   /** `--concurrency`: overrides the manifest's. */
   concurrency?: number | undefined;
+  /** `--esc-rps`: ESC API requests per second (pulumi-cloud source). */
+  escRps?: number | undefined;
   /** Variables read for tokens, the passphrase and the state folder. Default: the process's. */
   env?: NodeJS.ProcessEnv;
   /** The redactor every output passes through; a session of its own by default. */
@@ -99,7 +102,7 @@ export class Session {
     const manifest = resolveManifestPaths(loaded);
     const redactor = (opts.redactor ?? new Redactor()).add(env.PULUMI_ACCESS_TOKEN, env.PULUMI_CONFIG_PASSPHRASE);
     const retries: string[] = [];
-    const source = opts.source ?? openSource(manifest, env, (note) => retries.push(note));
+    const source = opts.source ?? openSource(manifest, env, (note) => retries.push(note), opts.escRps);
     const session = new Session(manifest, resolve(loaded.file), loaded.dir, source, redactor, opts.concurrency ?? manifest.concurrency, opts.backendUrl, env);
     session.#sourceRetries = retries;
     return session;
@@ -165,7 +168,8 @@ export class Session {
    */
   async inventory(prepared: Prepared): Promise<Inventory> {
     const backend = this.backend({ create: false, needPassphrase: false });
-    const stacks = backend ? await listStacks(backend, await this.toolchain(), this.concurrency) : [];
+    const shard = prepared.selection.shard;
+    const stacks = backend ? await listStacks(backend, await this.toolchain(), this.concurrency, (name) => inShard(name, shard)) : [];
     const inventory = classifyStacks(stacks, prepared.plan.pairs, prepared.selection, new Set(Object.keys(this.manifest.targets)), prepared.idleBindings);
     for (const s of inventory.unknown) prepared.warnings.push(`stack ${s.name} holds resources but no esc-sync record: left alone`);
     if (inventory.foreign.length > 0) {
@@ -282,7 +286,7 @@ export class Session {
   private async openAll(wanted: readonly { ref: EnvironmentRef; revision?: number | string }[], signal?: AbortSignal) {
     const environments: { key: string; env: ResolvedEnvironment }[] = [];
     const failures = new Map<string, EnvironmentError>();
-    const limit = pLimit(Math.max(this.concurrency, 4));
+    const limit = pLimit(this.source.openConcurrency ?? Math.max(this.concurrency, 4));
     await Promise.all(
       wanted.map(({ ref, revision }) =>
         limit(async () => {
@@ -319,7 +323,7 @@ export function stateHome(env: NodeJS.ProcessEnv = process.env): string {
 }
 
 /** Builds the source the manifest names. */
-export function openSource(manifest: Manifest, env: NodeJS.ProcessEnv = process.env, onRetry?: (note: string) => void): EnvironmentSource {
+export function openSource(manifest: Manifest, env: NodeJS.ProcessEnv = process.env, onRetry?: (note: string) => void, rps?: number): EnvironmentSource {
   const s = manifest.source;
   if (s.kind === "local") return new LocalSource(s.folder, s.org);
   const token = env.PULUMI_ACCESS_TOKEN;
@@ -330,6 +334,7 @@ export function openSource(manifest: Manifest, env: NodeJS.ProcessEnv = process.
     org: s.org,
     token,
     apiUrl: s.apiUrl ?? env.PULUMI_API_URL ?? "https://api.pulumi.com",
+    ...(rps !== undefined ? { rps } : {}),
     ...(onRetry
       ? { onRetry: (e) => onRetry(`ESC API: ${e.operation} failed (${e.reason.split("\n")[0]}); retried after ${(e.delayMs / 1000).toFixed(1)}s (attempt ${e.attempt + 1} of ${e.maxAttempts})`) }
       : {}),

@@ -13,7 +13,7 @@ export interface PlanOptions extends SessionFlags, DeletionFlags {
 
 export async function planCommand(opts: PlanOptions, ctx: CommandContext): Promise<number> {
   const session = await openSession(opts, ctx);
-  const runPlan = await session.plan(selectionOf(opts), {
+  const runPlan = await session.plan(selectionOf(opts, ctx.env), {
     operation: "sync",
     dryRun: false,
     refresh: opts.refresh ?? false,

@@ -13,7 +13,7 @@ export interface SyncOptions extends SessionFlags, DeletionFlags, LockFlags {
 export async function syncCommand(opts: SyncOptions, ctx: CommandContext): Promise<number> {
   armTimeout(opts, ctx);
   const session = await openSession(opts, ctx);
-  const runPlan = await session.plan(selectionOf(opts), { operation: "sync", dryRun: opts.dryRun, refresh: opts.refresh, force: opts.force, deletions: deletionsOf(opts) });
+  const runPlan = await session.plan(selectionOf(opts, ctx.env), { operation: "sync", dryRun: opts.dryRun, refresh: opts.refresh, force: opts.force, deletions: deletionsOf(opts) });
   // A dry run shows the run plan first: what would run and why, before the previews say what would change.
   if (opts.dryRun && opts.output === "text") process.stdout.write(ctx.redactor.text(runPlanToText(runPlan)) + "\n\n");
   const reporter = chooseReporter(opts.output, ctx.redactor);

@@ -14,6 +14,7 @@ import { SecretValue } from "../../programs/secret-value.js";
 import { valueText } from "../../programs/shared/readback.js";
 import { checkCollisions } from "../../programs/shared/rules.js";
 import { locationOf, providerConfig, type ProviderConfigReport } from "./provider-config.js";
+import { inShard, type Shard } from "./shard.js";
 import { renderTemplate } from "./template.js";
 
 /** Narrows a run to some environments and targets (`--filter`, `--target`). */
@@ -24,6 +25,8 @@ export interface Selection {
   targets?: string[];
   /** Accept a `filter` that selects no environment (a mistyped glob in a CI job is likelier). */
   allowEmpty?: boolean;
+  /** `--shard i/n`: only the stacks this shard owns (see `shard.ts`); all when absent. */
+  shard?: Shard;
 }
 
 /** Why a pair cannot run (a plan-time refusal), or has nothing to write (`no-value`). */
@@ -229,7 +232,10 @@ export function plan(input: PlanInput): Plan {
     } else seen.set(p.stack, p);
   }
   refuseSharedPlaces(pairs);
-  return { pairs, warnings };
+  // The shard narrows last: collisions and shared places are found across every shard's pairs,
+  // so that each shard refuses exactly what an unsharded run would.
+  const shard = input.selection?.shard;
+  return { pairs: shard ? pairs.filter((p) => inShard(p.stack, shard)) : pairs, warnings };
 }
 
 /** Sets a pair's settings (rendered), location, provider report and credentials from its provider config. */

@@ -5,15 +5,21 @@
  * `stack export` per stack (no engine, no plugins, no decryption).
  */
 import { execFile } from "node:child_process";
+import { readdir, readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
+import { gunzip } from "node:zlib";
 import * as automation from "@pulumi/pulumi/automation/index.js";
 import pLimit from "p-limit";
 import picomatch from "picomatch";
 import type { Pair, PairRevision, Selection } from "../planner/plan.js";
-import { workspaceOptions, withWorkDir, type Backend } from "./stack.js";
+import { inShard } from "../planner/shard.js";
+import { PROJECT_NAME, workspaceOptions, withWorkDir, type Backend } from "./stack.js";
 import type { Toolchain } from "./toolchain.js";
 
 const execFileAsync = promisify(execFile);
+const gunzipAsync = promisify(gunzip);
 
 /** The stack output every esc-sync program writes: who the stack belongs to, and what it wrote. */
 export const RECORD_OUTPUT = "esc-sync";
@@ -88,15 +94,21 @@ function revisionOf(raw: unknown): { revision?: PairRevision } {
   return { revision: { number: r.number, ...(typeof r.tag === "string" ? { tag: r.tag } : {}), ...(r.pinned === true ? { pinned: true } : {}) } };
 }
 
-/** Lists the project's stacks and reads each one's record, a few at a time. */
-export async function listStacks(backend: Backend, toolchain: Toolchain, concurrency: number): Promise<ExistingStack[]> {
+/**
+ * Lists the project's stacks and reads each one's record; `wanted` (a shard) limits which stacks
+ * are read. A `file://` backend's state files are read directly, all at once (one CLI process per
+ * stack was most of an unchanged run's time); any other backend, an unknown layout, or a file that
+ * does not parse goes through `pulumi stack ls` / `stack export`.
+ */
+export async function listStacks(backend: Backend, toolchain: Toolchain, concurrency: number, wanted: (stack: string) => boolean = () => true): Promise<ExistingStack[]> {
+  const files = await readFileBackend(backend, wanted);
+  if (files && files.unreadable.length === 0) return files.stacks;
   return withWorkDir("inventory", async (dir) => {
     const options = workspaceOptions(backend, toolchain, dir);
-    const ws = await automation.LocalWorkspace.create(options);
-    const names = (await ws.listStacks()).map((s) => s.name);
-    const limit = pLimit(Math.max(2, concurrency));
     const env = { ...process.env, ...options.envVars } as Record<string, string>;
-    return Promise.all(
+    const names = files ? files.unreadable : (await (await automation.LocalWorkspace.create(options)).listStacks()).map((s) => s.name).filter(wanted);
+    const limit = pLimit(Math.max(2, concurrency));
+    const exported = await Promise.all(
       names.map((name) =>
         limit(async () => {
           // Without --show-secrets: the inventory needs names only, so nothing is decrypted.
@@ -109,7 +121,56 @@ export async function listStacks(backend: Backend, toolchain: Toolchain, concurr
         }),
       ),
     );
+    return [...(files?.stacks ?? []), ...exported];
   });
+}
+
+/**
+ * The stacks of a `file://` backend read from its files: `.pulumi/stacks/<project>/<stack>.json`
+ * (or `.json.gz`), each a checkpoint whose `latest` is what `stack export` prints as `deployment`.
+ * Undefined where the backend is not a plain `file://` folder laid out per project (Pulumi's
+ * `meta.yaml` version 1): then the CLI reads it. Files are read when the run asks, so a stack
+ * another process updated meanwhile is read as it is now, exactly as an export would.
+ */
+export async function readFileBackend(backend: Backend, wanted: (stack: string) => boolean = () => true): Promise<{ stacks: ExistingStack[]; unreadable: string[] } | undefined> {
+  if (!backend.url.startsWith("file://") || backend.url.includes("?")) return undefined;
+  const root = join(fileURLToPath(backend.url), ".pulumi");
+  try {
+    if (!/^version:\s*1\s*$/m.test(await readFile(join(root, "meta.yaml"), "utf8"))) return undefined;
+  } catch {
+    return undefined;
+  }
+  const dir = join(root, "stacks", PROJECT_NAME);
+  let entries: string[];
+  try {
+    entries = await readdir(dir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return { stacks: [], unreadable: [] };
+    return undefined;
+  }
+  const byName = new Map<string, string>();
+  for (const file of entries) {
+    const m = /^(.+)\.json(\.gz)?$/.exec(file);
+    // Pulumi keeps one of the two; where both are left, the CLI knows which is current.
+    if (m && wanted(m[1]!)) byName.set(m[1]!, byName.has(m[1]!) ? "" : file);
+  }
+  const stacks: ExistingStack[] = [];
+  const unreadable: string[] = [];
+  await Promise.all(
+    [...byName].map(async ([name, file]) => {
+      try {
+        if (!file) throw new Error("two state files");
+        const raw = await readFile(join(dir, file));
+        const text = (file.endsWith(".gz") ? await gunzipAsync(raw) : raw).toString("utf8");
+        const checkpoint = (JSON.parse(text) as { checkpoint?: { latest?: unknown } }).checkpoint;
+        if (!checkpoint) throw new Error("not a checkpoint");
+        stacks.push(describeExport(name, { deployment: checkpoint.latest ?? {} }));
+      } catch {
+        unreadable.push(name);
+      }
+    }),
+  );
+  return { stacks, unreadable };
 }
 
 /** What the inventory means for a run. */
@@ -143,8 +204,10 @@ export function classifyStacks(
   idleBindings: ReadonlySet<string> = new Set(),
 ): Inventory {
   const planned = new Set(pairs.map((p) => p.stack));
-  const inv: Inventory = { byName: new Map(stacks.map((s) => [s.name, s])), orphans: [], leftovers: [], unknown: [], foreign: [], idle: [] };
-  for (const s of stacks) {
+  // A shard sees only the stacks it owns: another shard's are neither orphans nor leftovers to it.
+  const owned = stacks.filter((s) => inShard(s.name, sel.shard));
+  const inv: Inventory = { byName: new Map(owned.map((s) => [s.name, s])), orphans: [], leftovers: [], unknown: [], foreign: [], idle: [] };
+  for (const s of owned) {
     if (planned.has(s.name)) continue;
     if (!s.record) {
       if (s.resources === 0 && s.pendingOperations === 0) inv.leftovers.push(s);

@@ -17,7 +17,7 @@ import { RECORD_OUTPUT, type ExistingStack, type StackRecord } from "./inventory
 import { parseLocks, staleReason } from "./locks.js";
 import { missingPluginOf } from "./plugins.js";
 import { killRun, RUN_MARK } from "./processes.js";
-import { EngineEventTally, workspaceOptions, withWorkDir } from "./stack.js";
+import { EngineEventTally, leanStack, workspaceOptions, withWorkDir } from "./stack.js";
 import { stateResources } from "./state.js";
 
 /** What every step of a run shares. */
@@ -257,7 +257,7 @@ async function runEngine(ctx: PairContext, step: PlannedStep, pair: Pair, info: 
     return await withWorkDir(pair.stack, async (dir) => {
       const ws = await automation.LocalWorkspace.create(workspaceOptions(ctx.backend, ctx.toolchain, dir, withRecord, pair.stack));
       // Creating a stack another run is creating at the same moment can meet its lock: wait too.
-      const stack = await withRetry(() => (existing ? automation.Stack.select(pair.stack, ws) : createStack(ws, pair, notes)), {
+      const stack = await withRetry(() => (existing ? leanStack(pair.stack, ws, "select") : createStack(ws, pair, notes)), {
         maxAttempts: 8,
         baseDelayMs: 500,
         maxDelayMs: 5_000,
@@ -350,9 +350,9 @@ async function runEngine(ctx: PairContext, step: PlannedStep, pair: Pair, info: 
 async function createStack(ws: automation.LocalWorkspace, pair: Pair, notes: string[]): Promise<automation.Stack> {
   let stack: automation.Stack;
   try {
-    stack = await automation.Stack.create(pair.stack, ws);
+    stack = await leanStack(pair.stack, ws, "create");
   } catch (err) {
-    if (err instanceof automation.StackAlreadyExistsError) return automation.Stack.select(pair.stack, ws);
+    if (err instanceof automation.StackAlreadyExistsError) return leanStack(pair.stack, ws, "select");
     throw err;
   }
   // Tags are for people (`pulumi stack ls`, the console); the record output is what runs read,
@@ -383,7 +383,7 @@ async function destroyOrphan(ctx: PairContext, orphan: ExistingStack, info: Pair
   try {
     return await withWorkDir(orphan.name, async (dir) => {
       const ws = await automation.LocalWorkspace.create(workspaceOptions(ctx.backend, ctx.toolchain, dir, undefined, orphan.name));
-      const stack = await automation.Stack.select(orphan.name, ws);
+      const stack = await leanStack(orphan.name, ws, "select");
       await engineOp({ ...ctx, signal: deadline.signal }, info, stack, tally, notes, () => stack.destroy({ color: "never", remove: true, onEvent: tally.handle, signal: deadline.signal }));
       return done("deleted", `its environment or binding no longer exists: ${orphan.record?.entries.length ?? 0} entr(ies) removed, stack removed`);
     });

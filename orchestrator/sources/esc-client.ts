@@ -11,6 +11,7 @@
 import { STATUS_CODES } from "node:http";
 import { Configuration, EscRawApi } from "@pulumi/esc-sdk";
 import type { EnvironmentRevision, OrgEnvironment, Value } from "@pulumi/esc-sdk";
+import { TokenBucket } from "./rate-limit.js";
 import { withRetry, parseRetryAfter, type RetryEvent, type RetryOptions } from "../retry.js";
 import type { Properties, ValueNode } from "../values.js";
 import type { EnvironmentRef } from "../../programs/environment-ref.js";
@@ -32,7 +33,15 @@ export interface EscClientOptions {
   onRetry?: (event: EscRetryEvent) => void;
   /** Timeout of one HTTP request. Default 60 s. */
   timeoutMs?: number;
+  /** Requests per second across every call of this client (`--esc-rps`). Default {@link DEFAULT_ESC_RPS}. */
+  rps?: number;
 }
+
+/**
+ * The default rate of ESC API requests. Three requests open one environment (the definition's
+ * revision, the session, its values), so this opens about 100 environments a second.
+ */
+export const DEFAULT_ESC_RPS = 300;
 
 /** A retry of one ESC API call. `reason` is a clean message such as `GET /environments/acme: 429 Too Many Requests`. */
 export interface EscRetryEvent extends RetryEvent {
@@ -119,6 +128,7 @@ export class EscClient {
   readonly #retry: EscClientOptions["retry"];
   readonly #onRetry: EscClientOptions["onRetry"];
   readonly #timeoutMs: number;
+  readonly #bucket: TokenBucket;
 
   constructor(options: EscClientOptions) {
     this.org = options.org;
@@ -134,6 +144,7 @@ export class EscClient {
     this.#retry = options.retry;
     this.#onRetry = options.onRetry;
     this.#timeoutMs = options.timeoutMs ?? 60_000;
+    this.#bucket = new TokenBucket({ rps: options.rps ?? DEFAULT_ESC_RPS });
   }
 
   /** Every environment of the organisation, following `continuationToken` until `nextToken` is empty. */
@@ -332,11 +343,15 @@ export class EscClient {
     const onRetry = this.#onRetry;
     return withRetry(
       async () => {
+        await this.#bucket.take(signal);
         try {
           return await request({ ...(signal ? { signal } : {}), timeout: this.#timeoutMs });
         } catch (error) {
           if (signal?.aborted) throw signal.reason;
-          throw toEscApiError(error, operation, ref);
+          const escError = toEscApiError(error, operation, ref);
+          // A 429 holds every call of this client back, not only the one that met it.
+          if (escError.status === 429) this.#bucket.pause(Math.min(escError.retryAfterMs ?? 1000, 60_000));
+          throw escError;
         }
       },
       {

@@ -16,6 +16,8 @@ export class PulumiCloudSource implements EnvironmentSource {
   readonly description: string;
   /** The same client, for callers that read or update definitions (YAML, ETag, revisions). */
   readonly client: EscClient;
+  /** Opens wait on round trips: many at once, the client's token bucket keeping the rate. */
+  readonly openConcurrency = 64;
 
   constructor(options: PulumiCloudSourceOptions) {
     this.client = new EscClient(options);

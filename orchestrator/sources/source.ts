@@ -56,6 +56,11 @@ export class EnvironmentError extends Error {
 export interface EnvironmentSource {
   /** A short description for reports, e.g. `local ./environments` or `pulumi-cloud acme`. */
   readonly description: string;
+  /**
+   * How many environments to open at once, where the source knows better than the run's
+   * concurrency (an HTTP API waits on round trips, not on the CPU). Default: the run's, at least 4.
+   */
+  readonly openConcurrency?: number;
   /** Every environment the source holds (all pages). */
   list(signal?: AbortSignal): Promise<EnvironmentRef[]>;
   /**
