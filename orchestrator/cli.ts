@@ -18,6 +18,7 @@ import { planCommand } from "./commands/plan.js";
 import { pruneCommand } from "./commands/prune.js";
 import { pulumiCommand } from "./commands/pulumi.js";
 import { schemaCommand } from "./commands/schema.js";
+import { serveCommand } from "./commands/serve.js";
 import { syncCommand } from "./commands/sync.js";
 import { DURATION_HINT, parseDuration } from "./duration.js";
 import { ConfigError, UserError } from "./errors.js";
@@ -83,7 +84,7 @@ const deletions = {
 } as const;
 
 /** Every flag esc-sync knows, for suggestions. */
-const KNOWN_FLAGS = ["manifest", "filter", "target", "concurrency", "backend-url", "allow-empty", "output", "format", "out", "dry-run", "refresh", "force", "allow-deletes", "max-deletes", "stale-lock-minutes", "lock-wait-seconds", "pair-timeout", "timeout", "from", "into", "prefix", "strip-prefix", "path", "json-as", "overwrite", "max-bytes", "help", "version"];
+const KNOWN_FLAGS = ["manifest", "filter", "target", "concurrency", "backend-url", "allow-empty", "output", "format", "out", "dry-run", "refresh", "force", "allow-deletes", "max-deletes", "stale-lock-minutes", "lock-wait-seconds", "pair-timeout", "timeout", "from", "into", "prefix", "strip-prefix", "path", "json-as", "overwrite", "max-bytes", "listen", "reconcile-every", "debounce", "shutdown-grace", "max-queue", "watch", "insecure-no-verify", "help", "version"];
 
 /** yargs' "Unknown argument: dryrun", with the flag that was probably meant. */
 function withFlagSuggestions(text: string): string {
@@ -220,6 +221,48 @@ function build(argv: string[], ctx: CommandContext, setExitCode: (code: number) 
             )(),
         )
         .demandCommand(1, "Name a migrate command: import or adopt (esc-sync migrate --help)."),
+    )
+    .command(
+      "serve",
+      "Keep every selected pair in sync: react to ESC webhooks (or --watch the local folder) within seconds, reconcile periodically",
+      (y) =>
+        y
+          .options({
+            ...selection,
+            listen: { type: "string", default: "127.0.0.1:8080", describe: "host:port to listen on (0.0.0.0:8080 in a container)" },
+            "reconcile-every": { type: "string", default: "15m", describe: "A full reconcile this often (and at start): catches lost webhooks", coerce: duration("reconcile-every") },
+            debounce: { type: "string", default: "2s", describe: "An environment synced less than this ago waits: a burst of edits gives two syncs at most", coerce: duration("debounce") },
+            "shutdown-grace": { type: "string", default: "30s", describe: "On SIGTERM, the running sync may finish within this; then it is cancelled", coerce: duration("shutdown-grace") },
+            "max-queue": { type: "number", default: 1000, describe: "Environments waiting at most; past that a webhook gets 503 with Retry-After", coerce: wholeNumber("max-queue", 1) },
+            watch: { type: "boolean", default: false, describe: "Watch the local source's folder for changes (no webhooks needed)" },
+            "insecure-no-verify": { type: "boolean", default: false, describe: "Accept unsigned webhook deliveries (local development only)" },
+            "stale-lock-minutes": locks["stale-lock-minutes"],
+            "lock-wait-seconds": locks["lock-wait-seconds"],
+            "pair-timeout": deadlines["pair-timeout"],
+            ...deletions,
+          })
+          .check(checkCommon),
+      (args) =>
+        run(() =>
+          serveCommand(
+            {
+              ...args,
+              backendUrl: args["backend-url"],
+              allowEmpty: args["allow-empty"],
+              allowDeletes: args["allow-deletes"],
+              maxDeletes: args["max-deletes"],
+              staleLockMinutes: args["stale-lock-minutes"],
+              lockWaitSeconds: args["lock-wait-seconds"],
+              pairTimeoutMs: args["pair-timeout"],
+              reconcileEveryMs: args["reconcile-every"]!,
+              debounceMs: args.debounce!,
+              shutdownGraceMs: args["shutdown-grace"]!,
+              maxQueue: args["max-queue"]!,
+              insecureNoVerify: args["insecure-no-verify"],
+            },
+            ctx,
+          ),
+        )(),
     )
     .command("schema", "Print the manifest's JSON Schema (for editors)", (y) => y, () => run(() => schemaCommand())())
     // Handled before parsing (its arguments are Pulumi's); listed here for --help.
