@@ -63,6 +63,12 @@ function duration(flag: string) {
   };
 }
 
+/** A duration flag where 0 means "none" (`--debounce 0s`). */
+function durationOrZero(flag: string) {
+  const parse = duration(flag);
+  return (value: unknown): number | undefined => (value !== undefined && /^\s*0+(ms|s|m|h)?\s*$/.test(String(value)) ? 0 : parse(value));
+}
+
 const deadlines = {
   "pair-timeout": { type: "string", describe: "Cancel a pair's engine operation after this long, e.g. 15m (default: the manifest's pairTimeout, 15m)", coerce: duration("pair-timeout") },
   timeout: { type: "string", describe: "Cancel the whole run after this long, e.g. 1h: running pairs are interrupted, queued ones skipped", coerce: duration("timeout") },
@@ -231,8 +237,8 @@ function build(argv: string[], ctx: CommandContext, setExitCode: (code: number) 
             ...selection,
             listen: { type: "string", default: "127.0.0.1:8080", describe: "host:port to listen on (0.0.0.0:8080 in a container)" },
             "reconcile-every": { type: "string", default: "15m", describe: "A full reconcile this often (and at start): catches lost webhooks", coerce: duration("reconcile-every") },
-            debounce: { type: "string", default: "2s", describe: "An environment synced less than this ago waits: a burst of edits gives two syncs at most", coerce: duration("debounce") },
-            "shutdown-grace": { type: "string", default: "30s", describe: "On SIGTERM, the running sync may finish within this; then it is cancelled", coerce: duration("shutdown-grace") },
+            debounce: { type: "string", default: "2s", describe: "An environment synced less than this ago waits: a burst of edits gives two syncs at most", coerce: durationOrZero("debounce") },
+            "shutdown-grace": { type: "string", default: "30s", describe: "On SIGTERM, the running sync may finish within this; then it is cancelled", coerce: durationOrZero("shutdown-grace") },
             "max-queue": { type: "number", default: 1000, describe: "Environments waiting at most; past that a webhook gets 503 with Retry-After", coerce: wholeNumber("max-queue", 1) },
             watch: { type: "boolean", default: false, describe: "Watch the local source's folder for changes (no webhooks needed)" },
             "insecure-no-verify": { type: "boolean", default: false, describe: "Accept unsigned webhook deliveries (local development only)" },
