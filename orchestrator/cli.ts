@@ -19,6 +19,7 @@ import { pruneCommand } from "./commands/prune.js";
 import { pulumiCommand } from "./commands/pulumi.js";
 import { schemaCommand } from "./commands/schema.js";
 import { serveCommand } from "./commands/serve.js";
+import { webhookRegisterCommand } from "./commands/webhook.js";
 import { syncCommand } from "./commands/sync.js";
 import { DURATION_HINT, parseDuration } from "./duration.js";
 import { ConfigError, UserError } from "./errors.js";
@@ -90,7 +91,7 @@ const deletions = {
 } as const;
 
 /** Every flag esc-sync knows, for suggestions. */
-const KNOWN_FLAGS = ["manifest", "filter", "target", "concurrency", "backend-url", "allow-empty", "output", "format", "out", "dry-run", "refresh", "force", "allow-deletes", "max-deletes", "stale-lock-minutes", "lock-wait-seconds", "pair-timeout", "timeout", "from", "into", "prefix", "strip-prefix", "path", "json-as", "overwrite", "max-bytes", "listen", "reconcile-every", "debounce", "shutdown-grace", "max-queue", "watch", "insecure-no-verify", "help", "version"];
+const KNOWN_FLAGS = ["manifest", "filter", "target", "concurrency", "backend-url", "allow-empty", "output", "format", "out", "dry-run", "refresh", "force", "allow-deletes", "max-deletes", "stale-lock-minutes", "lock-wait-seconds", "pair-timeout", "timeout", "from", "into", "prefix", "strip-prefix", "path", "json-as", "overwrite", "max-bytes", "listen", "reconcile-every", "debounce", "shutdown-grace", "max-queue", "watch", "insecure-no-verify", "url", "name", "help", "version"];
 
 /** yargs' "Unknown argument: dryrun", with the flag that was probably meant. */
 function withFlagSuggestions(text: string): string {
@@ -269,6 +270,22 @@ function build(argv: string[], ctx: CommandContext, setExitCode: (code: number) 
             ctx,
           ),
         )(),
+    )
+    .command("webhook", "Manage the ESC webhook serve listens to", (w) =>
+      w
+        .command(
+          "register",
+          "Create the organisation webhook that sends every environment event to serve's URL, signed with ESC_SYNC_WEBHOOK_SECRET",
+          (c) =>
+            c.options({
+              manifest: selection.manifest,
+              url: { type: "string", demandOption: true, describe: "serve's webhook URL as Pulumi Cloud reaches it, e.g. https://esc-sync.example.com/webhooks/esc" },
+              name: { type: "string", default: "esc-sync", describe: "The webhook's display name" },
+              ...output,
+            }),
+          (args) => run(() => webhookRegisterCommand(args, ctx))(),
+        )
+        .demandCommand(1, "Name a webhook command: register (esc-sync webhook --help)."),
     )
     .command("schema", "Print the manifest's JSON Schema (for editors)", (y) => y, () => run(() => schemaCommand())())
     // Handled before parsing (its arguments are Pulumi's); listed here for --help.

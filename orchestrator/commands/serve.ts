@@ -3,10 +3,10 @@
  * ESC webhooks (or, with `--watch`, to the local source's folder) within seconds, with a full
  * reconcile at start and every `--reconcile-every`. Ends on SIGTERM/SIGINT with exit code 0.
  */
-import { readFileSync } from "node:fs";
 import { pino } from "pino";
 import { deletionsOf, openSession, selectionOf, type CommandContext, type DeletionFlags, type LockFlags, type SessionFlags } from "../command-context.js";
 import { ConfigError } from "../errors.js";
+import { webhookSecret } from "../serve/secret.js";
 import { startServer } from "../serve/server.js";
 
 export interface ServeCommandOptions extends SessionFlags, DeletionFlags, LockFlags {
@@ -25,22 +25,6 @@ export function parseListen(text: string): { host: string; port: number } {
   const port = m ? Number(m[3]) : NaN;
   if (!m || port > 65535) throw new ConfigError(`--listen ${text}: must be host:port, e.g. 127.0.0.1:8080 or 0.0.0.0:8080 (in a container)`);
   return { host: (m[1] ?? m[2])!, port };
-}
-
-/** The webhook secret from `ESC_SYNC_WEBHOOK_SECRET`, or the file `ESC_SYNC_WEBHOOK_SECRET_FILE` names. */
-export function webhookSecret(env: NodeJS.ProcessEnv): string | undefined {
-  if (env.ESC_SYNC_WEBHOOK_SECRET) return env.ESC_SYNC_WEBHOOK_SECRET;
-  const file = env.ESC_SYNC_WEBHOOK_SECRET_FILE;
-  if (!file) return undefined;
-  let text: string;
-  try {
-    text = readFileSync(file, "utf8");
-  } catch {
-    throw new ConfigError(`ESC_SYNC_WEBHOOK_SECRET_FILE=${file} cannot be read: check the path (a mounted Kubernetes secret, e.g.)`);
-  }
-  const secret = text.trim();
-  if (!secret) throw new ConfigError(`ESC_SYNC_WEBHOOK_SECRET_FILE=${file} is empty: put the webhook's secret in it`);
-  return secret;
 }
 
 export async function serveCommand(opts: ServeCommandOptions, ctx: CommandContext): Promise<number> {

@@ -38,6 +38,12 @@ describe("serve with webhooks from the loopback ESC server", () => {
   /** The change cycles (not reconciles) logged from `from` on, by the environments they took. */
   const changeCycles = (from = 0) => serve.lines.slice(from).filter((l) => l.msg === "cycle start" && l.trigger === "change").map((l) => l.environments as string[]);
 
+  /** Waits (up to 3 minutes: the machine may be busy) and, on a timeout, shows serve's log. */
+  const settle = (what: string, check: () => boolean) =>
+    waitUntil(what, check, 180_000).catch((err: unknown) => {
+      throw new Error(`${String(err)}\nserve's log:\n${serve.stdout.slice(-6000)}`);
+    });
+
   async function startServe(args: string[] = []): Promise<void> {
     serve = await ServeProcess.start(box, ["--debounce", "0s", ...args]);
     await serve.reconciled();
@@ -84,12 +90,12 @@ bindings:
     expect(box.read("out/app-dev.env")).toContain("SHARED=s1");
     let from = serve.lines.length;
     await patch("app", "dev", app("two"));
-    await waitUntil("app/dev's edit in its file", () => holds("dev", "VALUE=two"));
+    await settle("app/dev's edit in its file", () => holds("dev", "VALUE=two"));
     expect(changeCycles(from)).toContainEqual(["app/dev"]);
 
     from = serve.lines.length;
     await patch("common", "base", base("s2"));
-    await waitUntil("the imported edit in both importers' files", () => holds("dev", "SHARED=s2") && holds("prod", "SHARED=s2"));
+    await settle("the imported edit in both importers' files", () => holds("dev", "SHARED=s2") && holds("prod", "SHARED=s2"));
     expect(changeCycles(from).flat()).toEqual(expect.arrayContaining(["common/base", "app/dev", "app/prod"]));
     // Only revision events were delivered (the hook's filters), each accepted.
     await server.webhooks.settled();
@@ -100,10 +106,10 @@ bindings:
   it("a created environment is synced; a deleted one is held by the deletion guard", async () => {
     await api("POST", "/api/esc/environments/acme", JSON.stringify({ project: "app", name: "fresh" }), "application/json");
     await patch("app", "fresh", app("new"));
-    await waitUntil("the new environment's file", () => holds("fresh", "VALUE=new"));
+    await settle("the new environment's file", () => holds("fresh", "VALUE=new"));
     const from = serve.lines.length;
     await api("DELETE", "/api/esc/environments/acme/app/fresh");
-    const held = await serve.waitFor((l) => l.msg === "pair not synced" && l.stack === "app.fresh.out", 60_000, from);
+    const held = await serve.waitFor((l) => l.msg === "pair not synced" && l.stack === "app.fresh.out", 180_000, from);
     expect(held.status).toBe("held");
     expect(String(held.hint)).toMatch(/--allow-deletes/);
     expect(existsSync(out("fresh"))).toBe(true);
@@ -167,14 +173,14 @@ bindings:
 
     server.webhooks.dropNext(1);
     await patch("app", "dev", app("lost"));
-    await waitUntil("the reconcile to bring the lost edit", () => holds("dev", "VALUE=lost"), 60_000);
+    await settle("the reconcile to bring the lost edit", () => holds("dev", "VALUE=lost"));
 
     server.webhooks.hold();
     await patch("app", "prod", app("first"));
     await patch("app", "prod", app("second"));
     server.webhooks.release("reverse");
     await server.webhooks.settled();
-    await waitUntil("the last edit in app/prod's file", () => holds("prod", "VALUE=second"), 60_000);
+    await settle("the last edit in app/prod's file", () => holds("prod", "VALUE=second"));
     await stopServe();
     for (const text of logs) {
       for (const canary of [TOKEN, HOOK_SECRET, SECRET]) expect(text).not.toContain(canary);

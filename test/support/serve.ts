@@ -73,12 +73,12 @@ export class ServeProcess {
   }
 
   /** The first log line (from `from` on) that matches. */
-  waitFor(match: (line: LogLine) => boolean, timeoutMs = 60_000, from = 0): Promise<LogLine> {
+  waitFor(match: (line: LogLine) => boolean, timeoutMs = 180_000, from = 0): Promise<LogLine> {
     return waitUntil(`a log line of serve (${match.toString().slice(0, 120)})\n${this.stdout.slice(-3000)}\n${this.stderr}`, () => this.lines.slice(from).find(match), timeoutMs);
   }
 
   /** Resolves once a reconcile (the first, or the next after `from`) has ended. */
-  reconciled(from = 0, timeoutMs = 90_000): Promise<LogLine> {
+  reconciled(from = 0, timeoutMs = 180_000): Promise<LogLine> {
     return this.waitFor((l) => l.msg === "cycle done" && l.trigger === "reconcile", timeoutMs, from);
   }
 
