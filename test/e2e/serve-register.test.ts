@@ -7,7 +7,8 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startEscServer, type EscServer } from "../support/esc-server.js";
-import { Sandbox } from "../support/sandbox.js";
+import { APP_TO_FILES, Sandbox } from "../support/sandbox.js";
+import { ServeProcess } from "../support/serve.js";
 
 const TOKEN = "pul-canary-token-register-41c0";
 const HOOK_SECRET = "whsec-canary-register-e5a2";
@@ -65,5 +66,26 @@ bindings:
     expect(watch.code).toBe(1);
     expect(watch.stderr).toMatch(/--watch watches a local source's folder/);
     for (const r of [noSecret, listen, watch]) expect(r.stderr + r.stdout).not.toContain(HOOK_SECRET);
+  });
+
+  it("a full queue answers 503 with Retry-After (the sender retries); --insecure-no-verify warns", async () => {
+    const local = new Sandbox();
+    local.writeManifest(APP_TO_FILES);
+    local.writeEnvironment("app", "dev", "values:\n  environmentVariables:\n    A: one\n");
+    const serve = await ServeProcess.start(local, ["--insecure-no-verify", "--max-queue", "1", "--shutdown-grace", "0s"]);
+    try {
+      expect(serve.lines.find((l) => l.level === 40 && l.msg.includes("--insecure-no-verify"))).toBeDefined();
+      // The first reconcile is running: one environment may wait, a second may not.
+      const event = (name: string) => JSON.stringify({ organization: { githubLogin: "local" }, projectName: "app", environmentName: name });
+      const first = await serve.post("/webhooks/esc", event("one"), { "Pulumi-Webhook-Kind": "environment_revision_created", "Pulumi-Webhook-ID": "d-1" });
+      expect(first.status).toBe(202);
+      const second = await serve.post("/webhooks/esc", event("two"), { "Pulumi-Webhook-Kind": "environment_revision_created", "Pulumi-Webhook-ID": "d-2" });
+      expect(second.status).toBe(503);
+      expect(second.headers.get("retry-after")).toMatch(/^\d+$/);
+      expect((await serve.get("/readyz")).status).toBe(503);
+    } finally {
+      expect((await serve.stop()).code).toBe(0);
+      local.cleanup();
+    }
   });
 });
