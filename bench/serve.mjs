@@ -71,7 +71,11 @@ async function until(check, what, timeoutMs = 120_000) {
   for (;;) {
     const v = check();
     if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
+    if (Date.now() > deadline) {
+      // What serve said last: a pair that failed, a delivery refused.
+      const tail = lines.slice(-25).map((l) => JSON.stringify(l)).join("\n");
+      throw new Error(`timed out: ${what}\nserve's last log lines:\n${tail}`);
+    }
     await sleep(10);
   }
 }

@@ -5,6 +5,7 @@
  */
 import { watch, type FSWatcher } from "node:fs";
 import Fastify, { type FastifyInstance } from "fastify";
+import pLimit from "p-limit";
 import picomatch from "picomatch";
 import type { Logger } from "pino";
 import { envId } from "../../programs/environment-ref.js";
@@ -82,13 +83,19 @@ export async function startServer(opts: ServeOptions): Promise<Server> {
         ? await source.list(signal)
         : environments.map((e) => ({ org, project: e.split("/")[0]!, name: e.split("/")[1]! }));
     const definitions = new Map<string, string | undefined>();
-    for (const ref of refs) {
-      try {
-        definitions.set(envId(ref), await source.definition(ref, signal));
-      } catch (err) {
-        logger.warn({ environment: envId(ref) }, `cannot read the definition to find its imports: ${err instanceof Error ? err.message.split("\n")[0] : String(err)}`);
-      }
-    }
+    // A few at a time: an organisation may hold hundreds of environments.
+    const limit = pLimit(8);
+    await Promise.all(
+      refs.map((ref) =>
+        limit(async () => {
+          try {
+            definitions.set(envId(ref), await source.definition!(ref, signal));
+          } catch (err) {
+            logger.warn({ environment: envId(ref) }, `cannot read the definition to find its imports: ${err instanceof Error ? err.message.split("\n")[0] : String(err)}`);
+          }
+        }),
+      ),
+    );
     if (environments === undefined) graph.reset(new Map([...definitions].filter((d): d is [string, string] => d[1] !== undefined)));
     else for (const [env, yaml] of definitions) graph.set(env, yaml);
   }
