@@ -20,6 +20,8 @@ import { planCommand } from "./commands/plan.js";
 import { pruneCommand } from "./commands/prune.js";
 import { pulumiCommand } from "./commands/pulumi.js";
 import { schemaCommand } from "./commands/schema.js";
+import { serveCommand } from "./commands/serve.js";
+import { webhookRegisterCommand } from "./commands/webhook.js";
 import { syncCommand } from "./commands/sync.js";
 import { DURATION_HINT, parseDuration } from "./duration.js";
 import { ConfigError, UserError } from "./errors.js";
@@ -29,7 +31,7 @@ import { Redactor } from "./redact.js";
 import { killRun, ownRunMark } from "./runner/processes.js";
 
 const ISSUES_URL = "https://github.com/esc-sync/esc-sync/issues";
-const COMMANDS = "plan, sync, drift, prune, inventory, migrate or schema";
+const COMMANDS = "plan, sync, drift, prune, inventory, serve, webhook, migrate or schema";
 
 function version(): string {
   const pkg = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "package.json");
@@ -70,6 +72,12 @@ function duration(flag: string) {
   };
 }
 
+/** A duration flag where 0 means "none" (`--debounce 0s`). */
+function durationOrZero(flag: string) {
+  const parse = duration(flag);
+  return (value: unknown): number | undefined => (value !== undefined && /^\s*0+(ms|s|m|h)?\s*$/.test(String(value)) ? 0 : parse(value));
+}
+
 const deadlines = {
   "pair-timeout": { type: "string", describe: "Cancel a pair's engine operation after this long, e.g. 15m (default: the manifest's pairTimeout, 15m)", coerce: duration("pair-timeout") },
   timeout: { type: "string", describe: "Cancel the whole run after this long, e.g. 1h: running pairs are interrupted, queued ones skipped", coerce: duration("timeout") },
@@ -91,7 +99,7 @@ const deletions = {
 } as const;
 
 /** Every flag esc-sync knows, for suggestions. */
-const KNOWN_FLAGS = ["manifest", "filter", "target", "concurrency", "backend-url", "allow-empty", "output", "format", "out", "dry-run", "refresh", "force", "allow-deletes", "max-deletes", "stale-lock-minutes", "lock-wait-seconds", "pair-timeout", "timeout", "from", "into", "prefix", "strip-prefix", "path", "json-as", "overwrite", "max-bytes", "secret", "shard", "esc-rps", "help", "version"];
+const KNOWN_FLAGS = ["manifest", "filter", "target", "concurrency", "backend-url", "allow-empty", "output", "format", "out", "dry-run", "refresh", "force", "allow-deletes", "max-deletes", "stale-lock-minutes", "lock-wait-seconds", "pair-timeout", "timeout", "from", "into", "prefix", "strip-prefix", "path", "json-as", "overwrite", "max-bytes", "secret", "shard", "esc-rps", "listen", "reconcile-every", "debounce", "shutdown-grace", "max-queue", "watch", "insecure-no-verify", "url", "name", "help", "version"];
 
 /** yargs' "Unknown argument: dryrun", with the flag that was probably meant. */
 function withFlagSuggestions(text: string): string {
@@ -254,6 +262,66 @@ function build(argv: string[], ctx: CommandContext, setExitCode: (code: number) 
           })
           .check(checkCommon),
       (args) => run(() => inventoryCommand({ ...args, backendUrl: args["backend-url"], allowEmpty: args["allow-empty"] }, ctx))(),
+    )
+    .command(
+      "serve",
+      "Keep every selected pair in sync: react to ESC webhooks (or --watch the local folder) within seconds, reconcile periodically",
+      (y) =>
+        y
+          .options({
+            ...selection,
+            listen: { type: "string", default: "127.0.0.1:8080", describe: "host:port to listen on (0.0.0.0:8080 in a container)" },
+            "reconcile-every": { type: "string", default: "15m", describe: "A full reconcile this often (and at start): catches lost webhooks", coerce: duration("reconcile-every") },
+            debounce: { type: "string", default: "2s", describe: "An environment synced less than this ago waits: a burst of edits gives two syncs at most", coerce: durationOrZero("debounce") },
+            "shutdown-grace": { type: "string", default: "30s", describe: "On SIGTERM, the running sync may finish within this; then it is cancelled", coerce: durationOrZero("shutdown-grace") },
+            "max-queue": { type: "number", default: 1000, describe: "Environments waiting at most; past that a webhook gets 503 with Retry-After", coerce: wholeNumber("max-queue", 1) },
+            watch: { type: "boolean", default: false, describe: "Watch the local source's folder for changes (no webhooks needed)" },
+            "insecure-no-verify": { type: "boolean", default: false, describe: "Accept unsigned webhook deliveries (local development only)" },
+            "esc-rps": scaleOptions["esc-rps"],
+            "stale-lock-minutes": locks["stale-lock-minutes"],
+            "lock-wait-seconds": locks["lock-wait-seconds"],
+            "pair-timeout": deadlines["pair-timeout"],
+            ...deletions,
+          })
+          .check(checkCommon),
+      (args) =>
+        run(() =>
+          serveCommand(
+            {
+              ...args,
+              backendUrl: args["backend-url"],
+              allowEmpty: args["allow-empty"],
+              allowDeletes: args["allow-deletes"],
+              maxDeletes: args["max-deletes"],
+              staleLockMinutes: args["stale-lock-minutes"],
+              lockWaitSeconds: args["lock-wait-seconds"],
+              pairTimeoutMs: args["pair-timeout"],
+              reconcileEveryMs: args["reconcile-every"]!,
+              debounceMs: args.debounce!,
+              shutdownGraceMs: args["shutdown-grace"]!,
+              maxQueue: args["max-queue"]!,
+              insecureNoVerify: args["insecure-no-verify"],
+              escRps: args["esc-rps"],
+            },
+            ctx,
+          ),
+        )(),
+    )
+    .command("webhook", "Manage the ESC webhook serve listens to", (w) =>
+      w
+        .command(
+          "register",
+          "Create the organisation webhook that sends every environment event to serve's URL, signed with ESC_SYNC_WEBHOOK_SECRET",
+          (c) =>
+            c.options({
+              manifest: selection.manifest,
+              url: { type: "string", demandOption: true, describe: "serve's webhook URL as Pulumi Cloud reaches it, e.g. https://esc-sync.example.com/webhooks/esc" },
+              name: { type: "string", default: "esc-sync", describe: "The webhook's display name" },
+              ...output,
+            }),
+          (args) => run(() => webhookRegisterCommand(args, ctx))(),
+        )
+        .demandCommand(1, "Name a webhook command: register (esc-sync webhook --help)."),
     )
     .command("schema", "Print the manifest's JSON Schema (for editors)", (y) => y, () => run(() => schemaCommand())())
     // Handled before parsing (its arguments are Pulumi's); listed here for --help.

@@ -144,7 +144,7 @@ export class Session {
     const latest = environments.filter((e) => e.key === envId(e.env.ref)).map((e) => e.env);
     const pinned = new Map(environments.filter((e) => e.key !== envId(e.env.ref)).map((e) => [e.key, e.env]));
     this.redactor.addEnvironments(environments.map((e) => e.env));
-    for (const err of failures.values()) this.redactor.add(...err.secrets);
+    for (const [key, err] of failures) this.redactor.replaceScope(`failed ${key}`, err.secrets);
     // An environment no binding reads at its latest revision matters (at that revision) only
     // through a sync: block it may hold.
     const bound = new Set(matches.filter((m) => m.binding.revision === undefined).map((m) => envId(m.ref)));

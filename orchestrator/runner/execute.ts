@@ -12,7 +12,7 @@ import type { Operation, PairInfo, PairStatus, RunSummary } from "./events.js";
 import type { ExistingStack } from "./inventory.js";
 import { removeLeftover, runStep } from "./pair.js";
 import { ensurePlugins } from "./plugins.js";
-import { killRun, reapOrphans, RUN_MARK } from "./processes.js";
+import { executionMark, killRun, reapOrphans, RUN_MARK } from "./processes.js";
 
 /** Describes a pair for events: names and fingerprints, no values. */
 export function pairInfo(pair: Pair): PairInfo {
@@ -49,7 +49,10 @@ export function operationOf(plan: RunPlan): Operation {
 }
 
 /** Carries out every step of the plan; resolves with the summary. Never throws for one step. */
-export async function execute(plan: RunPlan, ctx: ExecuteContext): Promise<RunSummary> {
+export async function execute(plan: RunPlan, runCtx: ExecuteContext): Promise<RunSummary> {
+  // A mark of this execute's own: its end kills its processes only, not those of another execute
+  // the same process runs at the same time (serve).
+  const ctx: ExecuteContext = { ...runCtx, toolchain: { ...runCtx.toolchain, env: { ...runCtx.toolchain.env, [RUN_MARK]: executionMark() } } };
   const started = ctx.startedAt ?? Date.now();
   const operation = operationOf(plan);
   // What an orchestrator killed with SIGKILL left running (its CLIs, providers) ends now.

@@ -36,6 +36,26 @@ export function ownRunMark(): string {
   return identity(process.pid) ?? `${process.pid}.0`;
 }
 
+let executions = 0;
+
+/**
+ * A mark for one `execute`: `<pid>.<start time>.<n>`. A long-running process (serve) may run
+ * several executes over its life, or at once; each kills only its own processes at its end.
+ */
+export function executionMark(): string {
+  return `${ownRunMark()}.${++executions}`;
+}
+
+/** Whether a process's mark belongs to `run`: the same mark, or an execute mark under it. */
+export function belongsTo(mark: string, run: string): boolean {
+  return mark === run || mark.startsWith(`${run}.`);
+}
+
+/** The orchestrator part of a mark (`<pid>.<start time>`), whatever execute it names. */
+export function ownerOf(mark: string): string {
+  return mark.split(".").slice(0, 2).join(".");
+}
+
 /** Every process that carries a run mark (other than this one). */
 export function markedProcesses(): MarkedProcess[] {
   let pids: string[];
@@ -77,11 +97,14 @@ function kill(pids: readonly number[], signal: NodeJS.Signals): number {
   return n;
 }
 
-/** Kills the processes of this run (of one pair, when given). Returns how many were signalled. */
+/**
+ * Kills the processes of a run: of an execute's mark, or of every execute under an orchestrator's
+ * mark (of one pair, when given). Returns how many were signalled.
+ */
 export function killRun(run: string, signal: NodeJS.Signals, pair?: string): number {
   return kill(
     markedProcesses()
-      .filter((p) => p.run === run && (pair === undefined || p.pair === pair))
+      .filter((p) => belongsTo(p.run, run) && (pair === undefined || p.pair === pair))
       .map((p) => p.pid),
     signal,
   );
@@ -93,8 +116,9 @@ export function killRun(run: string, signal: NodeJS.Signals, pair?: string): num
  */
 export function reapOrphans(): number {
   const orphans = markedProcesses().filter((p) => {
-    const owner = Number(p.run.split(".")[0]);
-    return identity(owner) !== p.run;
+    // Only the orchestrator part counts: a live process's other executes are not orphans.
+    const owner = ownerOf(p.run);
+    return identity(Number(owner.split(".")[0])) !== owner;
   });
   return kill(
     orphans.map((p) => p.pid),

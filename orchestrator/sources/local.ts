@@ -78,6 +78,15 @@ export class LocalSource implements EnvironmentSource {
     return refs;
   }
 
+  async definition(ref: EnvironmentRef): Promise<string | undefined> {
+    return readDefinition(this.folder, ref.project, ref.name)?.yaml;
+  }
+
+  /** The folder watched by `serve --watch`. */
+  get root(): string {
+    return this.folder;
+  }
+
   async open(ref: EnvironmentRef, _signal?: AbortSignal, revision?: number | string): Promise<ResolvedEnvironment> {
     if (revision !== undefined) {
       throw new EnvironmentError(

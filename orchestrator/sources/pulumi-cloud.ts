@@ -30,6 +30,15 @@ export class PulumiCloudSource implements EnvironmentSource {
     return environments.map(({ org, project, name }) => ({ org, project, name }));
   }
 
+  async definition(ref: EnvironmentRef, signal?: AbortSignal): Promise<string | undefined> {
+    try {
+      return (await this.client.getEnvironmentYaml(ref, {}, signal)).yaml;
+    } catch (err) {
+      if (err instanceof EscApiError && err.status === 404) return undefined;
+      throw err;
+    }
+  }
+
   /**
    * Latest: reads the current revision from the definition's `Pulumi-ESC-Revision` header (as the
    * official client does; the API documents no revision on `HEAD`). At a tag: resolves the tag to

@@ -69,4 +69,9 @@ export interface EnvironmentSource {
    * revisions throws one for any `revision`.
    */
   open(ref: EnvironmentRef, signal?: AbortSignal, revision?: number | string): Promise<ResolvedEnvironment>;
+  /**
+   * The environment's definition (YAML, secrets as ciphertext where the source encrypts them), or
+   * undefined when it does not exist: what serve reads imports from. Throws {@link EnvironmentError}.
+   */
+  definition?(ref: EnvironmentRef, signal?: AbortSignal): Promise<string | undefined>;
 }

@@ -15,6 +15,11 @@
  * evaluated by the official evaluator (`official: true`, esc-eval built by provisioning), by the
  * project's local evaluator (default), or by an injected function.
  *
+ * Webhooks (`esc-server/webhooks.ts`): registered at the official CLI's paths, per environment or
+ * per organisation, and delivered signed on every change: `environment_revision_created` (and
+ * `imported_environment_changed` to every environment importing the one changed, transitively),
+ * `environment_created`, `environment_deleted`.
+ *
  * Fault injection (429 with `Retry-After`, 5xx, connection resets, latency) and a request log
  * let tests prove that retries happen.
  */
@@ -23,13 +28,14 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import { setTimeout as delay } from "node:timers/promises";
 import { gunzipSync } from "node:zlib";
-import { parseDocument } from "yaml";
+import { parse as parseYaml, parseDocument } from "yaml";
 import { evaluate as realEvaluate, type Definition, type DefinitionLoader, type EvaluationResult } from "../../orchestrator/esc-eval/index.js";
 import type { EnvironmentDiagnostic } from "../../orchestrator/sources/source.js";
 import type { ValueNode } from "../../orchestrator/values.js";
 import { startOfficialEvaluator, type ApiDiagnostic, type ApiEvaluation, type ApiValue, type EvaluationRequest, type OfficialEvaluator } from "./esc-server/official.js";
 import { InvalidCiphertextError, SecretBox } from "./esc-server/secrets.js";
 import { EnvironmentStore, NAME_PATTERN, TAG_PATTERN, type StoredRevision } from "./esc-server/store.js";
+import { Conflict, WebhookHub, type Hook } from "./esc-server/webhooks.js";
 
 export type { ApiDiagnostic, ApiValue } from "./esc-server/official.js";
 
@@ -92,6 +98,8 @@ export interface EscServer {
   setLatency(ms: number): void;
   /** Drops pending faults. */
   clearFaults(): void;
+  /** Registered webhooks, their deliveries, and the controls to lose, hold or reorder them. */
+  readonly webhooks: WebhookHub;
   /** Open sessions created so far. */
   readonly sessionCount: number;
   /** The definition as stored (secrets as ciphertext) at `version` (default latest), or undefined. */
@@ -139,6 +147,81 @@ export async function startEscServer(options: EscServerOptions): Promise<EscServ
   const faults: Fault[] = [];
   const requests: RequestRecord[] = [];
   const sessions = new Map<string, Session>();
+  const webhooks = new WebhookHub(USER);
+
+  /** Environments importing `project/name`, transitively (bare names resolve in the importer's project). */
+  function importersOf(store: EnvironmentStore, project: string, name: string): { project: string; name: string }[] {
+    const imports = new Map<string, string[]>();
+    for (const env of store.list()) {
+      let list: unknown;
+      try {
+        list = (parseYaml(env.yaml) as { imports?: unknown } | null)?.imports;
+      } catch {
+        continue;
+      }
+      if (!Array.isArray(list)) continue;
+      const refs = list.map((i) => (typeof i === "string" ? i : i && typeof i === "object" ? Object.keys(i)[0] : undefined)).filter((r): r is string => !!r);
+      imports.set(`${env.project}/${env.name}`, refs.map((r) => (r.includes("/") ? r : `${env.project}/${r}`)));
+    }
+    const seen = new Set([`${project}/${name}`]);
+    const queue = [...seen];
+    while (queue.length) {
+      const current = queue.shift()!;
+      for (const [importer, refs] of imports) if (!seen.has(importer) && refs.includes(current)) (seen.add(importer), queue.push(importer));
+    }
+    seen.delete(`${project}/${name}`);
+    return [...seen].map((id) => ({ project: id.split("/")[0]!, name: id.split("/")[1]! }));
+  }
+
+  /** Hook routes: `{scope}/hooks`, `{scope}/hooks/{name}`, `.../ping`, `.../deliveries`. */
+  async function routeHooks(scope: { org: string; project?: string; env?: string }, rest: string[], method: string, body: string, res: ServerResponse): Promise<void> {
+    const parse = (): Partial<Hook> => {
+      try {
+        return JSON.parse(body) as Partial<Hook>;
+      } catch {
+        throw new HttpError(400, "invalid JSON body");
+      }
+    };
+    if (rest.length === 0) {
+      if (method === "GET") return sendJson(res, 200, webhooks.list(scope).map(WebhookHub.view));
+      if (method === "POST") {
+        try {
+          return sendJson(res, 201, WebhookHub.view(webhooks.create(scope, parse())));
+        } catch (error) {
+          throw new HttpError(error instanceof Conflict ? 409 : 400, error instanceof Error ? error.message : "bad request");
+        }
+      }
+      throw new HttpError(405, "Method Not Allowed");
+    }
+    const hook = webhooks.get(scope, rest[0]!);
+    if (!hook) throw new HttpError(404, `Webhook '${rest[0]!}' not found`);
+    if (rest.length === 1) {
+      if (method === "GET") return sendJson(res, 200, WebhookHub.view(hook));
+      if (method === "DELETE") {
+        webhooks.remove(scope, hook.name);
+        res.writeHead(204);
+        res.end();
+        return;
+      }
+      if (method === "PATCH") {
+        const p = parse();
+        Object.assign(hook, {
+          active: p.active ?? false,
+          displayName: p.displayName ?? hook.displayName,
+          payloadUrl: p.payloadUrl ?? hook.payloadUrl,
+          filters: p.filters,
+          groups: p.groups,
+          ...(p.format ? { format: p.format } : {}),
+        });
+        if (p.secret === "__remove-secret") delete hook.secret;
+        else if (p.secret) hook.secret = p.secret;
+        return sendJson(res, 200, WebhookHub.view(hook));
+      }
+    }
+    if (rest.length === 2 && rest[1] === "ping" && method === "POST") return sendJson(res, 200, await webhooks.ping(hook));
+    if (rest.length === 2 && rest[1] === "deliveries" && method === "GET") return sendJson(res, 200, webhooks.deliveries.filter((d) => d.hook === hook.name));
+    throw new HttpError(404, "Not Found");
+  }
 
   function storeOf(org: string | undefined): EnvironmentStore {
     const store = org === undefined ? undefined : stores.get(org);
@@ -262,6 +345,11 @@ export async function startEscServer(options: EscServerOptions): Promise<EscServ
     }
     if (url.pathname === "/api/user/organizations/default" && method === "GET") return sendJson(res, 200, { gitHubLogin: options.org });
     if (url.pathname === `${API_PREFIX}/environments` && method === "GET") return listEnvironments([...stores.keys()], url, res);
+    const orgHooks = /^\/api\/orgs\/([^/]+)\/hooks(?:\/(.*))?$/.exec(url.pathname);
+    if (orgHooks) {
+      storeOf(decodeURIComponent(orgHooks[1]!));
+      return routeHooks({ org: decodeURIComponent(orgHooks[1]!) }, (orgHooks[2] ?? "").split("/").filter(Boolean), method, body, res);
+    }
     if (!url.pathname.startsWith(`${API_PREFIX}/environments/`)) throw new HttpError(404, "Not Found");
     const parts = url.pathname
       .slice(`${API_PREFIX}/environments/`.length)
@@ -273,7 +361,7 @@ export async function startEscServer(options: EscServerOptions): Promise<EscServ
     // /environments/{org}
     if (project === undefined || project === "") {
       if (method === "GET") return listEnvironments([org!], url, res);
-      if (method === "POST") return createEnvironment(store, body, res);
+      if (method === "POST") return createEnvironment(org!, store, body, res);
       throw new HttpError(405, "Method Not Allowed");
     }
     if (project === "yaml" && name === "check" && rest.length === 0 && method === "POST") {
@@ -288,8 +376,14 @@ export async function startEscServer(options: EscServerOptions): Promise<EscServ
       if (method === "PATCH") return updateYaml(env, req, body, res);
       if (method === "DELETE") {
         if (!store.delete(project, name)) throw notFound(project, name);
-        return sendJson(res, 200, {});
+        sendJson(res, 200, {});
+        webhooks.emit("environment_deleted", org!, project, name);
+        return;
       }
+    }
+    if (rest[0] === "hooks") {
+      if (!store.get(project, name)) throw notFound(project, name);
+      return routeHooks({ org: org!, project, env: name }, rest.slice(1), method, body, res);
     }
     if (sub === "decrypt" && method === "GET") return getYaml(env, "latest", method, true, res);
     if (sub === "open" && method === "POST") return openEnvironment(env, "latest", res);
@@ -350,7 +444,7 @@ export async function startEscServer(options: EscServerOptions): Promise<EscServ
     });
   }
 
-  function createEnvironment(store: EnvironmentStore, body: string, res: ServerResponse): void {
+  function createEnvironment(org: string, store: EnvironmentStore, body: string, res: ServerResponse): void {
     let parsed: unknown;
     try {
       parsed = JSON.parse(body);
@@ -363,6 +457,7 @@ export async function startEscServer(options: EscServerOptions): Promise<EscServ
     }
     if (!store.create(project, name)) throw new HttpError(409, `Environment '${project}/${name}' already exists`);
     sendJson(res, 200, {});
+    webhooks.emit("environment_created", org, project, name);
   }
 
   function getYaml(env: EnvAt, version: string, method: string, decrypt: boolean, res: ServerResponse): void {
@@ -403,6 +498,9 @@ export async function startEscServer(options: EscServerOptions): Promise<EscServ
     const warnings = result.diagnostics.filter((d) => !isError(d));
     res.writeHead(200, { "Content-Type": "application/json", ETag: updated.etag, "Pulumi-ESC-Revision": String(updated.revision) });
     res.end(JSON.stringify(warnings.length > 0 ? { diagnostics: warnings } : {}));
+    // Delivered after the answer, as the service does: the sender never waits for its listeners.
+    webhooks.emit("environment_revision_created", env.org, env.project, env.name, updated.revision);
+    for (const importer of importersOf(env.store, env.project, env.name)) webhooks.emit("imported_environment_changed", env.org, importer.project, importer.name);
   }
 
   async function openEnvironment(env: EnvAt, version: string, res: ServerResponse): Promise<void> {
@@ -527,6 +625,7 @@ export async function startEscServer(options: EscServerOptions): Promise<EscServ
     org: options.org,
     folder: options.folder,
     requests,
+    webhooks,
     count(path, method) {
       return requests.filter(
         (r) =>

@@ -31,4 +31,13 @@ describe("redaction", () => {
     expect(v.reveal()).toBe("hunter2-long");
     expect(v.byteLength).toBe(12);
   });
+  it("stays bounded over many cycles of one environment, keeping the value before a rotation hidden", () => {
+    const r = new Redactor().add("fixed-token-1");
+    const env = (value: string) => ({ ref: { org: "o", project: "p", name: "n" }, properties: { k: { value, secret: true } } });
+    for (let cycle = 0; cycle < 500; cycle++) r.addEnvironments([env(`rotated-secret-${cycle}`)]);
+    // The token, and the last two generations (each raw and JSON-escaped, identical here).
+    expect(r.size).toBe(3);
+    expect(r.text("rotated-secret-499 rotated-secret-498 rotated-secret-497 fixed-token-1")).toBe("[secret] [secret] rotated-secret-497 [secret]");
+  });
+
 });

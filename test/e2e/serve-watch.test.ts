@@ -1,0 +1,88 @@
+/**
+ * `esc-sync serve --watch` on a local source, end to end with the real Pulumi CLI: ready after
+ * the first reconcile, an edit reaches the file target, SIGTERM fails readiness first and exits 0
+ * with no lock and no process left, also when it cancels a sync midway; the next start converges.
+ * No secret value in any log line.
+ */
+import { existsSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { markedProcesses } from "../../orchestrator/runner/processes.js";
+import { APP_TO_FILES, Sandbox } from "../support/sandbox.js";
+import { ServeProcess, waitUntil } from "../support/serve.js";
+
+const SECRET = "canary-watch-secret-7d1f";
+const env = (value: string, secret = SECRET) => `values:\n  environmentVariables:\n    VALUE: ${value}\n    TOKEN:\n      fn::secret: ${secret}\n`;
+
+/** Files under the backend's lock folder: a lock left behind is one. */
+function locks(box: Sandbox): string[] {
+  const dir = join(box.backendDir, ".pulumi", "locks");
+  const walk = (d: string): string[] => (existsSync(d) ? readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(d, e.name)) : [join(d, e.name)])) : []);
+  return walk(dir);
+}
+
+/** Processes still carrying a run mark of this serve. */
+const leftovers = (pid: number) => markedProcesses().filter((p) => p.run.startsWith(`${pid}.`));
+
+describe("serve --watch", () => {
+  const box = new Sandbox();
+  box.writeManifest(APP_TO_FILES);
+  box.writeEnvironment("app", "dev", env("one"));
+  afterAll(() => box.cleanup());
+
+  it("syncs at start, then every edit; SIGTERM fails readiness first and exits 0 with nothing left", async () => {
+    const serve = await ServeProcess.start(box, ["--watch", "--debounce", "0s", "--shutdown-grace", "60s"]);
+    try {
+      expect((await serve.get("/healthz")).status).toBe(200);
+      await serve.reconciled();
+      expect(box.read("out/dev.env")).toContain("VALUE=one");
+      expect((await serve.get("/readyz")).status).toBe(200);
+
+      box.writeEnvironment("app", "dev", env("two"));
+      await waitUntil("the edit in out/dev.env", () => existsSync(join(box.outDir, "dev.env")) && box.read("out/dev.env").includes("VALUE=two"));
+
+      // A sync in flight when SIGTERM comes: readiness fails at once, the sync finishes (grace), exit 0.
+      const from = serve.lines.length;
+      box.writeEnvironment("app", "dev", env("three"));
+      await serve.waitFor((l) => l.msg === "cycle start" && l.trigger === "change", 30_000, from);
+      serve.child.kill("SIGTERM");
+      await serve.waitFor((l) => l.msg.startsWith("stopping"), 10_000, from);
+      expect((await serve.get("/readyz")).status).toBe(503);
+      const exit = await serve.exited;
+      expect(exit.code).toBe(0);
+      expect(box.read("out/dev.env")).toContain("VALUE=three");
+      expect(locks(box)).toEqual([]);
+      expect(leftovers(serve.pid)).toEqual([]);
+    } finally {
+      await serve.stop("SIGKILL");
+      expect(serve.stdout + serve.stderr).not.toContain(SECRET);
+    }
+  });
+
+  it("cancels a sync midway when the grace is over: no lock, no process, exit 0; the next start converges", async () => {
+    const serve = await ServeProcess.start(box, ["--watch", "--debounce", "0s", "--shutdown-grace", "0s"]);
+    try {
+      await serve.reconciled();
+      const from = serve.lines.length;
+      box.writeEnvironment("app", "dev", env("four"));
+      await serve.waitFor((l) => l.msg === "cycle start" && l.trigger === "change", 30_000, from);
+      serve.child.kill("SIGTERM");
+      const exit = await serve.exited;
+      expect(exit.code).toBe(0);
+      expect(locks(box)).toEqual([]);
+      expect(leftovers(serve.pid)).toEqual([]);
+    } finally {
+      await serve.stop("SIGKILL");
+      expect(serve.stdout + serve.stderr).not.toContain(SECRET);
+    }
+    const next = await ServeProcess.start(box, ["--watch"]);
+    try {
+      await next.reconciled();
+      expect(box.read("out/dev.env")).toContain("VALUE=four");
+      expect(box.read("out/dev.env")).toContain(`TOKEN=${SECRET}`);
+    } finally {
+      expect((await next.stop()).code).toBe(0);
+      expect(next.stdout + next.stderr).not.toContain(SECRET);
+    }
+  });
+});

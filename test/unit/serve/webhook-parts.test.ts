@@ -1,0 +1,72 @@
+import { describe, expect, it } from "vitest";
+import { RecentIds } from "../../../orchestrator/serve/deliveries.js";
+import { readEvent } from "../../../orchestrator/serve/events.js";
+import { ImportGraph, importsOf } from "../../../orchestrator/serve/importers.js";
+import { sign, verifySignature } from "../../../orchestrator/serve/signature.js";
+
+describe("webhook verification", () => {
+  const body = Buffer.from('{"projectName":"app","environmentName":"dev"}');
+  it("accepts the hex HMAC-SHA256 of the raw body and nothing else", () => {
+    const good = sign("s3cret-key", body);
+    expect(good).toMatch(/^[0-9a-f]{64}$/);
+    expect(verifySignature("s3cret-key", body, good)).toBe(true);
+    expect(verifySignature("s3cret-key", body, good.toUpperCase())).toBe(true);
+    expect(verifySignature("other-key", body, good)).toBe(false);
+    expect(verifySignature("s3cret-key", Buffer.from(body.toString() + " "), good)).toBe(false);
+    expect(verifySignature("s3cret-key", body, undefined)).toBe(false);
+    expect(verifySignature("s3cret-key", body, "")).toBe(false);
+    expect(verifySignature("s3cret-key", body, good.slice(0, 62))).toBe(false);
+    expect(verifySignature("s3cret-key", body, "zz" + good.slice(2))).toBe(false);
+  });
+});
+
+describe("webhook events", () => {
+  it("names the environment of the kinds it acts on, and ignores the others", () => {
+    const payload = JSON.stringify({ organization: { githubLogin: "acme", name: "Acme" }, projectName: "app", environmentName: "dev", revision: 3 });
+    expect(readEvent("environment_revision_created", payload)).toEqual({ kind: "environment", event: "environment_revision_created", org: "acme", project: "app", name: "dev" });
+    expect(readEvent("imported_environment_changed", payload)).toMatchObject({ kind: "environment", project: "app", name: "dev" });
+    expect(readEvent("environment_tag_created", payload)).toMatchObject({ kind: "ignored" });
+    expect(readEvent(undefined, payload)).toMatchObject({ kind: "ignored" });
+    expect(readEvent("environment_created", "{}")).toMatchObject({ kind: "ignored", reason: expect.stringContaining("names no environment") });
+    expect(readEvent("environment_created", JSON.stringify({ projectName: "../x", environmentName: "dev" }))).toMatchObject({ kind: "ignored" });
+    expect(() => readEvent("environment_created", "{not json")).toThrow(SyntaxError);
+  });
+
+  it("remembers delivery ids within a bound", () => {
+    const ids = new RecentIds(3);
+    expect(ids.add("a")).toBe(true);
+    expect(ids.add("a")).toBe(false);
+    for (const id of ["b", "c", "d"]) ids.add(id);
+    expect(ids.size).toBe(3);
+    expect(ids.has("a")).toBe(false); // the oldest is forgotten
+    expect(ids.has("d")).toBe(true);
+  });
+});
+
+describe("importers", () => {
+  it("reads imports as names and one-key maps, bare names in the importer's project", () => {
+    expect(importsOf("app/dev", "imports:\n  - common/base\n  - shared\n  - other/x: { merge: false }\nvalues: {}\n")).toEqual(["common/base", "app/shared", "other/x"]);
+    expect(importsOf("app/dev", "values: {}\n")).toEqual([]);
+    expect(importsOf("app/dev", "imports: [\n")).toEqual([]);
+  });
+
+  it("finds every importer transitively, and stops at cycles", () => {
+    const g = new ImportGraph();
+    g.reset(
+      new Map([
+        ["common/base", "values: {}\n"],
+        ["app/shared", "imports: [common/base]\n"],
+        ["app/dev", "imports: [shared]\n"],
+        ["app/prod", "imports: [common/base]\n"],
+        ["other/x", "values: {}\n"],
+        ["loop/a", "imports: [loop/b]\n"],
+        ["loop/b", "imports: [loop/a]\n"],
+      ]),
+    );
+    expect(g.affected("common/base").sort()).toEqual(["app/dev", "app/prod", "app/shared", "common/base"]);
+    expect(g.affected("other/x")).toEqual(["other/x"]);
+    expect(g.affected("loop/a").sort()).toEqual(["loop/a", "loop/b"]);
+    g.set("app/dev", undefined);
+    expect(g.affected("common/base").sort()).toEqual(["app/prod", "app/shared", "common/base"]);
+  });
+});
