@@ -24,6 +24,9 @@ import { verifySignature } from "./signature.js";
 export const MAX_BODY_BYTES = 1024 * 1024;
 /** What a refused sender is told to wait before retrying. */
 const RETRY_AFTER_SECONDS = 5;
+/** A failed environment's first retry, and the longest wait between retries. */
+const RETRY_FIRST_MS = 5_000;
+const RETRY_MAX_MS = 5 * 60_000;
 
 export interface ServeOptions {
   session: Session;
@@ -64,10 +67,34 @@ export async function startServer(opts: ServeOptions): Promise<Server> {
   let ready = false;
   let stopping = false;
 
-  const emit = (trigger: string) => (event: RunEvent) => {
+  /**
+   * Environments whose pairs failed are tried again well before the next reconcile (a lock held by
+   * a neighbour, a store briefly down): after 5 s, doubling, at most the reconcile interval. An
+   * environment whose pairs all end well forgets its failures.
+   */
+  const retries = new Map<string, { attempts: number; timer?: NodeJS.Timeout | undefined }>();
+  function retryLater(env: string): void {
+    const prev = retries.get(env);
+    if (prev?.timer) return;
+    const attempts = (prev?.attempts ?? 0) + 1;
+    const delayMs = Math.min(RETRY_FIRST_MS * 2 ** (attempts - 1), RETRY_MAX_MS, opts.reconcileEveryMs);
+    const timer = setTimeout(() => {
+      retries.set(env, { attempts });
+      if (!stopping && !scheduler.request([env])) logger.warn({ environment: env }, "too many syncs waiting: the next reconcile retries this environment");
+    }, delayMs);
+    timer.unref();
+    retries.set(env, { attempts, timer });
+    logger.info({ environment: env, attempt: attempts, delayMs }, "a pair failed: retrying the environment");
+  }
+
+  const emit = (trigger: string, failed: Set<string>, done: Set<string>) => (event: RunEvent) => {
     metrics.observe(event);
     if (event.kind === "pair-done") {
       const { stack, environment, target } = event.pair;
+      // Events name `org/project/name`; the scheduler works with `project/name`.
+      const env = environment.slice(environment.indexOf("/") + 1);
+      done.add(env);
+      if (event.status === "failed") failed.add(env);
       const line = { trigger, stack, environment, target, status: event.status, durationMs: event.durationMs, changes: event.changes, message: event.message, hint: event.hint };
       if (["failed", "refused", "held"].includes(event.status)) logger.warn(line, "pair not synced");
       else logger.info(line, "pair done");
@@ -109,7 +136,11 @@ export async function startServer(opts: ServeOptions): Promise<Server> {
     logger.info({ trigger, environments: work.kind === "environments" ? work.environments : "all" }, "cycle start");
     await refreshGraph(work.kind === "environments" ? work.environments : undefined, signal);
     const runPlan = await session.plan(selection, { operation: "sync", dryRun: false, refresh: false, force: false, deletions: opts.deletions }, signal);
-    const summary = await session.execute(runPlan, { ...opts.execute, emit: emit(trigger), signal });
+    const failed = new Set<string>();
+    const done = new Set<string>();
+    const summary = await session.execute(runPlan, { ...opts.execute, emit: emit(trigger, failed, done), signal });
+    for (const env of done) if (!failed.has(env)) retries.delete(env);
+    if (!signal.aborted) for (const env of failed) retryLater(env);
     logger.info({ trigger, pairs: summary.pairs, byStatus: summary.byStatus, failed: summary.failed, durationMs: Date.now() - started }, "cycle done");
     if (work.kind === "reconcile") {
       if (summary.failed === 0) metrics.lastReconcile.set(Date.now() / 1000);
@@ -236,6 +267,7 @@ export async function startServer(opts: ServeOptions): Promise<Server> {
       ready = false;
       logger.info({ graceMs }, "stopping: readiness fails; the running cycle gets the grace period, then is cancelled");
       clearInterval(reconcileTimer);
+      for (const r of retries.values()) clearTimeout(r.timer);
       watcher?.close();
       await scheduler.stop(graceMs);
       await app.close();

@@ -4,7 +4,7 @@
  * with no lock and no process left, also when it cancels a sync midway; the next start converges.
  * No secret value in any log line.
  */
-import { existsSync, readdirSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { markedProcesses } from "../../orchestrator/runner/processes.js";
@@ -83,6 +83,29 @@ describe("serve --watch", () => {
     } finally {
       expect((await next.stop()).code).toBe(0);
       expect(next.stdout + next.stderr).not.toContain(SECRET);
+    }
+  });
+
+  it("retries an environment whose pair failed, without waiting for an edit or the next reconcile", async () => {
+    // A new value (an unchanged pair would not run), and out/dev.env a folder: the pair fails until it is gone.
+    box.writeEnvironment("app", "dev", env("five"));
+    rmSync(join(box.outDir, "dev.env"), { recursive: true, force: true });
+    mkdirSync(join(box.outDir, "dev.env"), { recursive: true });
+    writeFileSync(join(box.outDir, "dev.env", "in-the-way"), "");
+    const serve = await ServeProcess.start(box, ["--watch", "--debounce", "0s", "--reconcile-every", "1h"]);
+    try {
+      await serve.reconciled();
+      const retry = await serve.waitFor((l) => l.msg.startsWith("a pair failed: retrying") && l.environment === "app/dev", 30_000);
+      expect(retry.attempt).toBe(1);
+      const from = serve.lines.length;
+      rmSync(join(box.outDir, "dev.env"), { recursive: true });
+      await waitUntil("the retried pair in out/dev.env", () => existsSync(join(box.outDir, "dev.env")) && box.read("out/dev.env").includes("VALUE=five"), 120_000);
+      // The retry was a cycle of that environment, not a reconcile.
+      expect(serve.lines.slice(from).some((l) => l.msg === "cycle start" && l.trigger === "change")).toBe(true);
+      expect(serve.lines.filter((l) => l.msg === "cycle start" && l.trigger === "reconcile")).toHaveLength(1);
+    } finally {
+      expect((await serve.stop()).code).toBe(0);
+      expect(serve.stdout + serve.stderr).not.toContain(SECRET);
     }
   });
 });
