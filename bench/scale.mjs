@@ -213,5 +213,5 @@ if (JSON_OUT) {
   const w = [Math.max(...rows.map((r) => r[0].length)), Math.max(...rows.map((r) => r[1].length))];
   for (const r of rows) console.log(`${r[0].padEnd(w[0])}  ${r[1].padEnd(w[1])}  ${r[2]}`);
   console.log("\ngoals:");
-  for (const g of goals) console.log(`  ${g.met === null ? "n/a   " : g.met ? "met   " : "MISSED"} ${g.goal}: ${g.value} ${g.unit} (goal ${g.unit === "×" ? "≥" : "≤"} ${g.limit} ${g.unit})${g.met ? "" : `, ${g.missedBy}`}${g.note ? ` [${g.note}]` : ""}`);
+  for (const g of goals) console.log(`  ${g.met === null ? "n/a   " : g.met ? "met   " : "MISSED"} ${g.goal}: ${g.value} ${g.unit} (goal ${g.unit === "×" ? "≥" : "≤"} ${g.limit} ${g.unit})${g.met === false ? `, ${g.missedBy}` : ""}${g.note ? ` [${g.note}]` : ""}`);
 }
