@@ -10,7 +10,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import type { InventoryDocument } from "../../orchestrator/inventory/render.js";
 import { inventoryDocumentSchema } from "../../orchestrator/inventory/schema.js";
 import { startEscServer } from "../support/esc-server.js";
-import { APP_TO_FILES, Sandbox } from "../support/sandbox.js";
+import { APP_TO_FILES, cloudToFiles, Sandbox } from "../support/sandbox.js";
 import { REPO } from "../support/toolchain.js";
 
 const BACKEND = ["--backend-url", "file://./state"];
@@ -192,15 +192,7 @@ describe("inventory from a Pulumi Cloud organisation", () => {
     sb.writeEnvironment("team", "a", "imports: [shared/common]\nvalues:\n  environmentVariables:\n    TOKEN: ${token}\n    NAME: a\n");
     const server = await startEscServer({ folder: sb.envDir, org: "acme", token: TOKEN });
     try {
-      sb.writeManifest(`
-version: 1
-source: { kind: pulumi-cloud, org: acme, apiUrl: "${server.url}" }
-state: { backend: file://./state }
-targets:
-  out: { kind: file, path: "out/{project}-{env}.env" }
-bindings:
-  - { environments: "team/*", target: out }
-`);
+      sb.writeManifest(cloudToFiles(server.url, "team/*", "out/{project}-{env}.env"));
       const sync = await sb.run(["sync"]);
       expect(sync.code, sync.stderr).toBe(0);
       const doc = await inventory(sb);

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startEscServer, type EscServer } from "../support/esc-server.js";
-import { Sandbox, statuses } from "../support/sandbox.js";
+import { cloudToFiles, Sandbox, statuses } from "../support/sandbox.js";
 
 const TOKEN = "pul-canary-token-0d4e7";
 const SECRET = "canary-cloud-secret-91ab";
@@ -21,15 +21,7 @@ describe("sync from a Pulumi Cloud organisation", () => {
     box.writeEnvironment("other", "ignored", "values:\n  x: 1\n");
     // Three environments a page: listing needs continuation tokens.
     server = await startEscServer({ folder: box.envDir, org: "acme", token: TOKEN, pageSize: 3 });
-    box.writeManifest(`
-version: 1
-source: { kind: pulumi-cloud, org: acme, apiUrl: "${server.url}" }
-state: { backend: file://./state }
-targets:
-  out: { kind: file, path: "out/{project}-{env}.env" }
-bindings:
-  - { environments: "team/*", target: out }
-`);
+    box.writeManifest(cloudToFiles(server.url, "team/*", "out/{project}-{env}.env"));
   });
   afterAll(async () => {
     await server.close();

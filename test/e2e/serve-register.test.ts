@@ -7,7 +7,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startEscServer, type EscServer } from "../support/esc-server.js";
-import { APP_TO_FILES, Sandbox } from "../support/sandbox.js";
+import { APP_TO_FILES, cloudToFiles, Sandbox } from "../support/sandbox.js";
 import { ServeProcess } from "../support/serve.js";
 
 const TOKEN = "pul-canary-token-register-41c0";
@@ -19,15 +19,7 @@ describe("webhook register and serve's refusals", () => {
   beforeAll(async () => {
     box.writeEnvironment("app", "dev", "values: {}\n");
     server = await startEscServer({ folder: box.envDir, org: "acme", token: TOKEN });
-    box.writeManifest(`
-version: 1
-source: { kind: pulumi-cloud, org: acme, apiUrl: "${server.url}" }
-state: { backend: file://./state }
-targets:
-  out: { kind: file, path: "out/{env}.env" }
-bindings:
-  - { environments: "app/*", target: out }
-`);
+    box.writeManifest(cloudToFiles(server.url, "app/*", "out/{env}.env"));
   });
   afterAll(async () => {
     await server.close();

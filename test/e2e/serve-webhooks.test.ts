@@ -12,7 +12,7 @@ import parsePrometheus from "parse-prometheus-text-format";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sign } from "../../orchestrator/serve/signature.js";
 import { startEscServer, type EscServer } from "../support/esc-server.js";
-import { Sandbox } from "../support/sandbox.js";
+import { cloudToFiles, Sandbox } from "../support/sandbox.js";
 import { ServeProcess, waitUntil, type LogLine } from "../support/serve.js";
 
 const TOKEN = "pul-canary-token-serve-5c2e";
@@ -69,15 +69,7 @@ describe("serve with webhooks from the loopback ESC server", () => {
     box.writeEnvironment("app", "dev", app("one"));
     box.writeEnvironment("app", "prod", app("one"));
     server = await startEscServer({ folder: box.envDir, org: "acme", token: TOKEN });
-    box.writeManifest(`
-version: 1
-source: { kind: pulumi-cloud, org: acme, apiUrl: "${server.url}" }
-state: { backend: file://./state }
-targets:
-  out: { kind: file, path: "out/{project}-{env}.env" }
-bindings:
-  - { environments: "app/*", target: out }
-`);
+    box.writeManifest(cloudToFiles(server.url, "app/*", "out/{project}-{env}.env"));
     await startServe(["--reconcile-every", "1h"]);
   });
   afterAll(async () => {

@@ -28,6 +28,22 @@ bindings:
   - { environments: "app/*", target: out }
 `;
 
+/**
+ * A manifest over the loopback ESC server (organisation `acme`): the environments matching `glob`
+ * into file targets at `path`, state in `./state`.
+ */
+export function cloudToFiles(apiUrl: string, glob: string, path: string): string {
+  return `
+version: 1
+source: { kind: pulumi-cloud, org: acme, apiUrl: "${apiUrl}" }
+state: { backend: file://./state }
+targets:
+  out: { kind: file, path: "${path}" }
+bindings:
+  - { environments: "${glob}", target: out }
+`;
+}
+
 export class Sandbox {
   readonly dir = mkdtempSync(join(tmpdir(), "esc-sync-e2e-"));
   readonly backendDir = join(this.dir, "state");
