@@ -10,7 +10,11 @@ export function parseDuration(text: string): number | undefined {
   if (!WHOLE.test(t)) return undefined;
   let ms = 0;
   for (const [, n, unit] of t.matchAll(PART)) ms += Number(n) * UNIT_MS[unit as keyof typeof UNIT_MS];
-  return ms > 0 ? ms : undefined;
+  // Node's timers hold at most 2^31-1 ms (24.8 days); past that they fire at once, in a loop.
+  return ms > 0 && ms <= MAX_DURATION_MS ? ms : undefined;
 }
 
-export const DURATION_HINT = "a duration such as 90s, 15m or 1h30m";
+/** The longest duration a timer can wait. */
+export const MAX_DURATION_MS = 2 ** 31 - 1;
+
+export const DURATION_HINT = "a duration such as 90s, 15m or 1h30m, at most 596h";

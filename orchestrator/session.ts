@@ -144,7 +144,7 @@ export class Session {
     const latest = environments.filter((e) => e.key === envId(e.env.ref)).map((e) => e.env);
     const pinned = new Map(environments.filter((e) => e.key !== envId(e.env.ref)).map((e) => [e.key, e.env]));
     this.redactor.addEnvironments(environments.map((e) => e.env));
-    for (const [key, err] of failures) this.redactor.replaceScope(`failed ${key}`, err.secrets);
+    this.redactor.replaceScopes([...failures].map(([key, err]) => [`failed ${key}`, err.secrets] as const));
     // An environment no binding reads at its latest revision matters (at that revision) only
     // through a sync: block it may hold.
     const bound = new Set(matches.filter((m) => m.binding.revision === undefined).map((m) => envId(m.ref)));
@@ -159,6 +159,10 @@ export class Session {
       );
     }
     const plan = planPairs({ manifest: this.manifest, environments: latest, pinned, failures, matches, fingerprintKey: fingerprintKey(this.env), selection });
+    // Credentials a pair takes from its environment are hidden even where ESC does not mark them
+    // secret (a plain VAULT_TOKEN): a provider's error may echo them. One scope per stack, so a
+    // long-running serve holds only what the pairs use now.
+    this.redactor.replaceScopes(plan.pairs.flatMap((p) => (p.credentials ? [[`credentials ${p.stack}`, Object.values(p.credentials).map((c) => c.reveal())] as const] : [])));
     return { selection, plan, environments: latest, pinned, warnings: [...warnings, ...plan.warnings, ...this.#sourceRetries], idleBindings: new Set(idle.map(bindingId)) };
   }
 

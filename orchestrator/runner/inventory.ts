@@ -156,8 +156,11 @@ export async function readFileBackend(backend: Backend, wanted: (stack: string) 
   }
   const stacks: ExistingStack[] = [];
   const unreadable: string[] = [];
+  // Bounded: thousands of stacks must not open thousands of files at once (EMFILE would send
+  // every one of them to the slow CLI path).
+  const limit = pLimit(64);
   await Promise.all(
-    [...byName].map(async ([name, file]) => {
+    [...byName].map(([name, file]) => limit(async () => {
       try {
         if (!file) throw new Error("two state files");
         const raw = await readFile(join(dir, file));
@@ -168,7 +171,7 @@ export async function readFileBackend(backend: Backend, wanted: (stack: string) 
       } catch {
         unreadable.push(name);
       }
-    }),
+    })),
   );
   return { stacks, unreadable };
 }

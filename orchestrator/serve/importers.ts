@@ -4,11 +4,13 @@
  * others, whether or not the service sends an event per importer.
  */
 import { parse } from "yaml";
+import { importCandidates } from "../sources/source.js";
 
 /**
  * The environments a definition imports, as `project/name`. An `imports:` item is a name or a
- * one-key map (`- name: {merge: false}`); a bare name is in the importer's project (as ESC and the
- * local source resolve it). Unreadable YAML imports nothing: evaluation reports it elsewhere.
+ * one-key map (`- name: {merge: false}`); a bare name may be in the importer's project or in
+ * `default` ({@link importCandidates}): both are listed, since an extra importer costs one sync
+ * and a missing one a stale target. Unreadable YAML imports nothing: evaluation reports it elsewhere.
  */
 export function importsOf(importer: string, yaml: string): string[] {
   let doc: unknown;
@@ -19,14 +21,13 @@ export function importsOf(importer: string, yaml: string): string[] {
   }
   const list = doc !== null && typeof doc === "object" ? (doc as { imports?: unknown }).imports : undefined;
   if (!Array.isArray(list)) return [];
-  const project = importer.split("/")[0]!;
   const out: string[] = [];
   for (const item of list) {
     const ref = typeof item === "string" ? item : item !== null && typeof item === "object" ? Object.keys(item)[0] : undefined;
     if (!ref) continue;
     // `{project/name}` references and interpolations are left out: they name no fixed environment.
     if (ref.includes("${")) continue;
-    out.push(ref.includes("/") ? ref : `${project}/${ref}`);
+    out.push(...importCandidates(ref, importer));
   }
   return out;
 }

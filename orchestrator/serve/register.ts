@@ -42,7 +42,8 @@ export async function registerWebhook(opts: RegisterOptions): Promise<Registered
       method: "POST",
       headers: { Authorization: `token ${opts.token}`, "Content-Type": "application/json", Accept: "application/json" },
       body: JSON.stringify(body),
-      signal: opts.signal ?? AbortSignal.timeout(30_000),
+      // Always a deadline: the command's own signal (Ctrl-C) ends it sooner, never later.
+      signal: opts.signal ? AbortSignal.any([opts.signal, AbortSignal.timeout(30_000)]) : AbortSignal.timeout(30_000),
     });
   } catch (err) {
     throw new UserError(`POST ${endpoint}: ${err instanceof Error ? err.message : String(err)}`, "check the API URL (source.apiUrl or PULUMI_API_URL) and the network");

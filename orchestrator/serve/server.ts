@@ -68,23 +68,31 @@ export async function startServer(opts: ServeOptions): Promise<Server> {
   let stopping = false;
 
   /**
-   * Environments whose pairs failed are tried again well before the next reconcile (a lock held by
-   * a neighbour, a store briefly down): after 5 s, doubling, at most the reconcile interval. An
-   * environment whose pairs all end well forgets its failures.
+   * What failed is tried again well before the next reconcile (a lock held by a neighbour, a store
+   * or the ESC API briefly down): an environment whose pairs failed, or a whole cycle that threw
+   * (its environments, or the reconcile), after 5 s, doubling, at most the reconcile interval.
+   * Whatever then ends well forgets its failures.
    */
+  const RECONCILE = "(reconcile)";
   const retries = new Map<string, { attempts: number; timer?: NodeJS.Timeout | undefined }>();
-  function retryLater(env: string): void {
-    const prev = retries.get(env);
+  function retryLater(key: string, why: string): void {
+    const prev = retries.get(key);
     if (prev?.timer) return;
     const attempts = (prev?.attempts ?? 0) + 1;
     const delayMs = Math.min(RETRY_FIRST_MS * 2 ** (attempts - 1), RETRY_MAX_MS, opts.reconcileEveryMs);
     const timer = setTimeout(() => {
-      retries.set(env, { attempts });
-      if (!stopping && !scheduler.request([env])) logger.warn({ environment: env }, "too many syncs waiting: the next reconcile retries this environment");
+      retries.set(key, { attempts });
+      if (stopping) return;
+      if (key === RECONCILE) scheduler.reconcile();
+      else if (!scheduler.request([key])) logger.warn({ environment: key }, "too many syncs waiting: the next reconcile retries this environment");
     }, delayMs);
     timer.unref();
-    retries.set(env, { attempts, timer });
-    logger.info({ environment: env, attempt: attempts, delayMs }, "a pair failed: retrying the environment");
+    retries.set(key, { attempts, timer });
+    logger.info({ ...(key === RECONCILE ? { reconcile: true } : { environment: key }), attempt: attempts, delayMs }, why);
+  }
+  function succeeded(key: string): void {
+    clearTimeout(retries.get(key)?.timer);
+    retries.delete(key);
   }
 
   const emit = (trigger: string, failed: Set<string>, done: Set<string>) => (event: RunEvent) => {
@@ -139,10 +147,11 @@ export async function startServer(opts: ServeOptions): Promise<Server> {
     const failed = new Set<string>();
     const done = new Set<string>();
     const summary = await session.execute(runPlan, { ...opts.execute, emit: emit(trigger, failed, done), signal });
-    for (const env of done) if (!failed.has(env)) retries.delete(env);
-    if (!signal.aborted) for (const env of failed) retryLater(env);
+    for (const env of done) if (!failed.has(env)) succeeded(env);
+    if (!signal.aborted) for (const env of failed) retryLater(env, "a pair failed: retrying the environment");
     logger.info({ trigger, pairs: summary.pairs, byStatus: summary.byStatus, failed: summary.failed, durationMs: Date.now() - started }, "cycle done");
     if (work.kind === "reconcile") {
+      succeeded(RECONCILE);
       if (summary.failed === 0) metrics.lastReconcile.set(Date.now() / 1000);
       if (!stopping && !ready) logger.info("ready: the first reconcile has ended");
       ready = !stopping;
@@ -154,7 +163,12 @@ export async function startServer(opts: ServeOptions): Promise<Server> {
     maxQueue: opts.maxQueue,
     run: cycle,
     onDepth: (depth) => metrics.queueDepth.set(depth),
-    onError: (err, work) => logger.error({ trigger: work.kind }, `cycle failed: ${err instanceof Error ? err.message : String(err)}`),
+    onError: (err, work) => {
+      logger.error({ trigger: work.kind }, `cycle failed: ${err instanceof Error ? err.message : String(err)}`);
+      if (stopping) return;
+      if (work.kind === "reconcile") retryLater(RECONCILE, "the reconcile failed: retrying it");
+      else for (const env of work.environments) retryLater(env, "the cycle failed: retrying its environments");
+    },
   });
 
   /** An environment changed: it and its importers are synced again. */
@@ -254,6 +268,9 @@ export async function startServer(opts: ServeOptions): Promise<Server> {
       logger.info({ environment: env }, "definition changed");
       if (!changed(env)) logger.warn({ environment: env }, "too many syncs waiting: the next reconcile will catch this change");
     });
+    // A folder swapped or removed, or the inotify limit reached: log it and rely on the reconcile,
+    // rather than let an unhandled 'error' end the process.
+    watcher.on("error", (err) => logger.error({ folder }, `watching the folder stopped: ${err.message}; changes are caught by the reconcile (every --reconcile-every)`));
   }
 
   scheduler.reconcile();

@@ -8,7 +8,7 @@ import { join, relative } from "node:path";
 import { evaluate, type Definition } from "../esc-eval/index.js";
 import { ConfigError } from "../errors.js";
 import { envId, type EnvironmentRef } from "../../programs/environment-ref.js";
-import { EnvironmentError, type EnvironmentSource, type ResolvedEnvironment } from "./source.js";
+import { EnvironmentError, importCandidates, type EnvironmentSource, type ResolvedEnvironment } from "./source.js";
 import type { Provenance } from "../values.js";
 
 const NAME = /^[A-Za-z0-9_.-]+$/;
@@ -27,11 +27,12 @@ export function readDefinition(folder: string, project: string, name: string): D
  */
 export function folderLoader(folder: string) {
   return (ref: string, importer: string): Definition | undefined => {
-    const parts = ref.split("/");
-    if (parts.length === 2) return readDefinition(folder, parts[0]!, parts[1]!);
-    if (parts.length !== 1) return undefined;
-    const importerProject = importer.includes("/") ? importer.split("/")[0]! : "default";
-    return readDefinition(folder, importerProject, ref) ?? readDefinition(folder, "default", ref);
+    for (const candidate of importCandidates(ref, importer)) {
+      const [project, name] = candidate.split("/") as [string, string];
+      const found = readDefinition(folder, project, name);
+      if (found) return found;
+    }
+    return undefined;
   };
 }
 
@@ -80,11 +81,6 @@ export class LocalSource implements EnvironmentSource {
 
   async definition(ref: EnvironmentRef): Promise<string | undefined> {
     return readDefinition(this.folder, ref.project, ref.name)?.yaml;
-  }
-
-  /** The folder watched by `serve --watch`. */
-  get root(): string {
-    return this.folder;
   }
 
   async open(ref: EnvironmentRef, _signal?: AbortSignal, revision?: number | string): Promise<ResolvedEnvironment> {

@@ -7,6 +7,19 @@ import type { Properties, Provenance } from "../values.js";
 
 
 /** One problem found while evaluating an environment definition. */
+/**
+ * Where an `imports:` entry may point, in the order ESC looks: `project/name` as written, or a bare
+ * `name` in the importer's own project, then in the `default` project. Shared by the local source
+ * (which reads the first that exists) and serve's import graph (which must find every importer).
+ */
+export function importCandidates(ref: string, importer: string): string[] {
+  const parts = ref.split("/");
+  if (parts.length === 2) return [ref];
+  if (parts.length !== 1) return [];
+  const project = importer.includes("/") ? importer.split("/")[0]! : "default";
+  return project === "default" ? [`default/${ref}`] : [`${project}/${ref}`, `default/${ref}`];
+}
+
 export interface EnvironmentDiagnostic {
   /** Path inside the definition, e.g. `values.db.password`. */
   path?: string;

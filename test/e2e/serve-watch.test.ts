@@ -4,7 +4,7 @@
  * with no lock and no process left, also when it cancels a sync midway; the next start converges.
  * No secret value in any log line.
  */
-import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { markedProcesses } from "../../orchestrator/runner/processes.js";
@@ -103,6 +103,30 @@ describe("serve --watch", () => {
       // The retry was a cycle of that environment, not a reconcile.
       expect(serve.lines.slice(from).some((l) => l.msg === "cycle start" && l.trigger === "change")).toBe(true);
       expect(serve.lines.filter((l) => l.msg === "cycle start" && l.trigger === "reconcile")).toHaveLength(1);
+    } finally {
+      expect((await serve.stop()).code).toBe(0);
+      expect(serve.stdout + serve.stderr).not.toContain(SECRET);
+    }
+  });
+});
+
+describe("serve, when a whole cycle fails", () => {
+  const box = new Sandbox();
+  box.writeManifest(APP_TO_FILES);
+  box.writeEnvironment("app", "dev", env("one"));
+  afterAll(() => box.cleanup());
+
+  it("retries the failed first reconcile: not ready while it fails, ready and synced once it can be read", async () => {
+    // The environment folder is away: listing fails, so the first reconcile throws.
+    renameSync(box.envDir, `${box.envDir}.away`);
+    const serve = await ServeProcess.start(box, ["--insecure-no-verify", "--reconcile-every", "1h"]);
+    try {
+      await serve.waitFor((l) => l.msg.startsWith("the reconcile failed: retrying") && l.attempt === 1, 60_000);
+      expect((await serve.get("/readyz")).status).toBe(503);
+      renameSync(`${box.envDir}.away`, box.envDir);
+      await serve.reconciled();
+      expect((await serve.get("/readyz")).status).toBe(200);
+      expect(box.read("out/dev.env")).toContain("VALUE=one");
     } finally {
       expect((await serve.stop()).code).toBe(0);
       expect(serve.stdout + serve.stderr).not.toContain(SECRET);

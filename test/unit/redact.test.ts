@@ -40,4 +40,13 @@ describe("redaction", () => {
     expect(r.text("rotated-secret-499 rotated-secret-498 rotated-secret-497 fixed-token-1")).toBe("[secret] [secret] rotated-secret-497 [secret]");
   });
 
+  it("hides many environments' secrets at once, each scope replaced on its next read", () => {
+    const env = (name: string, value: string) => ({ ref: { org: "o", project: "p", name }, properties: { k: { value, secret: true } } });
+    const r = new Redactor();
+    r.addEnvironments(Array.from({ length: 1000 }, (_, i) => env(`e${i}`, `secret-of-e${i}`)));
+    expect(r.size).toBe(1000);
+    expect(r.text("secret-of-e0 secret-of-e999")).toBe("[secret] [secret]");
+    r.replaceScopes([["extra", ["credential-abc"]]]);
+    expect(r.text("credential-abc secret-of-e500")).toBe("[secret] [secret]");
+  });
 });

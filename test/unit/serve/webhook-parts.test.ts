@@ -44,8 +44,9 @@ describe("webhook events", () => {
 });
 
 describe("importers", () => {
-  it("reads imports as names and one-key maps, bare names in the importer's project", () => {
-    expect(importsOf("app/dev", "imports:\n  - common/base\n  - shared\n  - other/x: { merge: false }\nvalues: {}\n")).toEqual(["common/base", "app/shared", "other/x"]);
+  it("reads imports as names and one-key maps, bare names in the importer's project or in default (where ESC looks)", () => {
+    expect(importsOf("app/dev", "imports:\n  - common/base\n  - shared\n  - other/x: { merge: false }\nvalues: {}\n")).toEqual(["common/base", "app/shared", "default/shared", "other/x"]);
+    expect(importsOf("default/dev", "imports: [shared]\n")).toEqual(["default/shared"]);
     expect(importsOf("app/dev", "values: {}\n")).toEqual([]);
     expect(importsOf("app/dev", "imports: [\n")).toEqual([]);
   });
@@ -66,6 +67,11 @@ describe("importers", () => {
     expect(g.affected("common/base").sort()).toEqual(["app/dev", "app/prod", "app/shared", "common/base"]);
     expect(g.affected("other/x")).toEqual(["other/x"]);
     expect(g.affected("loop/a").sort()).toEqual(["loop/a", "loop/b"]);
+    // A bare import found only in the default project still makes its importer affected.
+    g.set("default/common", "values: {}\n");
+    g.set("pay/dev", "imports: [common]\n");
+    expect(g.affected("default/common").sort()).toEqual(["default/common", "pay/dev"]);
+    g.set("pay/dev", undefined);
     g.set("app/dev", undefined);
     expect(g.affected("common/base").sort()).toEqual(["app/prod", "app/shared", "common/base"]);
   });
