@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // How fast `esc-sync serve` carries an ESC change to a target, through the loopback ESC server's
-// real signed webhook deliveries (no timed assertion anywhere: this prints).
+// real signed webhook deliveries (no timed assertion anywhere: this prints). The deliveries have
+// the kinds and bodies Pulumi documents (`Pulumi-Webhook-Kind: environment_revision`, `revision`,
+// `action`...; test/fixtures/esc-webhooks/, checked by test/unit/serve/webhook-contract.test.ts).
 //   node bench/serve.mjs [edits=50] [burst=20]
 // Needs the build and the toolchain: run scripts/provision.sh first. Compiles the test support
 // (the loopback server) into a temp folder first.
@@ -121,6 +123,9 @@ try {
   console.log(`  p95 ${pct(95).toFixed(2)} s  (goal 6 s: ${(pct(95) / 6).toFixed(2)}× the goal)`);
   console.log(`  min ${latencies[0].toFixed(2)} s, max ${latencies.at(-1).toFixed(2)} s`);
   console.log(`burst: ${burst} edits of svc/e0 within 1 s → ${runs} engine run(s) of its pair (goal ≤ 2)`);
+  const kinds = [...new Set(server.webhooks.deliveries.map((d) => d.kind))].join(", ");
+  const skipped = lines.filter((l) => l.msg === "webhook delivery" && l.result === "already_synced").length;
+  console.log(`deliveries: ${server.webhooks.deliveries.length} (kinds: ${kinds}); ${skipped} named a revision every pair had already written (no engine run)`);
 } finally {
   child.kill("SIGTERM");
   await new Promise((r) => child.on("close", r));

@@ -99,7 +99,7 @@ const deletions = {
 } as const;
 
 /** Every flag esc-sync knows, for suggestions. */
-const KNOWN_FLAGS = ["manifest", "filter", "target", "concurrency", "backend-url", "allow-empty", "output", "format", "out", "dry-run", "refresh", "force", "allow-deletes", "max-deletes", "stale-lock-minutes", "lock-wait-seconds", "pair-timeout", "timeout", "from", "into", "prefix", "strip-prefix", "path", "json-as", "overwrite", "max-bytes", "secret", "shard", "esc-rps", "listen", "reconcile-every", "debounce", "shutdown-grace", "max-queue", "watch", "insecure-no-verify", "url", "name", "help", "version"];
+const KNOWN_FLAGS = ["manifest", "filter", "target", "concurrency", "backend-url", "allow-empty", "output", "format", "out", "dry-run", "refresh", "force", "allow-deletes", "max-deletes", "stale-lock-minutes", "lock-wait-seconds", "pair-timeout", "timeout", "from", "into", "prefix", "strip-prefix", "path", "json-as", "overwrite", "max-bytes", "secret", "shard", "esc-rps", "listen", "reconcile-every", "debounce", "shutdown-grace", "max-queue", "watch", "insecure-no-verify", "notify", "url", "name", "help", "version"];
 
 /** yargs' "Unknown argument: dryrun", with the flag that was probably meant. */
 function withFlagSuggestions(text: string): string {
@@ -277,6 +277,7 @@ function build(argv: string[], ctx: CommandContext, setExitCode: (code: number) 
             "max-queue": { type: "number", default: 1000, describe: "Environments waiting at most; past that a webhook gets 503 with Retry-After", coerce: wholeNumber("max-queue", 1) },
             watch: { type: "boolean", default: false, describe: "Watch the local source's folder for changes (no webhooks needed)" },
             "insecure-no-verify": { type: "boolean", default: false, describe: "Accept unsigned webhook deliveries (local development only)" },
+            notify: { type: "string", array: true, describe: "POST a short JSON message here when a pair fails or is held, and when it recovers (repeatable; slack:URL or a hooks.slack.com URL: Slack format)" },
             "esc-rps": scaleOptions["esc-rps"],
             "stale-lock-minutes": locks["stale-lock-minutes"],
             "lock-wait-seconds": locks["lock-wait-seconds"],
@@ -349,15 +350,17 @@ async function main(argv: string[]): Promise<number> {
   // running ones (their locks released); a second exits at once.
   const controller = new AbortController();
   let signals = 0;
+  // A command may take the notices over (serve logs them as JSON lines).
+  const say = (text: string) => (ctx.notice ? ctx.notice(text) : process.stderr.write(text));
   const onSignal = (sig: NodeJS.Signals) => {
     signals++;
     if (signals > 1) {
       // No process of the run may outlive it: its CLIs and providers go first.
       killRun(ownRunMark(), "SIGKILL");
-      process.stderr.write(`\n${sig} again: exiting now; stacks still running may stay locked (the next run clears stale locks)\n`);
+      say(`\n${sig} again: exiting now; stacks still running may stay locked (the next run clears stale locks)\n`);
       process.exit(130);
     }
-    process.stderr.write(`\n${sig}: stopping; running pairs are being interrupted (press again to exit at once)\n`);
+    say(`\n${sig}: stopping; running pairs are being interrupted (press again to exit at once)\n`);
     controller.abort();
   };
   process.on("SIGINT", onSignal);

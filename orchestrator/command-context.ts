@@ -14,6 +14,8 @@ export interface CommandContext {
   env: NodeJS.ProcessEnv;
   /** Aborts `signal` after `ms` (the run's `--timeout`). */
   startDeadline?: (ms: number) => void;
+  /** Where the process's own notices (a signal received) go; default stderr. serve makes them JSON log lines. */
+  notice?: (text: string) => void;
 }
 
 /** The options every command that reads the manifest takes. */

@@ -6,8 +6,9 @@
 import { pino } from "pino";
 import { deletionsOf, openSession, selectionOf, type CommandContext, type DeletionFlags, type LockFlags, type SessionFlags } from "../command-context.js";
 import { ConfigError } from "../errors.js";
-import { webhookSecret } from "../serve/secret.js";
-import { startServer } from "../serve/server.js";
+import { parseNotifyTarget, type NotifyTarget } from "../serve/notify.js";
+import { adminToken, webhookSecret } from "../serve/secret.js";
+import { ServeStartError, startServer, type Server } from "../serve/server.js";
 
 export interface ServeCommandOptions extends SessionFlags, DeletionFlags, LockFlags {
   listen: string;
@@ -17,6 +18,18 @@ export interface ServeCommandOptions extends SessionFlags, DeletionFlags, LockFl
   maxQueue: number;
   watch: boolean;
   insecureNoVerify: boolean;
+  /** `--notify URL` (repeatable): where failures and recoveries are posted. */
+  notify?: string[] | undefined;
+}
+
+/** `--notify` values, checked before anything starts. */
+export function parseNotify(values: readonly string[]): NotifyTarget[] {
+  return values.map((v) => {
+    const target = parseNotifyTarget(v);
+    // The value itself is not repeated: a Slack URL's path is its credential.
+    if (!target) throw new ConfigError("--notify: not an http(s) URL", [], "pass --notify https://hooks.example.com/path (JSON) or --notify slack:https://hooks.slack.com/services/… (Slack format)");
+    return target;
+  });
 }
 
 /** `host:port` (`[::1]:8080` for IPv6; port 0 picks a free one). */
@@ -30,6 +43,8 @@ export function parseListen(text: string): { host: string; port: number } {
 export async function serveCommand(opts: ServeCommandOptions, ctx: CommandContext): Promise<number> {
   const listen = parseListen(opts.listen);
   const secret = webhookSecret(ctx.env);
+  const admin = adminToken(ctx.env);
+  const notify = parseNotify(opts.notify ?? []);
   if (!secret && !opts.insecureNoVerify && !opts.watch) {
     throw new ConfigError(
       "serve needs the webhook secret to verify deliveries: set ESC_SYNC_WEBHOOK_SECRET (or ESC_SYNC_WEBHOOK_SECRET_FILE) to the secret the ESC webhook was created with",
@@ -39,6 +54,9 @@ export async function serveCommand(opts: ServeCommandOptions, ctx: CommandContex
   }
   const session = await openSession(opts, ctx);
   if (secret) ctx.redactor.add(secret);
+  if (admin) ctx.redactor.add(admin);
+  // A notify URL can hold a token (Slack's does, in its path): never in a log line.
+  for (const n of notify) ctx.redactor.add(n.url);
   const source = session.manifest.source;
   if (opts.watch && source.kind !== "local") {
     throw new ConfigError(`--watch watches a local source's folder; the manifest's source is ${source.kind}: drop --watch (webhooks tell serve about changes)`);
@@ -54,10 +72,14 @@ export async function serveCommand(opts: ServeCommandOptions, ctx: CommandContex
       },
     },
   });
+  // From here on every line is JSON, the signal handler's too.
+  ctx.notice = (text) => logger.warn(text.trim());
   if (opts.insecureNoVerify) logger.warn("--insecure-no-verify: webhook deliveries are NOT verified; anyone who can reach this port can trigger syncs. For local development only.");
   else if (!secret) logger.warn("no ESC_SYNC_WEBHOOK_SECRET: webhook deliveries are refused (401); changes are seen by watching the folder and by the reconcile");
 
-  const server = await startServer({
+  let server: Server;
+  try {
+    server = await startServer({
     session,
     logger,
     selection: { ...selectionOf(opts), allowEmpty: true },
@@ -71,7 +93,16 @@ export async function serveCommand(opts: ServeCommandOptions, ctx: CommandContex
     secret: opts.insecureNoVerify ? undefined : secret,
     webhooks: Boolean(secret) || opts.insecureNoVerify,
     watchFolder: opts.watch && source.kind === "local" ? source.folder : undefined,
+    adminToken: admin,
+    notify,
+    redact: (text) => redactor.text(text),
   });
+  } catch (err) {
+    // One JSON line, like every other line of serve: what is wrong and how to fix it.
+    if (!(err instanceof ServeStartError)) throw err;
+    logger.fatal({ hint: err.hint }, err.message);
+    return 1;
+  }
   await new Promise<void>((resolve) => {
     if (ctx.signal.aborted) resolve();
     else ctx.signal.addEventListener("abort", () => resolve(), { once: true });

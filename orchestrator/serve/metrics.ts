@@ -7,7 +7,7 @@ import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { RunEvent } from "../runner/events.js";
 
 /** What a webhook delivery came to: the `result` label. */
-export type DeliveryResult = "accepted" | "duplicate" | "ignored" | "unauthorized" | "too_large" | "malformed" | "queue_full" | "stopping";
+export type DeliveryResult = "accepted" | "duplicate" | "ignored" | "unauthorized" | "too_large" | "malformed" | "queue_full" | "stopping" | "already_synced";
 
 export class ServeMetrics {
   readonly registry = new Registry();
@@ -27,9 +27,24 @@ export class ServeMetrics {
     registers: [this.registry],
   });
 
+  readonly events = new Counter({
+    name: "esc_sync_webhook_events_total",
+    help: "Verified deliveries by Pulumi-Webhook-Kind and what serve did (accepted, ignored, already_synced)",
+    labelNames: ["kind", "outcome"],
+    registers: [this.registry],
+  });
+  readonly notifications = new Counter({ name: "esc_sync_notifications_total", help: "--notify messages, by result (sent, rate_limited, failed)", labelNames: ["result"], registers: [this.registry] });
+  readonly rotations = new Counter({ name: "esc_sync_rotations_propagated_total", help: "Rotations whose new values reached every pair built from them", registers: [this.registry] });
+  readonly rotationLatency = new Histogram({
+    name: "esc_sync_rotation_propagation_seconds",
+    help: "From a rotation's delivery to the last target written",
+    buckets: [1, 2, 5, 10, 30, 60, 120, 300, 900],
+    registers: [this.registry],
+  });
+
   constructor() {
     // Every result is shown from the start, at 0: an alert on a rate needs the series to exist.
-    for (const r of ["accepted", "duplicate", "ignored", "unauthorized", "too_large", "malformed", "queue_full", "stopping"] satisfies DeliveryResult[]) this.deliveries.inc({ result: r }, 0);
+    for (const r of ["accepted", "duplicate", "ignored", "unauthorized", "too_large", "malformed", "queue_full", "stopping", "already_synced"] satisfies DeliveryResult[]) this.deliveries.inc({ result: r }, 0);
   }
 
   /** Consumes a run's events. */

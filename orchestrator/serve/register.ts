@@ -1,9 +1,10 @@
 /**
  * Registers serve's URL as an organisation webhook (`POST /api/orgs/{org}/hooks`, the REST call
- * Pulumi Cloud documents), subscribed to the environment events serve acts on.
+ * Pulumi Cloud documents), subscribed to the environment events serve acts on: creation and
+ * deletion, revisions, revision tags, imported changes, and rotations (succeeded and failed).
  */
 import { UserError } from "../errors.js";
-import { ACTED_ON } from "./events.js";
+import { SUBSCRIBED_FILTERS } from "./events.js";
 
 export interface RegisterOptions {
   apiUrl: string;
@@ -34,7 +35,7 @@ export async function registerWebhook(opts: RegisterOptions): Promise<Registered
     secret: opts.secret,
     active: true,
     format: "raw",
-    filters: [...ACTED_ON],
+    filters: [...SUBSCRIBED_FILTERS],
   };
   let response: Response;
   try {

@@ -32,7 +32,10 @@ export class Scheduler {
   #pending = new Set<string>();
   /** When each environment's last sync started: what the debounce counts from. */
   #lastStart = new Map<string, number>();
+  /** Environments that skip the debounce (a rotated secret: every minute of the old one counts). */
+  #urgent = new Set<string>();
   #reconcile = false;
+  #paused = false;
   #running: Promise<void> | undefined;
   #timer: NodeJS.Timeout | undefined;
   #stopped = false;
@@ -53,12 +56,21 @@ export class Scheduler {
     return this.#running !== undefined;
   }
 
-  /** Asks for these environments to be synced. False when the queue is full or serve is stopping. */
-  request(environments: readonly string[]): boolean {
+  /** Whether cycles are held back ({@link pause}). */
+  get paused(): boolean {
+    return this.#paused;
+  }
+
+  /**
+   * Asks for these environments to be synced (`urgent`: without waiting for the debounce). False
+   * when the queue is full or serve is stopping. While paused, requests are queued all the same.
+   */
+  request(environments: readonly string[], opts: { urgent?: boolean } = {}): boolean {
     if (this.#stopped) return false;
     const fresh = [...new Set(environments)].filter((e) => !this.#pending.has(e));
     if (this.#pending.size + fresh.length > this.opts.maxQueue) return false;
     for (const e of fresh) this.#pending.add(e);
+    if (opts.urgent) for (const e of environments) this.#urgent.add(e);
     this.#changed();
     this.#pump();
     return true;
@@ -69,6 +81,19 @@ export class Scheduler {
     if (this.#stopped) return;
     this.#reconcile = true;
     this.#changed();
+    this.#pump();
+  }
+
+  /** Holds back new cycles (the running one finishes); requests keep queueing until {@link resume}. */
+  pause(): void {
+    this.#paused = true;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+
+  /** Starts cycles again with whatever queued while paused. */
+  resume(): void {
+    this.#paused = false;
     this.#pump();
   }
 
@@ -96,7 +121,7 @@ export class Scheduler {
   }
 
   #pump(): void {
-    if (this.#running || this.#stopped) return;
+    if (this.#running || this.#stopped || this.#paused) return;
     clearTimeout(this.#timer);
     this.#timer = undefined;
     const now = this.#now();
@@ -106,9 +131,10 @@ export class Scheduler {
       this.#reconcile = false;
       for (const e of this.#pending) this.#lastStart.set(e, now);
       this.#pending.clear();
+      this.#urgent.clear();
       work = { kind: "reconcile" };
     } else {
-      const due = [...this.#pending].filter((e) => now >= (this.#lastStart.get(e) ?? -Infinity) + this.opts.debounceMs);
+      const due = [...this.#pending].filter((e) => this.#urgent.has(e) || now >= (this.#lastStart.get(e) ?? -Infinity) + this.opts.debounceMs);
       if (due.length === 0) {
         if (this.#pending.size > 0) {
           const next = Math.min(...[...this.#pending].map((e) => this.#lastStart.get(e)! + this.opts.debounceMs));
@@ -118,6 +144,7 @@ export class Scheduler {
       }
       for (const e of due) {
         this.#pending.delete(e);
+        this.#urgent.delete(e);
         this.#lastStart.set(e, now);
       }
       work = { kind: "environments", environments: due };

@@ -1,10 +1,11 @@
 /**
  * `esc-sync serve`: one session, many plan + execute cycles. Webhooks (or a watched folder) name
  * environments; the scheduler coalesces them into cycles; a periodic reconcile catches what a lost
- * webhook missed. HTTP: `POST /webhooks/esc`, `GET /healthz`, `GET /readyz`, `GET /metrics`.
+ * webhook missed. HTTP: `POST /webhooks/esc`, `GET /healthz`, `GET /readyz`, `GET /metrics`,
+ * `GET /status`, and with an admin token `POST /sync`, `POST /pause`, `POST /resume`.
  */
-import { watch, type FSWatcher } from "node:fs";
-import Fastify, { type FastifyInstance } from "fastify";
+import { existsSync, statSync } from "node:fs";
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import pLimit from "p-limit";
 import picomatch from "picomatch";
 import type { Logger } from "pino";
@@ -14,11 +15,17 @@ import type { Selection } from "../planner/plan.js";
 import type { RunEvent } from "../runner/events.js";
 import type { ExecuteOptions, Session } from "../session.js";
 import { RecentIds } from "./deliveries.js";
-import { readEvent } from "./events.js";
+import { z } from "zod";
+import { UserError } from "../errors.js";
+import { alreadySynced, readEvent, type WebhookEvent } from "./events.js";
 import { ImportGraph } from "./importers.js";
 import { ServeMetrics, type DeliveryResult } from "./metrics.js";
 import { Scheduler, type Work } from "./scheduler.js";
+import { Notifier, type NotifyTarget } from "./notify.js";
+import { bearerMatches } from "./secret.js";
 import { verifySignature } from "./signature.js";
+import { isSynced, StatusBook } from "./status.js";
+import { watchDefinitions, type DefinitionWatcher } from "./watch.js";
 
 /** Pulumi's webhook bodies are small; anything past this is refused unread. */
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -47,7 +54,32 @@ export interface ServeOptions {
   webhooks: boolean;
   /** Watch this folder (the local source's) instead of waiting for webhooks only. */
   watchFolder?: string | undefined;
+  /** The bearer token of `POST /sync`, `/pause`, `/resume`; undefined: those are refused (403). */
+  adminToken?: string | undefined;
+  /** Where failures and recoveries are posted (`--notify`). */
+  notify?: NotifyTarget[];
+  /** Hides every value and token learnt so far (the run's redactor): for texts leaving serve. */
+  redact: (text: string) => string;
 }
+
+/** serve cannot start as asked (a port in use, an address that cannot be bound, no watch folder). */
+export class ServeStartError extends UserError {
+  override readonly name = "ServeStartError";
+}
+
+/** Why `listen` failed, for people: the error code means more than Node's message. */
+function listenError(host: string, port: number, err: unknown): ServeStartError {
+  const code = (err as { code?: string }).code;
+  const where = `${host.includes(":") ? `[${host}]` : host}:${port}`;
+  if (code === "EADDRINUSE") return new ServeStartError(`cannot listen on ${where}: the port is in use`, "stop the process that holds it, or pass another --listen (port 0 picks a free one)");
+  if (code === "EADDRNOTAVAIL") return new ServeStartError(`cannot listen on ${where}: no interface of this machine has that address`, "use 127.0.0.1, 0.0.0.0 (all interfaces) or an address this machine has");
+  if (code === "EACCES") return new ServeStartError(`cannot listen on ${where}: permission denied (ports below 1024 need privileges)`, "pick a port of 1024 or above, e.g. --listen 0.0.0.0:8080");
+  if (code === "ENOTFOUND" || code === "EAI_AGAIN") return new ServeStartError(`cannot listen on ${where}: the host name does not resolve`, "pass an IP address, e.g. --listen 127.0.0.1:8080");
+  return new ServeStartError(`cannot listen on ${where}: ${err instanceof Error ? err.message : String(err)}`, "check --listen");
+}
+
+/** `POST /sync`'s optional body. */
+const syncRequest = z.object({ filter: z.union([z.string(), z.array(z.string()).min(1)]).optional() }).strict();
 
 /** A running serve. */
 export interface Server {
@@ -62,10 +94,16 @@ export async function startServer(opts: ServeOptions): Promise<Server> {
   const metrics = new ServeMetrics();
   const graph = new ImportGraph();
   const seen = new RecentIds();
+  const book = new StatusBook();
+  const notifier = new Notifier({ targets: opts.notify ?? [], logger, redact: opts.redact, onResult: (result) => metrics.notifications.inc({ result }) });
   const org = session.manifest.source.org;
   const inSelection = (env: string) => !opts.selection.filter?.length || picomatch.isMatch(env, opts.selection.filter);
   let ready = false;
   let stopping = false;
+  /** Environments whose definition holds `fn::rotate`: any new revision of theirs may be a rotation. */
+  const rotating = new Set<string>();
+  /** Rotations delivered and not yet in every target: environment → when, and what it affects. */
+  const rotations = new Map<string, { deliveredAt: number; affected: string[]; revision?: number }>();
 
   /**
    * What failed is tried again well before the next reconcile (a lock held by a neighbour, a store
@@ -95,15 +133,22 @@ export async function startServer(opts: ServeOptions): Promise<Server> {
     retries.delete(key);
   }
 
-  const emit = (trigger: string, failed: Set<string>, done: Set<string>) => (event: RunEvent) => {
+  /** Per environment of a cycle: when its last target was written, and whether every pair ended well. */
+  type Outcome = { lastWriteAt: number; pairs: number; bad: number };
+  const emit = (trigger: string, outcomes: Map<string, Outcome>) => (event: RunEvent) => {
     metrics.observe(event);
     if (event.kind === "pair-done") {
       const { stack, environment, target } = event.pair;
       // Events name `org/project/name`; the scheduler works with `project/name`.
       const env = environment.slice(environment.indexOf("/") + 1);
-      done.add(env);
-      if (event.status === "failed") failed.add(env);
-      const line = { trigger, stack, environment, target, status: event.status, durationMs: event.durationMs, changes: event.changes, message: event.message, hint: event.hint };
+      const o = outcomes.get(env) ?? { lastWriteAt: 0, pairs: 0, bad: 0 };
+      o.pairs++;
+      const transition = book.observe(event);
+      if (!isSynced(event.status)) o.bad++;
+      else o.lastWriteAt = Math.max(o.lastWriteAt, event.at);
+      outcomes.set(env, o);
+      if (transition) notifier.notify(transition);
+      const line = { trigger, stack, environment, target, status: event.status, durationMs: event.durationMs, changes: event.changes, message: event.message, hint: event.hint, ...(event.pair.revision ? { revision: event.pair.revision.number } : {}) };
       if (["failed", "refused", "held"].includes(event.status)) logger.warn(line, "pair not synced");
       else logger.info(line, "pair done");
     } else if (event.kind === "warning") logger.warn({ trigger }, event.message);
@@ -131,8 +176,32 @@ export async function startServer(opts: ServeOptions): Promise<Server> {
         }),
       ),
     );
-    if (environments === undefined) graph.reset(new Map([...definitions].filter((d): d is [string, string] => d[1] !== undefined)));
-    else for (const [env, yaml] of definitions) graph.set(env, yaml);
+    if (environments === undefined) {
+      graph.reset(new Map([...definitions].filter((d): d is [string, string] => d[1] !== undefined)));
+      rotating.clear();
+    } else for (const [env, yaml] of definitions) graph.set(env, yaml);
+    for (const [env, yaml] of definitions) {
+      if (yaml !== undefined && yaml.includes("fn::rotate")) rotating.add(env);
+      else rotating.delete(env);
+    }
+  }
+
+  /** After a cycle: every rotation whose environments all ended well is logged and counted as propagated. */
+  function settleRotations(outcomes: Map<string, Outcome>): void {
+    for (const [env, r] of rotations) {
+      const mine = r.affected.map((e) => outcomes.get(e)).filter((o): o is Outcome => o !== undefined);
+      if (mine.length === 0) continue;
+      if (mine.some((o) => o.bad > 0)) {
+        logger.warn({ environment: env, revision: r.revision }, "rotation not propagated yet: a pair did not sync (it is retried)");
+        continue;
+      }
+      const lastWriteAt = Math.max(...mine.map((o) => o.lastWriteAt));
+      const durationMs = Math.max(0, lastWriteAt - r.deliveredAt);
+      rotations.delete(env);
+      metrics.rotations.inc();
+      metrics.rotationLatency.observe(durationMs / 1000);
+      logger.info({ environment: env, revision: r.revision, environments: r.affected, pairs: mine.reduce((n, o) => n + o.pairs, 0), durationMs }, "rotation propagated");
+    }
   }
 
   async function cycle(work: Work, signal: AbortSignal): Promise<void> {
@@ -144,12 +213,12 @@ export async function startServer(opts: ServeOptions): Promise<Server> {
     logger.info({ trigger, environments: work.kind === "environments" ? work.environments : "all" }, "cycle start");
     await refreshGraph(work.kind === "environments" ? work.environments : undefined, signal);
     const runPlan = await session.plan(selection, { operation: "sync", dryRun: false, refresh: false, force: false, deletions: opts.deletions }, signal);
-    const failed = new Set<string>();
-    const done = new Set<string>();
-    const summary = await session.execute(runPlan, { ...opts.execute, emit: emit(trigger, failed, done), signal });
-    for (const env of done) if (!failed.has(env)) succeeded(env);
-    if (!signal.aborted) for (const env of failed) retryLater(env, "a pair failed: retrying the environment");
+    const outcomes = new Map<string, Outcome>();
+    const summary = await session.execute(runPlan, { ...opts.execute, emit: emit(trigger, outcomes), signal });
+    for (const [env, o] of outcomes) if (o.bad === 0) succeeded(env);
+    if (!signal.aborted) for (const [env, o] of outcomes) if (o.bad > 0) retryLater(env, "a pair failed: retrying the environment");
     logger.info({ trigger, pairs: summary.pairs, byStatus: summary.byStatus, failed: summary.failed, durationMs: Date.now() - started }, "cycle done");
+    settleRotations(outcomes);
     if (work.kind === "reconcile") {
       succeeded(RECONCILE);
       if (summary.failed === 0) metrics.lastReconcile.set(Date.now() / 1000);
@@ -171,11 +240,11 @@ export async function startServer(opts: ServeOptions): Promise<Server> {
     },
   });
 
-  /** An environment changed: it and its importers are synced again. */
-  function changed(env: string): boolean {
+  /** An environment changed: it and its importers are synced again (`urgent`: without the debounce). */
+  function changed(env: string, urgent = false): boolean {
     const affected = graph.affected(env).filter(inSelection);
     if (affected.length === 0) return true;
-    return scheduler.request(affected);
+    return scheduler.request(affected, { urgent });
   }
 
   const app: FastifyInstance = Fastify({ logger: false, bodyLimit: MAX_BODY_BYTES });
@@ -187,6 +256,8 @@ export async function startServer(opts: ServeOptions): Promise<Server> {
     metrics.deliveries.inc({ result });
     logger.info({ result, ...details }, "webhook delivery");
   };
+  /** A kind as a metric label: what the sender wrote, if it looks like a kind (the label set stays small). */
+  const kindLabel = (kind: string) => (/^[a-z_]{1,64}$/.test(kind) ? kind : "other");
 
   app.setErrorHandler((err: { statusCode?: number; code?: string; message: string }, req, reply) => {
     const status = err.statusCode ?? 500;
@@ -214,7 +285,11 @@ export async function startServer(opts: ServeOptions): Promise<Server> {
         return reply.code(401).send({ error: "invalid or missing Pulumi-Webhook-Signature" });
       }
     }
-    let event;
+    if (kind === undefined || kind === "") {
+      delivery("malformed", { id, reason: "no Pulumi-Webhook-Kind header" });
+      return reply.code(400).send({ error: "missing header Pulumi-Webhook-Kind: Pulumi sends the event kind in it (environment, environment_revision, environment_revision_tag, environment_tag, imported_environment_changed)" });
+    }
+    let event: WebhookEvent;
     try {
       event = readEvent(kind, body.toString("utf8"));
     } catch {
@@ -225,53 +300,131 @@ export async function startServer(opts: ServeOptions): Promise<Server> {
       delivery("duplicate", { id, kind });
       return reply.code(202).send({ status: "duplicate" });
     }
-    if (event.kind === "ignored") {
+    const ignore = (reason: string) => {
       if (id !== undefined) seen.add(id);
-      delivery("ignored", { id, kind, reason: event.reason });
-      return reply.code(202).send({ status: "ignored", reason: event.reason });
-    }
-    if (event.org !== undefined && event.org !== org) {
-      if (id !== undefined) seen.add(id);
-      delivery("ignored", { id, kind, reason: `organisation ${event.org} is not the manifest's (${org})` });
-      return reply.code(202).send({ status: "ignored", reason: "another organisation" });
-    }
+      metrics.events.inc({ kind: kindLabel(kind), outcome: "ignored" });
+      delivery("ignored", { id, kind, reason });
+      return reply.code(202).send({ status: "ignored", reason });
+    };
+    if (event.kind === "ignored") return ignore(event.reason);
+    if (event.org !== undefined && event.org !== org) return ignore(`organisation ${event.org} is not the manifest's (${org})`);
+    // The body names the importer for imported_environment_changed: that is the one to sync.
     const env = `${event.project}/${event.name}`;
-    if (!changed(env)) {
+    const details = { id, kind, environment: env, action: event.action, revision: event.revision, tag: event.tag, imported: event.imported ? `${event.imported.project}/${event.imported.name}` : undefined };
+    if (alreadySynced(event, book.syncedRevisions(env))) {
+      if (id !== undefined) seen.add(id);
+      metrics.events.inc({ kind: kindLabel(kind), outcome: "already_synced" });
+      delivery("already_synced", details);
+      return reply.code(202).send({ status: "already-synced", reason: `every pair of ${env} already wrote revision ${event.revision} or a later one` });
+    }
+    const rotation = event.event === "rotation" || (event.event === "environment_revision" && event.action === "created" && rotating.has(env));
+    if (!changed(env, rotation)) {
       // Not recorded as seen: the sender's retry of this delivery must be taken.
-      delivery("queue_full", { id, kind, environment: env });
+      delivery("queue_full", details);
       return reply.code(503).header("Retry-After", String(RETRY_AFTER_SECONDS)).send({ error: "too many syncs waiting: retry later" });
     }
+    if (rotation && !rotations.has(env)) rotations.set(env, { deliveredAt: Date.now(), affected: graph.affected(env).filter(inSelection), ...(event.revision !== undefined ? { revision: event.revision } : {}) });
     if (id !== undefined) seen.add(id);
-    delivery("accepted", { id, kind, environment: env });
-    return reply.code(202).send({ status: "accepted" });
+    metrics.events.inc({ kind: kindLabel(kind), outcome: "accepted" });
+    delivery("accepted", { ...details, ...(rotation ? { rotation: true } : {}) });
+    return reply.code(202).send({ status: "accepted", ...(scheduler.paused ? { paused: true } : {}) });
   });
 
   app.get("/healthz", async () => ({ status: "ok" }));
+  // Paused stays ready: webhooks must keep reaching serve (they queue) while syncs are held.
   app.get("/readyz", async (_req, reply) =>
-    ready && !stopping ? { status: "ready" } : reply.code(503).send({ status: stopping ? "stopping" : "starting: the first reconcile has not ended" }),
+    stopping ? reply.code(503).send({ status: "stopping" }) : !ready ? reply.code(503).send({ status: "starting: the first reconcile has not ended" }) : { status: scheduler.paused ? "paused" : "ready" },
   );
   app.get("/metrics", async (_req, reply) => reply.header("Content-Type", metrics.registry.contentType).send(await metrics.registry.metrics()));
+  app.get("/status", async (_req, reply) => {
+    const body = { ready, paused: scheduler.paused, stopping, queueDepth: scheduler.depth, busy: scheduler.busy, pairs: book.list() };
+    // Errors come from pair events, which hold no values; the redactor makes sure of it.
+    return reply.header("Content-Type", "application/json; charset=utf-8").send(opts.redact(JSON.stringify(body)));
+  });
 
-  await app.listen({ host: opts.host, port: opts.port });
+  /** The admin endpoints' guard: 403 without a configured token, 401 without the right bearer. */
+  const admitted = (req: FastifyRequest, reply: FastifyReply, action: string): boolean => {
+    if (opts.adminToken === undefined) {
+      logger.warn({ action }, "admin request refused: no admin token configured");
+      void reply.code(403).send({ error: "admin endpoints are off: set ESC_SYNC_ADMIN_TOKEN (or ESC_SYNC_ADMIN_TOKEN_FILE) and send Authorization: Bearer <token>" });
+      return false;
+    }
+    if (!bearerMatches(opts.adminToken, req.headers.authorization)) {
+      logger.warn({ action }, "admin request refused: missing or wrong bearer token");
+      void reply.code(401).header("WWW-Authenticate", "Bearer").send({ error: "missing or wrong Authorization: Bearer <ESC_SYNC_ADMIN_TOKEN>" });
+      return false;
+    }
+    return true;
+  };
+
+  app.post("/sync", async (req, reply) => {
+    if (!admitted(req, reply, "sync")) return reply;
+    if (stopping) return reply.code(503).send({ error: "shutting down" });
+    const text = Buffer.isBuffer(req.body) ? req.body.toString("utf8").trim() : "";
+    let parsed;
+    try {
+      parsed = syncRequest.safeParse(text === "" ? {} : JSON.parse(text));
+    } catch {
+      return reply.code(400).send({ error: 'the body is not JSON: send nothing, or {"filter": ["project/env-glob", ...]}' });
+    }
+    if (!parsed.success) return reply.code(400).send({ error: `the body must be {"filter": "glob" | ["glob", ...]}: ${parsed.error.issues[0]!.message}` });
+    const filter = parsed.data.filter === undefined ? undefined : [parsed.data.filter].flat();
+    if (filter === undefined) {
+      scheduler.reconcile();
+      logger.info({ action: "sync", environments: "all" }, "sync requested");
+      return reply.code(202).send({ status: "queued", environments: "all", ...(scheduler.paused ? { paused: true } : {}) });
+    }
+    const refs = await session.source.list(AbortSignal.timeout(30_000));
+    const matched = refs.map(envId).filter((e) => picomatch.isMatch(e, filter) && inSelection(e));
+    if (matched.length === 0) return reply.code(404).send({ error: `no environment serve syncs matches ${filter.join(", ")}` });
+    if (!scheduler.request(matched, { urgent: true })) return reply.code(503).header("Retry-After", String(RETRY_AFTER_SECONDS)).send({ error: "too many syncs waiting: retry later" });
+    logger.info({ action: "sync", environments: matched }, "sync requested");
+    return reply.code(202).send({ status: "queued", environments: matched, ...(scheduler.paused ? { paused: true } : {}) });
+  });
+  app.post("/pause", async (req, reply) => {
+    if (!admitted(req, reply, "pause")) return reply;
+    scheduler.pause();
+    logger.warn({ action: "pause" }, "paused: no new sync starts; webhooks and changes are queued until POST /resume");
+    return { status: "paused", queueDepth: scheduler.depth, busy: scheduler.busy };
+  });
+  app.post("/resume", async (req, reply) => {
+    if (!admitted(req, reply, "resume")) return reply;
+    scheduler.resume();
+    logger.info({ action: "resume", queueDepth: scheduler.depth }, "resumed");
+    return { status: "resumed", queueDepth: scheduler.depth };
+  });
+
+  // The folder first: a missing one ends serve before it listens.
+  let watcher: DefinitionWatcher | undefined;
+  if (opts.watchFolder) {
+    const folder = opts.watchFolder;
+    if (!existsSync(folder) || !statSync(folder).isDirectory()) {
+      throw new ServeStartError(`--watch: the local source's folder ${folder} does not exist`, "create it, or fix source.folder in the manifest");
+    }
+    watcher = await watchDefinitions(
+      folder,
+      (env) => {
+        logger.info({ environment: env }, "definition changed");
+        if (!changed(env)) logger.warn({ environment: env }, "too many syncs waiting: the next reconcile will catch this change");
+      },
+      // A folder swapped or removed, or the inotify limit reached: log it and rely on the reconcile.
+      (err) => logger.error({ folder }, `watching the folder failed: ${err.message}; changes are caught by the reconcile (every --reconcile-every)`),
+    );
+  }
+
+  try {
+    await app.listen({ host: opts.host, port: opts.port });
+  } catch (err) {
+    await watcher?.close();
+    throw listenError(opts.host, opts.port, err);
+  }
   const address = app.server.address();
   const port = typeof address === "object" && address ? address.port : opts.port;
   const url = `http://${opts.host.includes(":") ? `[${opts.host}]` : opts.host}:${port}`;
-  logger.info({ url, webhooks: opts.webhooks ? (opts.secret ? "verified" : "NOT verified") : "refused (no secret)", watch: opts.watchFolder ?? false }, "listening");
-
-  let watcher: FSWatcher | undefined;
-  if (opts.watchFolder) {
-    const folder = opts.watchFolder;
-    watcher = watch(folder, { recursive: true }, (_type, file) => {
-      const m = file ? /^([A-Za-z0-9_.-]+)\/([A-Za-z0-9_.-]+)\.yaml$/.exec(file.replace(/\\/g, "/")) : null;
-      if (!m) return;
-      const env = `${m[1]}/${m[2]}`;
-      logger.info({ environment: env }, "definition changed");
-      if (!changed(env)) logger.warn({ environment: env }, "too many syncs waiting: the next reconcile will catch this change");
-    });
-    // A folder swapped or removed, or the inotify limit reached: log it and rely on the reconcile,
-    // rather than let an unhandled 'error' end the process.
-    watcher.on("error", (err) => logger.error({ folder }, `watching the folder stopped: ${err.message}; changes are caught by the reconcile (every --reconcile-every)`));
-  }
+  logger.info(
+    { url, webhooks: opts.webhooks ? (opts.secret ? "verified" : "NOT verified") : "refused (no secret)", watch: opts.watchFolder ?? false, admin: opts.adminToken !== undefined, notify: (opts.notify ?? []).length },
+    "listening",
+  );
 
   scheduler.reconcile();
   const reconcileTimer = setInterval(() => scheduler.reconcile(), opts.reconcileEveryMs);
@@ -285,9 +438,10 @@ export async function startServer(opts: ServeOptions): Promise<Server> {
       logger.info({ graceMs }, "stopping: readiness fails; the running cycle gets the grace period, then is cancelled");
       clearInterval(reconcileTimer);
       for (const r of retries.values()) clearTimeout(r.timer);
-      watcher?.close();
+      await watcher?.close();
       await scheduler.stop(graceMs);
       await app.close();
+      await notifier.settled();
       logger.info("stopped");
     },
   };

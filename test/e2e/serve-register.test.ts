@@ -34,7 +34,9 @@ describe("webhook register and serve's refusals", () => {
     const out = JSON.parse(r.stdout) as { name: string; events: string[] };
     const hook = server.webhooks.get({ org: "acme" }, out.name)!;
     expect(hook).toMatchObject({ payloadUrl: "https://esc-sync.example.com/webhooks/esc", secret: HOOK_SECRET, active: true, format: "raw" });
-    expect(hook.filters).toEqual(expect.arrayContaining(["environment_revision_created", "environment_deleted", "imported_environment_changed"]));
+    expect(hook.filters).toEqual(expect.arrayContaining(["environment_revision_created", "environment_deleted", "imported_environment_changed", "environment_revision_tag_updated"]));
+    // Rotations too: a rotated secret must reach every target at once.
+    expect(hook.filters).toEqual(expect.arrayContaining(["environment_rotation_succeeded", "environment_rotation_failed"]));
     for (const text of [r.stdout, r.stderr]) for (const canary of [TOKEN, HOOK_SECRET]) expect(text).not.toContain(canary);
   });
 
@@ -68,10 +70,10 @@ describe("webhook register and serve's refusals", () => {
     try {
       expect(serve.lines.find((l) => l.level === 40 && l.msg.includes("--insecure-no-verify"))).toBeDefined();
       // The first reconcile is running: one environment may wait, a second may not.
-      const event = (name: string) => JSON.stringify({ organization: { githubLogin: "local" }, projectName: "app", environmentName: name });
-      const first = await serve.post("/webhooks/esc", event("one"), { "Pulumi-Webhook-Kind": "environment_revision_created", "Pulumi-Webhook-ID": "d-1" });
+      const event = (name: string) => JSON.stringify({ organization: { githubLogin: "local" }, projectName: "app", environmentName: name, action: "created", revision: 2 });
+      const first = await serve.post("/webhooks/esc", event("one"), { "Pulumi-Webhook-Kind": "environment_revision", "Pulumi-Webhook-ID": "d-1" });
       expect(first.status).toBe(202);
-      const second = await serve.post("/webhooks/esc", event("two"), { "Pulumi-Webhook-Kind": "environment_revision_created", "Pulumi-Webhook-ID": "d-2" });
+      const second = await serve.post("/webhooks/esc", event("two"), { "Pulumi-Webhook-Kind": "environment_revision", "Pulumi-Webhook-ID": "d-2" });
       expect(second.status).toBe(503);
       expect(second.headers.get("retry-after")).toMatch(/^\d+$/);
       expect((await serve.get("/readyz")).status).toBe(503);

@@ -4,6 +4,7 @@
  * with no lock and no process left, also when it cancels a sync midway; the next start converges.
  * No secret value in any log line.
  */
+import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -83,6 +84,29 @@ describe("serve --watch", () => {
     } finally {
       expect((await next.stop()).code).toBe(0);
       expect(next.stdout + next.stderr).not.toContain(SECRET);
+    }
+  });
+
+  it("sees every save: five sed -i saves (a rename over the file) and an in-place write of one file each reach the target", async () => {
+    box.writeEnvironment("app", "dev", env("save0"));
+    const serve = await ServeProcess.start(box, ["--watch", "--debounce", "0s", "--reconcile-every", "1h"]);
+    try {
+      await serve.reconciled();
+      expect(box.read("out/dev.env")).toContain("VALUE=save0");
+      const file = join(box.envDir, "app", "dev.yaml");
+      for (let i = 1; i <= 5; i++) {
+        // GNU sed -i writes a temporary file beside the definition and renames it over it, as editors do.
+        execFileSync("sed", ["-i", `s/VALUE: save${i - 1}/VALUE: save${i}/`, file]);
+        await waitUntil(`sed -i save ${i} in out/dev.env`, () => box.read("out/dev.env").includes(`VALUE=save${i}`), 120_000);
+      }
+      writeFileSync(file, env("in-place"));
+      await waitUntil("the in-place write in out/dev.env", () => box.read("out/dev.env").includes("VALUE=in-place"), 120_000);
+      // Seen by the watcher, not by a reconcile: only the first reconcile ran.
+      expect(serve.lines.filter((l) => l.msg === "cycle start" && l.trigger === "reconcile")).toHaveLength(1);
+      expect(serve.lines.filter((l) => l.msg === "definition changed" && l.environment === "app/dev").length).toBeGreaterThanOrEqual(6);
+    } finally {
+      expect((await serve.stop()).code).toBe(0);
+      expect(serve.stdout + serve.stderr).not.toContain(SECRET);
     }
   });
 

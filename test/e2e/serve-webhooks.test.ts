@@ -89,9 +89,9 @@ describe("serve with webhooks from the loopback ESC server", () => {
     await patch("common", "base", base("s2"));
     await settle("the imported edit in both importers' files", () => holds("dev", "SHARED=s2") && holds("prod", "SHARED=s2"));
     expect(changeCycles(from).flat()).toEqual(expect.arrayContaining(["common/base", "app/dev", "app/prod"]));
-    // Only revision events were delivered (the hook's filters), each accepted.
+    // Only revision events were delivered (the hook's filters), with their kind, each accepted.
     await server.webhooks.settled();
-    expect(new Set(server.webhooks.deliveries.map((d) => d.kind))).toEqual(new Set(["environment_revision_created"]));
+    expect(new Set(server.webhooks.deliveries.map((d) => d.kind))).toEqual(new Set(["environment_revision"]));
     expect(server.webhooks.deliveries.every((d) => d.responseCode === 202)).toBe(true);
   });
 
@@ -109,8 +109,8 @@ describe("serve with webhooks from the loopback ESC server", () => {
 
   it("answers bad deliveries with their status codes and syncs nothing for them", async () => {
     const from = serve.lines.length;
-    const payload = server.webhooks.payload("acme", "app", "dev", 99);
-    const headers = (body: string, kind = "environment_revision_created", id = `test-${Math.random()}`) => ({ "Pulumi-Webhook-ID": id, "Pulumi-Webhook-Kind": kind, "Pulumi-Webhook-Signature": sign(HOOK_SECRET, body) });
+    const payload = server.webhooks.payload("environment_revision_created", "acme", "app", "dev", { revision: 99 });
+    const headers = (body: string, kind = "environment_revision", id = `test-${Math.random()}`) => ({ "Pulumi-Webhook-ID": id, "Pulumi-Webhook-Kind": kind, "Pulumi-Webhook-Signature": sign(HOOK_SECRET, body) });
 
     expect((await serve.post("/webhooks/esc", payload, { ...headers(payload), "Pulumi-Webhook-Signature": sign("wrong-secret", payload) })).status).toBe(401);
     const { "Pulumi-Webhook-Signature": _, ...unsigned } = headers(payload);
@@ -118,9 +118,13 @@ describe("serve with webhooks from the loopback ESC server", () => {
     const big = JSON.stringify({ projectName: "app", environmentName: "dev", pad: "x".repeat(1024 * 1024) });
     expect((await serve.post("/webhooks/esc", big, headers(big))).status).toBe(413);
     expect((await serve.post("/webhooks/esc", "{not json", headers("{not json"))).status).toBe(400);
-    const unknown = await serve.post("/webhooks/esc", payload, headers(payload, "environment_tag_created"));
+    const unknown = await serve.post("/webhooks/esc", payload, headers(payload, "environment_tag"));
     expect(unknown.status).toBe(202);
     expect(JSON.parse(unknown.text)).toMatchObject({ status: "ignored" });
+    const { "Pulumi-Webhook-Kind": _kind, ...kindless } = headers(payload);
+    const noKind = await serve.post("/webhooks/esc", payload, kindless);
+    expect(noKind.status).toBe(400);
+    expect(noKind.text).toContain("Pulumi-Webhook-Kind");
     // A delivery already taken, sent again (same id, valid signature): acknowledged, not acted on.
     const taken = server.webhooks.deliveries.find((d) => d.responseCode === 202)!;
     const replay = await serve.post("/webhooks/esc", taken.payload, headers(taken.payload, taken.kind, taken.id));
@@ -130,7 +134,7 @@ describe("serve with webhooks from the loopback ESC server", () => {
     await new Promise((r) => setTimeout(r, 1500));
     expect(changeCycles(from)).toEqual([]);
     const results = serve.lines.slice(from).filter((l: LogLine) => l.msg === "webhook delivery").map((l) => l.result);
-    expect(results).toEqual(["unauthorized", "unauthorized", "too_large", "malformed", "ignored", "duplicate"]);
+    expect(results).toEqual(["unauthorized", "unauthorized", "too_large", "malformed", "ignored", "malformed", "duplicate"]);
   });
 
   it("/metrics parses as Prometheus text and shows the counts of the run", async () => {
@@ -143,7 +147,7 @@ describe("serve with webhooks from the loopback ESC server", () => {
     expect(value("esc_sync_webhook_deliveries_total", { result: "accepted" })).toBe(delivered);
     expect(value("esc_sync_webhook_deliveries_total", { result: "unauthorized" })).toBe(2);
     expect(value("esc_sync_webhook_deliveries_total", { result: "too_large" })).toBe(1);
-    expect(value("esc_sync_webhook_deliveries_total", { result: "malformed" })).toBe(1);
+    expect(value("esc_sync_webhook_deliveries_total", { result: "malformed" })).toBe(2);
     expect(value("esc_sync_webhook_deliveries_total", { result: "duplicate" })).toBe(1);
     // Every pair the log reports, by status, is counted once.
     const logged = new Map<string, number>();

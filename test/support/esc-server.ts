@@ -16,9 +16,10 @@
  * project's local evaluator (default), or by an injected function.
  *
  * Webhooks (`esc-server/webhooks.ts`): registered at the official CLI's paths, per environment or
- * per organisation, and delivered signed on every change: `environment_revision_created` (and
+ * per organisation, and delivered signed on every change, with the kinds and bodies Pulumi
+ * documents (`test/fixtures/esc-webhooks/`): `environment_revision_created` (and
  * `imported_environment_changed` to every environment importing the one changed, transitively),
- * `environment_created`, `environment_deleted`.
+ * `environment_created`, `environment_deleted`, `environment_revision_tag_created/_updated/_deleted`.
  *
  * Fault injection (429 with `Retry-After`, 5xx, connection resets, latency) and a request log
  * let tests prove that retries happen.
@@ -397,8 +398,11 @@ export async function startEscServer(options: EscServerOptions): Promise<EscServ
       if (method === "GET") return getTag(env, rest[2]!, res);
       if (method === "PATCH") return moveTag(env, rest[2]!, body, res);
       if (method === "DELETE") {
+        const revision = store.tags(project, name)?.find((t) => t.name === rest[2])?.revision;
         if (rest[2] === "latest" || !store.deleteTag(project, name, rest[2]!)) throw new HttpError(404, `Tag '${rest[2]!}' not found`);
-        return sendJson(res, 200, {});
+        sendJson(res, 200, {});
+        webhooks.emit("environment_revision_tag_deleted", org!, project, name, { tagName: rest[2]!, ...(revision !== undefined ? { revision } : {}) });
+        return;
       }
     }
     if (rest[0] === "versions" && rest.length === 2 && method === "GET") return getYaml(env, rest[1]!, method, false, res);
@@ -499,8 +503,15 @@ export async function startEscServer(options: EscServerOptions): Promise<EscServ
     res.writeHead(200, { "Content-Type": "application/json", ETag: updated.etag, "Pulumi-ESC-Revision": String(updated.revision) });
     res.end(JSON.stringify(warnings.length > 0 ? { diagnostics: warnings } : {}));
     // Delivered after the answer, as the service does: the sender never waits for its listeners.
-    webhooks.emit("environment_revision_created", env.org, env.project, env.name, updated.revision);
-    for (const importer of importersOf(env.store, env.project, env.name)) webhooks.emit("imported_environment_changed", env.org, importer.project, importer.name);
+    webhooks.emit("environment_revision_created", env.org, env.project, env.name, { revision: updated.revision });
+    // The body names the importer; its affected revisions are those importing the changed one (here its latest).
+    for (const importer of importersOf(env.store, env.project, env.name)) {
+      const latest = env.store.get(importer.project, importer.name)?.revision;
+      webhooks.emit("imported_environment_changed", env.org, importer.project, importer.name, {
+        affectedRevisions: latest !== undefined ? [latest] : [],
+        imported: { project: env.project, name: env.name, revision: updated.revision },
+      });
+    }
   }
 
   async function openEnvironment(env: EnvAt, version: string, res: ServerResponse): Promise<void> {
@@ -597,6 +608,7 @@ export async function startEscServer(options: EscServerOptions): Promise<EscServ
     if (outcome === "exists" || outcome === "reserved") throw new HttpError(409, `Tag '${name}' already exists`);
     if (outcome === "no-revision") throw new HttpError(404, `Revision ${revision} not found`);
     sendJson(res, 200, {});
+    webhooks.emit("environment_revision_tag_created", env.org, env.project, env.name, { tagName: name, revision });
   }
 
   function moveTag(env: EnvAt, tag: string, body: string, res: ServerResponse): void {
@@ -606,6 +618,7 @@ export async function startEscServer(options: EscServerOptions): Promise<EscServ
     if (outcome === "missing") throw new HttpError(404, `Tag '${tag}' not found`);
     if (outcome === "no-revision") throw new HttpError(404, `Revision ${revision} not found`);
     sendJson(res, 200, {});
+    webhooks.emit("environment_revision_tag_updated", env.org, env.project, env.name, { tagName: tag, revision });
   }
 
   const server = createServer((req, res) => {

@@ -6,6 +6,12 @@
  * `Pulumi-Webhook-Signature` (hex HMAC-SHA256 of the body). A non-2xx answer or a network error
  * is retried (the same delivery id), honouring `Retry-After`.
  *
+ * What is sent is what pulumi/docs `content/docs/esc/concepts/webhooks.md` documents: a hook
+ * subscribes to *filters* (or the `environments` group), a delivery carries the event *kind*
+ * (table "Event Filtering"), and the body has the fields of that kind's sample ("Payload
+ * Examples"). `test/unit/serve/webhook-contract.test.ts` checks every delivery against the
+ * samples kept in `test/fixtures/esc-webhooks/`, so that this sender cannot drift from them.
+ *
  * Test controls: drop the next deliveries (a lost webhook), hold deliveries and release them in
  * reverse (out of order), wait until every delivery has ended.
  */
@@ -40,6 +46,35 @@ export interface Delivery {
   responseBody: string;
   hook: string;
   attempt: number;
+}
+
+/** Filter → the kind Pulumi sends for it (the docs' "Event Filtering" table). */
+export const KIND_OF_FILTER: Record<string, string> = {
+  environment_created: "environment",
+  environment_deleted: "environment",
+  environment_revision_created: "environment_revision",
+  environment_revision_retracted: "environment_revision",
+  environment_revision_tag_created: "environment_revision_tag",
+  environment_revision_tag_deleted: "environment_revision_tag",
+  environment_revision_tag_updated: "environment_revision_tag",
+  environment_tag_created: "environment_tag",
+  environment_tag_deleted: "environment_tag",
+  environment_tag_updated: "environment_tag",
+  imported_environment_changed: "imported_environment_changed",
+  // pulumi/pulumi-pulumiservice webhook.go lists these filters; their kind is not documented: the filter name is sent.
+  environment_rotation_succeeded: "environment_rotation_succeeded",
+  environment_rotation_failed: "environment_rotation_failed",
+};
+
+/** The `environments` group: every documented environment kind (rotations only by filter: undocumented). */
+const ENVIRONMENTS_GROUP = new Set(Object.keys(KIND_OF_FILTER).filter((f) => !f.startsWith("environment_rotation_")));
+
+/** What an event says beyond its environment (by kind, as the docs' samples show). */
+export interface EventDetails {
+  revision?: number;
+  tagName?: string;
+  affectedRevisions?: number[];
+  imported?: { project: string; name: string; revision: number };
 }
 
 /** How many times a delivery is tried in all. */
@@ -115,13 +150,17 @@ export class WebhookHub {
     return { ...rest, hasSecret: secret !== undefined };
   }
 
-  /** An event happened to an environment: every active hook that wants it gets a delivery. */
-  emit(kind: string, org: string, project: string, env: string, revision?: number): void {
+  /** An event (a filter name) happened to an environment: every active hook that wants it gets a delivery. */
+  emit(filter: string, org: string, project: string, env: string, details: EventDetails = {}): void {
+    const kind = KIND_OF_FILTER[filter];
+    if (!kind) throw new Error(`unknown webhook filter ${filter}`);
     for (const hook of this.hooks.values()) {
       if (!hook.active || hook.organizationName !== org) continue;
       if (hook.envName !== undefined && (hook.projectName !== project || hook.envName !== env)) continue;
-      if (hook.filters && !hook.filters.includes(kind)) continue;
-      this.send(hook, kind, this.payload(org, project, env, revision));
+      // Neither filters nor groups: the default groups (pulumi-pulumiservice webhook.go), which hold `environments`.
+      const wanted = (!hook.filters && !hook.groups) || hook.filters?.includes(filter) || (hook.groups?.includes("environments") && ENVIRONMENTS_GROUP.has(filter));
+      if (!wanted) continue;
+      this.send(hook, kind, this.payload(filter, org, project, env, details));
     }
   }
 
@@ -131,14 +170,41 @@ export class WebhookHub {
     return this.#attempt(hook, id, "ping", JSON.stringify({ message: "Hello from Pulumi Cloud" }), 1);
   }
 
-  payload(org: string, project: string, env: string, revision?: number): string {
-    return JSON.stringify({
+  /** The body Pulumi sends for `filter`: the common fields, then those of its kind, in the docs' order. */
+  payload(filter: string, org: string, project: string, env: string, details: EventDetails = {}): string {
+    const kind = KIND_OF_FILTER[filter];
+    const action = filter.slice(filter.lastIndexOf("_") + 1);
+    const common = {
       user: { name: this.user.name, githubLogin: this.user.login, avatarUrl: "" },
       organization: { name: org, githubLogin: org, avatarUrl: "" },
       projectName: project,
       environmentName: env,
-      ...(revision !== undefined ? { revision } : {}),
-    });
+    };
+    const need = <T>(v: T | undefined, what: string): T => {
+      if (v === undefined) throw new Error(`a ${filter} delivery needs ${what}`);
+      return v;
+    };
+    switch (kind) {
+      case "environment":
+        return JSON.stringify({ ...common, action });
+      case "environment_revision":
+        return JSON.stringify({ ...common, action, revision: need(details.revision, "the revision") });
+      case "environment_revision_tag":
+        return JSON.stringify({ ...common, tagName: need(details.tagName, "the tag"), action, revision: need(details.revision, "the revision") });
+      case "environment_tag":
+        return JSON.stringify({ ...common, tagName: need(details.tagName, "the tag"), action });
+      case "imported_environment_changed": {
+        const imported = need(details.imported, "the imported environment");
+        return JSON.stringify({
+          ...common,
+          affectedRevisions: need(details.affectedRevisions, "the importer's revisions"),
+          importedEnvironmentReference: { projectName: imported.project, environmentName: imported.name, revision: imported.revision },
+        });
+      }
+      default:
+        // Rotations: undocumented body; the common fields and the revision the rotation created.
+        return JSON.stringify({ ...common, action, ...(details.revision !== undefined ? { revision: details.revision } : {}) });
+    }
   }
 
   /** Sends one delivery (with its retries) in the background. */

@@ -85,4 +85,43 @@ describe("serve's scheduler", () => {
     await h.settle();
     expect(h.ran).toHaveLength(1);
   });
+
+  it("while paused queues every request and the reconcile, runs nothing, and runs them on resume", async () => {
+    const h = harness();
+    h.scheduler.pause();
+    expect(h.scheduler.paused).toBe(true);
+    expect(h.scheduler.request(["app/dev"])).toBe(true);
+    h.scheduler.request(["app/prod"]);
+    await h.settle();
+    expect(h.ran).toEqual([]);
+    expect(h.scheduler.depth).toBe(2);
+    h.scheduler.resume();
+    expect(h.ran).toEqual([{ kind: "environments", environments: ["app/dev", "app/prod"] }]);
+    await h.finish();
+  });
+
+  it("lets the running cycle finish when paused, and starts no other", async () => {
+    const h = harness();
+    h.scheduler.request(["app/dev"]);
+    h.scheduler.pause();
+    h.scheduler.request(["app/prod"]);
+    await h.finish();
+    expect(h.ran).toHaveLength(1);
+    h.scheduler.resume();
+    expect(h.ran).toHaveLength(2);
+    await h.finish();
+  });
+
+  it("an urgent request skips the debounce", async () => {
+    const h = harness({ debounceMs: 60_000 });
+    h.scheduler.request(["app/dev"]);
+    await h.finish();
+    h.scheduler.request(["app/dev"]);
+    await h.settle();
+    expect(h.ran).toHaveLength(1);
+    h.scheduler.request(["app/dev"], { urgent: true });
+    await h.settle();
+    expect(h.ran).toHaveLength(2);
+    await h.finish();
+  });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { RecentIds } from "../../../orchestrator/serve/deliveries.js";
-import { readEvent } from "../../../orchestrator/serve/events.js";
+import { alreadySynced, readEvent } from "../../../orchestrator/serve/events.js";
 import { ImportGraph, importsOf } from "../../../orchestrator/serve/importers.js";
 import { sign, verifySignature } from "../../../orchestrator/serve/signature.js";
 
@@ -22,14 +22,24 @@ describe("webhook verification", () => {
 
 describe("webhook events", () => {
   it("names the environment of the kinds it acts on, and ignores the others", () => {
-    const payload = JSON.stringify({ organization: { githubLogin: "acme", name: "Acme" }, projectName: "app", environmentName: "dev", revision: 3 });
-    expect(readEvent("environment_revision_created", payload)).toEqual({ kind: "environment", event: "environment_revision_created", org: "acme", project: "app", name: "dev" });
-    expect(readEvent("imported_environment_changed", payload)).toMatchObject({ kind: "environment", project: "app", name: "dev" });
-    expect(readEvent("environment_tag_created", payload)).toMatchObject({ kind: "ignored" });
-    expect(readEvent(undefined, payload)).toMatchObject({ kind: "ignored" });
-    expect(readEvent("environment_created", "{}")).toMatchObject({ kind: "ignored", reason: expect.stringContaining("names no environment") });
-    expect(readEvent("environment_created", JSON.stringify({ projectName: "../x", environmentName: "dev" }))).toMatchObject({ kind: "ignored" });
-    expect(() => readEvent("environment_created", "{not json")).toThrow(SyntaxError);
+    const payload = JSON.stringify({ organization: { githubLogin: "acme", name: "Acme" }, projectName: "app", environmentName: "dev", action: "created", revision: 3 });
+    expect(readEvent("environment_revision", payload)).toEqual({ kind: "sync", event: "environment_revision", action: "created", org: "acme", project: "app", name: "dev", revision: 3 });
+    expect(readEvent("environment_rotation_succeeded", payload)).toMatchObject({ kind: "sync", event: "rotation", project: "app", name: "dev" });
+    expect(readEvent("environment_tag", payload)).toMatchObject({ kind: "ignored" });
+    expect(readEvent("environment", "{}")).toMatchObject({ kind: "ignored", reason: expect.stringContaining("projectName") });
+    expect(readEvent("environment", JSON.stringify({ projectName: "../x", environmentName: "dev" }))).toMatchObject({ kind: "ignored" });
+    expect(() => readEvent("environment", "{not json")).toThrow(SyntaxError);
+  });
+
+  it("skips a new revision only when every pair following the latest already wrote it or a later one", () => {
+    const at = (revision: number, event: "environment_revision" | "rotation" = "environment_revision", action = "created") =>
+      ({ kind: "sync", event, action, org: "acme", project: "app", name: "dev", revision }) as const;
+    expect(alreadySynced(at(5), [5, 6])).toBe(true);
+    expect(alreadySynced(at(7), [5, 6])).toBe(false);
+    expect(alreadySynced(at(5), [5, undefined])).toBe(false);
+    expect(alreadySynced(at(5), [])).toBe(false);
+    expect(alreadySynced(at(5, "environment_revision", "retracted"), [9])).toBe(false);
+    expect(alreadySynced(at(5, "rotation", "succeeded"), [5])).toBe(true);
   });
 
   it("remembers delivery ids within a bound", () => {
