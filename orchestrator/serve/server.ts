@@ -389,9 +389,11 @@ export async function startServer(opts: ServeOptions): Promise<Server> {
   });
   app.post("/resume", async (req, reply) => {
     if (!admitted(req, reply, "resume")) return reply;
+    // What waited is reported before resuming: the first cycle takes it at once.
+    const queued = scheduler.depth;
     scheduler.resume();
-    logger.info({ action: "resume", queueDepth: scheduler.depth }, "resumed");
-    return { status: "resumed", queueDepth: scheduler.depth };
+    logger.info({ action: "resume", queued }, "resumed");
+    return { status: "resumed", queued };
   });
 
   // The folder first: a missing one ends serve before it listens.
