@@ -68,3 +68,19 @@ export class ImportGraph {
     return [...seen];
   }
 }
+
+/**
+ * Whether a definition holds a rotated value (`fn::rotate`, `fn::rotate::<provider>`): a new
+ * revision of such an environment may be a rotation, which serve propagates without the debounce.
+ */
+export function holdsRotation(yaml: string): boolean {
+  let doc: unknown;
+  try {
+    doc = parse(yaml);
+  } catch {
+    return false;
+  }
+  const walk = (node: unknown): boolean =>
+    Array.isArray(node) ? node.some(walk) : node !== null && typeof node === "object" ? Object.entries(node).some(([k, v]) => k === "fn::rotate" || k.startsWith("fn::rotate::") || walk(v)) : false;
+  return walk(doc);
+}

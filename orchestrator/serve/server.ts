@@ -18,7 +18,7 @@ import { RecentIds } from "./deliveries.js";
 import { z } from "zod";
 import { UserError } from "../errors.js";
 import { alreadySynced, readEvent, type WebhookEvent } from "./events.js";
-import { ImportGraph } from "./importers.js";
+import { holdsRotation, ImportGraph } from "./importers.js";
 import { ServeMetrics, type DeliveryResult } from "./metrics.js";
 import { Scheduler, type Work } from "./scheduler.js";
 import { Notifier, type NotifyTarget } from "./notify.js";
@@ -181,13 +181,29 @@ export async function startServer(opts: ServeOptions): Promise<Server> {
       rotating.clear();
     } else for (const [env, yaml] of definitions) graph.set(env, yaml);
     for (const [env, yaml] of definitions) {
-      if (yaml !== undefined && yaml.includes("fn::rotate")) rotating.add(env);
+      if (yaml !== undefined && holdsRotation(yaml)) rotating.add(env);
       else rotating.delete(env);
     }
   }
 
-  /** After a cycle: every rotation whose environments all ended well is logged and counted as propagated. */
-  function settleRotations(outcomes: Map<string, Outcome>): void {
+  /**
+   * Reads the targets of `environments` back, as `drift` does: `in-sync` when every pair's store
+   * holds what ESC holds, `unverifiable` when a store cannot return values (Azure Key Vault,
+   * GitHub), else the worst status found. Changes nothing.
+   */
+  async function readBack(environments: string[], signal: AbortSignal): Promise<string> {
+    const plan = await session.plan({ ...opts.selection, filter: environments, allowEmpty: true }, { operation: "drift", dryRun: true, refresh: false, force: false, deletions: { allowAll: false, max: 0 } }, signal);
+    const statuses: string[] = [];
+    await session.execute(plan, { ...opts.execute, emit: (e) => void (e.kind === "pair-done" && statuses.push(e.drift?.status ?? "error")), signal });
+    const worst = ["error", "missing", "drifted", "pending", "orphaned", "unverifiable"].find((st) => statuses.includes(st));
+    return worst ?? "in-sync";
+  }
+
+  /**
+   * After a cycle: every rotation whose environments all ended well is read back, then logged and
+   * counted as propagated, with the time from its delivery to the last target written.
+   */
+  async function settleRotations(outcomes: Map<string, Outcome>, signal: AbortSignal): Promise<void> {
     for (const [env, r] of rotations) {
       const mine = r.affected.map((e) => outcomes.get(e)).filter((o): o is Outcome => o !== undefined);
       if (mine.length === 0) continue;
@@ -198,9 +214,17 @@ export async function startServer(opts: ServeOptions): Promise<Server> {
       const lastWriteAt = Math.max(...mine.map((o) => o.lastWriteAt));
       const durationMs = Math.max(0, lastWriteAt - r.deliveredAt);
       rotations.delete(env);
+      let readback: string;
+      try {
+        readback = await readBack(r.affected, signal);
+      } catch (err) {
+        readback = `cannot read back: ${err instanceof Error ? err.message.split("\n")[0] : String(err)}`;
+      }
       metrics.rotations.inc();
       metrics.rotationLatency.observe(durationMs / 1000);
-      logger.info({ environment: env, revision: r.revision, environments: r.affected, pairs: mine.reduce((n, o) => n + o.pairs, 0), durationMs }, "rotation propagated");
+      const line = { environment: env, revision: r.revision, environments: r.affected, pairs: mine.reduce((n, o) => n + o.pairs, 0), durationMs, readback };
+      if (readback === "in-sync" || readback === "unverifiable") logger.info(line, "rotation propagated");
+      else logger.warn(line, "rotation propagated, but reading the targets back does not show it everywhere");
     }
   }
 
@@ -218,7 +242,7 @@ export async function startServer(opts: ServeOptions): Promise<Server> {
     for (const [env, o] of outcomes) if (o.bad === 0) succeeded(env);
     if (!signal.aborted) for (const [env, o] of outcomes) if (o.bad > 0) retryLater(env, "a pair failed: retrying the environment");
     logger.info({ trigger, pairs: summary.pairs, byStatus: summary.byStatus, failed: summary.failed, durationMs: Date.now() - started }, "cycle done");
-    settleRotations(outcomes);
+    if (!signal.aborted) await settleRotations(outcomes, signal);
     if (work.kind === "reconcile") {
       succeeded(RECONCILE);
       if (summary.failed === 0) metrics.lastReconcile.set(Date.now() / 1000);

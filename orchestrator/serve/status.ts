@@ -8,7 +8,7 @@ import type { PairRevision } from "../planner/plan.js";
 import type { PairStatus, RunEvent } from "../runner/events.js";
 
 /** Statuses after which a pair's target is not known to hold what ESC holds. */
-const NOT_SYNCED: ReadonlySet<PairStatus> = new Set(["failed", "refused", "held", "changes-pending", "skipped"]);
+const NOT_SYNCED: ReadonlySet<PairStatus> = new Set(["failed", "refused", "held", "changes-pending"]);
 
 /** Whether a pair that ended with `status` holds what ESC holds. */
 export function isSynced(status: PairStatus): boolean {
@@ -63,7 +63,8 @@ export class StatusBook {
       ok,
       lastResultAt: at,
       ...(ok ? { lastSyncedAt: at } : before?.lastSyncedAt ? { lastSyncedAt: before.lastSyncedAt } : {}),
-      ...(ok ? (revision ? { revision } : {}) : before?.revision ? { revision: before.revision } : {}),
+      // `skipped` (nothing to write, or interrupted before it started) is no failure, but wrote nothing.
+      ...(ok && event.status !== "skipped" ? (revision ? { revision } : {}) : before?.revision ? { revision: before.revision } : {}),
       ...(!ok && event.message ? { error: event.message } : {}),
       ...(!ok && event.hint ? { hint: event.hint } : {}),
     };

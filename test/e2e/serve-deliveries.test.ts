@@ -143,7 +143,8 @@ bindings:
     const r = await deliver("environment_rotation_succeeded", sample("environment_revision", "app", "dev", { revision, action: undefined }));
     expect(r.status).toBe(202);
     const line = await serve.waitFor((l) => l.msg === "rotation propagated", 180_000, from);
-    expect(line).toMatchObject({ environment: "app/dev", revision });
+    // Read back as drift reads it: the file target holds the rotated value.
+    expect(line).toMatchObject({ environment: "app/dev", revision, readback: "in-sync", level: 30 });
     expect(typeof line.durationMs).toBe("number");
     expect(box.read("out/dev.env")).toContain("VALUE=rotated");
     expect(await metric("esc_sync_rotations_propagated_total")).toBe(1);

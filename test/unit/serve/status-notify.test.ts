@@ -29,6 +29,9 @@ describe("serve's status book", () => {
     now = 3_000;
     expect(book.observe(done(pair("app.dev.out", { number: 4 }), "updated"))).toMatchObject({ kind: "recovered", pair: { ok: true, revision: { number: 4 }, lastSyncedAt: new Date(3_000).toISOString() } });
     expect(book.list().map((p) => p.error)).toEqual([undefined]);
+    // Skipped (interrupted, or nothing to write): no alert, and the revision written stays the last one.
+    expect(book.observe(done(pair("app.dev.out", { number: 9 }), "skipped", { message: "interrupted before it started" }))).toBeUndefined();
+    expect(book.syncedRevisions("app/dev")).toEqual([4]);
   });
 
   it("gives the revisions of the pairs following the latest; pinned pairs have no say, unknown ones block a skip", () => {

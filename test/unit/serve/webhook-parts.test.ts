@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { RecentIds } from "../../../orchestrator/serve/deliveries.js";
 import { alreadySynced, readEvent } from "../../../orchestrator/serve/events.js";
-import { ImportGraph, importsOf } from "../../../orchestrator/serve/importers.js";
+import { holdsRotation, ImportGraph, importsOf } from "../../../orchestrator/serve/importers.js";
 import { sign, verifySignature } from "../../../orchestrator/serve/signature.js";
 
 describe("webhook verification", () => {
@@ -84,5 +84,15 @@ describe("importers", () => {
     g.set("pay/dev", undefined);
     g.set("app/dev", undefined);
     expect(g.affected("common/base").sort()).toEqual(["app/prod", "app/shared", "common/base"]);
+  });
+});
+
+describe("rotated values", () => {
+  it("are found wherever a definition holds fn::rotate or fn::rotate::<provider>", () => {
+    // A rotator is written fn::rotate::<provider> (or fn::rotate), anywhere under values.
+    expect(holdsRotation("values:\n  db:\n    fn::rotate::postgres:\n      inputs: {}\n")).toBe(true);
+    expect(holdsRotation("values:\n  list:\n    - fn::rotate:\n        provider: aws-iam\n")).toBe(true);
+    expect(holdsRotation("values:\n  note: mentions fn::rotate in a string only\n")).toBe(false);
+    expect(holdsRotation("values: [unclosed")).toBe(false);
   });
 });
