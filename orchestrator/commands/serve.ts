@@ -57,6 +57,7 @@ export async function serveCommand(opts: ServeCommandOptions, ctx: CommandContex
   if (admin) ctx.redactor.add(admin);
   // A notify URL can hold a token (Slack's does, in its path): never in a log line.
   for (const n of notify) ctx.redactor.add(n.url);
+  for (const raw of opts.notify ?? []) ctx.redactor.add(raw.replace(/^slack:/, ""));
   const source = session.manifest.source;
   if (opts.watch && source.kind !== "local") {
     throw new ConfigError(`--watch watches a local source's folder; the manifest's source is ${source.kind}: drop --watch (webhooks tell serve about changes)`);
