@@ -203,8 +203,10 @@ export async function startServer(opts: ServeOptions): Promise<Server> {
    * After a cycle: every rotation whose environments all ended well is read back, then logged and
    * counted as propagated, with the time from its delivery to the last target written.
    */
-  async function settleRotations(outcomes: Map<string, Outcome>, signal: AbortSignal): Promise<void> {
+  async function settleRotations(outcomes: Map<string, Outcome>, cycleStarted: number, signal: AbortSignal): Promise<void> {
     for (const [env, r] of rotations) {
+      // A cycle that started before the delivery opened the values from before the rotation.
+      if (cycleStarted < r.deliveredAt) continue;
       const mine = r.affected.map((e) => outcomes.get(e)).filter((o): o is Outcome => o !== undefined);
       if (mine.length === 0) continue;
       if (mine.some((o) => o.bad > 0)) {
@@ -242,7 +244,7 @@ export async function startServer(opts: ServeOptions): Promise<Server> {
     for (const [env, o] of outcomes) if (o.bad === 0) succeeded(env);
     if (!signal.aborted) for (const [env, o] of outcomes) if (o.bad > 0) retryLater(env, "a pair failed: retrying the environment");
     logger.info({ trigger, pairs: summary.pairs, byStatus: summary.byStatus, failed: summary.failed, durationMs: Date.now() - started }, "cycle done");
-    if (!signal.aborted) await settleRotations(outcomes, signal);
+    if (!signal.aborted) await settleRotations(outcomes, started, signal);
     if (work.kind === "reconcile") {
       succeeded(RECONCILE);
       if (summary.failed === 0) metrics.lastReconcile.set(Date.now() / 1000);
@@ -342,12 +344,15 @@ export async function startServer(opts: ServeOptions): Promise<Server> {
       return reply.code(202).send({ status: "already-synced", reason: `every pair of ${env} already wrote revision ${event.revision} or a later one` });
     }
     const rotation = event.event === "rotation" || (event.event === "environment_revision" && event.action === "created" && rotating.has(env));
+    // Recorded before the request: the cycle it starts may begin at once, and must count.
+    const fresh = rotation && !rotations.has(env);
+    if (fresh) rotations.set(env, { deliveredAt: Date.now(), affected: graph.affected(env).filter(inSelection), ...(event.revision !== undefined ? { revision: event.revision } : {}) });
     if (!changed(env, rotation)) {
+      if (fresh) rotations.delete(env);
       // Not recorded as seen: the sender's retry of this delivery must be taken.
       delivery("queue_full", details);
       return reply.code(503).header("Retry-After", String(RETRY_AFTER_SECONDS)).send({ error: "too many syncs waiting: retry later" });
     }
-    if (rotation && !rotations.has(env)) rotations.set(env, { deliveredAt: Date.now(), affected: graph.affected(env).filter(inSelection), ...(event.revision !== undefined ? { revision: event.revision } : {}) });
     if (id !== undefined) seen.add(id);
     metrics.events.inc({ kind: kindLabel(kind), outcome: "accepted" });
     delivery("accepted", { ...details, ...(rotation ? { rotation: true } : {}) });

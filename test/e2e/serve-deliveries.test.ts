@@ -4,7 +4,7 @@
  * `environment_revision` body, signed, brings an edit to its target without --watch and without a
  * reconcile; a revision every pair already wrote does not start the engine; an
  * `environment_revision_tag` delivery sent by the loopback server syncs the pair pinned to that
- * tag; a delivery without `Pulumi-Webhook-Kind` is 400 naming the header; an unknown kind is 202
+ * tag, and a retraction moves the pinned pair to the replacement; a delivery without `Pulumi-Webhook-Kind` is 400 naming the header; an unknown kind is 202
  * with its reason and counted by kind; a rotation is propagated at once and logged with its time.
  * No token, webhook secret or secret value in any line; every line of serve is JSON.
  */
@@ -142,12 +142,24 @@ bindings:
     const from = serve.lines.length;
     const r = await deliver("environment_rotation_succeeded", sample("environment_revision", "app", "dev", { revision, action: undefined }));
     expect(r.status).toBe(202);
-    const line = await serve.waitFor((l) => l.msg === "rotation propagated", 180_000, from);
+    const line = await serve.waitFor((l) => l.msg === "rotation propagated", 180_000, from).catch((err: unknown) => {
+      throw new Error(`${String(err).slice(0, 200)}\nserve's log since the delivery:\n${serve.lines.slice(from).map((l) => JSON.stringify(l)).join("\n")}`);
+    });
     // Read back as drift reads it: the file target holds the rotated value.
     expect(line).toMatchObject({ environment: "app/dev", revision, readback: "in-sync", level: 30 });
     expect(typeof line.durationMs).toBe("number");
     expect(box.read("out/dev.env")).toContain("VALUE=rotated");
     expect(await metric("esc_sync_rotations_propagated_total")).toBe(1);
+  });
+
+  it("a retraction of the revision a tag points at moves the tag, and the pinned pair follows it", async () => {
+    // stable is at revision 2 (the tag test); retracting 2 moves it to 1, whose VALUE is one.
+    await api("POST", "/api/esc/environments/acme/app/dev/versions/2/retract", JSON.stringify({ reason: "bad value" }));
+    await settle("the replacement revision in out/pinned-dev.env", () => box.read("out/pinned-dev.env").includes("VALUE=one"));
+    await server.webhooks.settled();
+    const retracted = server.webhooks.deliveries.find((d) => d.kind === "environment_revision" && (JSON.parse(d.payload) as { action?: string }).action === "retracted");
+    expect(retracted).toMatchObject({ responseCode: 202 });
+    expect(box.read("out/dev.env")).toContain("VALUE=rotated");
   });
 
   it("stops on SIGTERM with every line JSON and no canary anywhere", async () => {

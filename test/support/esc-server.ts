@@ -19,7 +19,9 @@
  * per organisation, and delivered signed on every change, with the kinds and bodies Pulumi
  * documents (`test/fixtures/esc-webhooks/`): `environment_revision_created` (and
  * `imported_environment_changed` to every environment importing the one changed, transitively),
- * `environment_created`, `environment_deleted`, `environment_revision_tag_created/_updated/_deleted`.
+ * `environment_created`, `environment_deleted`, `environment_revision_tag_created/_updated/_deleted`,
+ * `environment_revision_retracted` (`POST .../versions/{version}/retract`: tags on the retracted
+ * revision move to its replacement).
  *
  * Fault injection (429 with `Retry-After`, 5xx, connection resets, latency) and a request log
  * let tests prove that retries happen.
@@ -408,6 +410,7 @@ export async function startEscServer(options: EscServerOptions): Promise<EscServ
     if (rest[0] === "versions" && rest.length === 2 && method === "GET") return getYaml(env, rest[1]!, method, false, res);
     if (rest[0] === "versions" && rest.length === 3 && rest[2] === "decrypt" && method === "GET") return getYaml(env, rest[1]!, method, true, res);
     if (rest[0] === "versions" && rest.length === 3 && rest[2] === "open" && method === "POST") return openEnvironment(env, rest[1]!, res);
+    if (rest[0] === "versions" && rest.length === 3 && rest[2] === "retract" && method === "POST") return retractRevision(env, rest[1]!, body, res);
     throw new HttpError(404, "Not Found");
   }
 
@@ -609,6 +612,24 @@ export async function startEscServer(options: EscServerOptions): Promise<EscServ
     if (outcome === "no-revision") throw new HttpError(404, `Revision ${revision} not found`);
     sendJson(res, 200, {});
     webhooks.emit("environment_revision_tag_created", env.org, env.project, env.name, { tagName: name, revision });
+  }
+
+  /** `POST .../versions/{version}/retract` with `{replacement?, reason?}` (the official client's request). */
+  function retractRevision(env: EnvAt, version: string, body: string, res: ServerResponse): void {
+    let parsed: { replacement?: unknown };
+    try {
+      parsed = (JSON.parse(body || "{}") ?? {}) as typeof parsed;
+    } catch {
+      throw new HttpError(400, "invalid JSON body");
+    }
+    const number = revisionAt(env, version).number;
+    const replacement = typeof parsed.replacement === "number" ? parsed.replacement : undefined;
+    const outcome = env.store.retract(env.project, env.name, number, replacement);
+    if (outcome === "latest") throw new HttpError(400, "the latest revision cannot be retracted");
+    if (outcome === "no-revision") throw new HttpError(404, `Revision ${number} not found`);
+    if (outcome === "no-replacement") throw new HttpError(400, "no revision to replace it with");
+    sendJson(res, 200, {});
+    webhooks.emit("environment_revision_retracted", env.org, env.project, env.name, { revision: number });
   }
 
   function moveTag(env: EnvAt, tag: string, body: string, res: ServerResponse): void {

@@ -45,6 +45,8 @@ export interface StoredEnvironment {
 export class EnvironmentStore {
   readonly #history = new Map<string, StoredRevision[]>();
   readonly #tags = new Map<string, Map<string, StoredTag>>();
+  /** Retracted revision numbers: they can no longer be read or opened. */
+  readonly #retracted = new Map<string, Set<number>>();
 
   constructor(
     readonly folder: string,
@@ -92,6 +94,7 @@ export class EnvironmentStore {
       const tag = this.#tags.get(key(project, name))?.get(version);
       return tag === undefined ? undefined : history.find((r) => r.number === tag.revision);
     }
+    if (this.#retracted.get(key(project, name))?.has(Number(version))) return undefined;
     return history.find((r) => r.number === Number(version));
   }
 
@@ -120,6 +123,26 @@ export class EnvironmentStore {
     if (mode === "move" && !existing) return "missing";
     const now = new Date().toISOString();
     tags.set(tag, { name: tag, revision, created: existing?.created ?? now, modified: now });
+    return "ok";
+  }
+
+  /**
+   * Retracts a revision, as `esc env version retract` documents it (pulumi/esc
+   * `cmd/esc/cli/env_version_retract.go`): it can no longer be read or opened, and the tags that
+   * pointed at it move to the replacement (default: the latest non-retracted revision before it).
+   * The latest revision cannot be retracted.
+   */
+  retract(project: string, name: string, revision: number, replacement?: number): "ok" | "latest" | "no-revision" | "no-replacement" {
+    const history = this.#sync(project, name);
+    const retracted = this.#retracted.get(key(project, name)) ?? new Set<number>();
+    if (!history || !history.some((r) => r.number === revision) || retracted.has(revision)) return "no-revision";
+    if (history[history.length - 1]!.number === revision) return "latest";
+    const to = replacement ?? [...history].reverse().find((r) => r.number < revision && !retracted.has(r.number))?.number;
+    if (to === undefined || to === revision || retracted.has(to) || !history.some((r) => r.number === to)) return "no-replacement";
+    retracted.add(revision);
+    this.#retracted.set(key(project, name), retracted);
+    const now = new Date().toISOString();
+    for (const tag of this.#tags.get(key(project, name))?.values() ?? []) if (tag.revision === revision) Object.assign(tag, { revision: to, modified: now });
     return "ok";
   }
 
@@ -161,6 +184,7 @@ export class EnvironmentStore {
     const file = this.#existingFile(project, name);
     this.#history.delete(key(project, name));
     this.#tags.delete(key(project, name));
+    this.#retracted.delete(key(project, name));
     if (!file) return false;
     rmSync(file);
     return true;

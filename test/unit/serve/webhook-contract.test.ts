@@ -125,6 +125,9 @@ describe("every delivery the loopback ESC server sends", () => {
     await call("POST", "/api/esc/environments/acme/app/dev/versions/tags", JSON.stringify({ name: "stable", revision: 1 }));
     await call("PATCH", "/api/esc/environments/acme/app/dev/versions/tags/stable", JSON.stringify({ revision: 1 }));
     await call("DELETE", "/api/esc/environments/acme/app/dev/versions/tags/stable");
+    await call("PATCH", "/api/esc/environments/acme/app/dev", "imports: [common/base]\nvalues:\n  own: two\n", "application/x-yaml");
+    await call("PATCH", "/api/esc/environments/acme/app/dev", "imports: [common/base]\nvalues:\n  own: three\n", "application/x-yaml");
+    await call("POST", "/api/esc/environments/acme/app/dev/versions/2/retract", JSON.stringify({ reason: "contract" }));
     await call("DELETE", "/api/esc/environments/acme/app/fresh");
     await esc.webhooks.settled();
 
@@ -139,6 +142,8 @@ describe("every delivery the loopback ESC server sends", () => {
       expect(verifySignature(SECRET, Buffer.from(body), String(headers["pulumi-webhook-signature"]))).toBe(true);
       expect(readEvent(kind, body)).toMatchObject({ kind: "sync", org: "acme" });
     }
+    const actions = received.map((r) => `${String(r.headers["pulumi-webhook-kind"])}:${String((JSON.parse(r.body) as { action?: string }).action)}`);
+    for (const a of ["environment:created", "environment:deleted", "environment_revision:created", "environment_revision:retracted", "environment_revision_tag:created", "environment_revision_tag:updated", "environment_revision_tag:deleted"]) expect(actions).toContain(a);
     const importer = received.find((r) => r.headers["pulumi-webhook-kind"] === "imported_environment_changed")!;
     expect(JSON.parse(importer.body)).toMatchObject({ projectName: "app", environmentName: "dev", importedEnvironmentReference: { projectName: "common", environmentName: "base" } });
   });
