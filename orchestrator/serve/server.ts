@@ -5,7 +5,7 @@
  * `GET /status`, and with an admin token `POST /sync`, `POST /pause`, `POST /resume`.
  */
 import { existsSync, statSync } from "node:fs";
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
+import Fastify, { type FastifyInstance } from "fastify";
 import pLimit from "p-limit";
 import picomatch from "picomatch";
 import type { Logger } from "pino";
@@ -15,14 +15,13 @@ import type { Selection } from "../planner/plan.js";
 import type { RunEvent } from "../runner/events.js";
 import type { ExecuteOptions, Session } from "../session.js";
 import { RecentIds } from "./deliveries.js";
-import { z } from "zod";
 import { UserError } from "../errors.js";
 import { alreadySynced, readEvent, type WebhookEvent } from "./events.js";
 import { holdsRotation, ImportGraph } from "./importers.js";
 import { ServeMetrics, type DeliveryResult } from "./metrics.js";
 import { Scheduler, type Work } from "./scheduler.js";
 import { Notifier, type NotifyTarget } from "./notify.js";
-import { bearerMatches } from "./secret.js";
+import { operatorRoutes } from "./operator-routes.js";
 import { verifySignature } from "./signature.js";
 import { isSynced, StatusBook } from "./status.js";
 import { watchDefinitions, type DefinitionWatcher } from "./watch.js";
@@ -77,9 +76,6 @@ function listenError(host: string, port: number, err: unknown): ServeStartError 
   if (code === "ENOTFOUND" || code === "EAI_AGAIN") return new ServeStartError(`cannot listen on ${where}: the host name does not resolve`, "pass an IP address, e.g. --listen 127.0.0.1:8080");
   return new ServeStartError(`cannot listen on ${where}: ${err instanceof Error ? err.message : String(err)}`, "check --listen");
 }
-
-/** `POST /sync`'s optional body. */
-const syncRequest = z.object({ filter: z.union([z.string(), z.array(z.string()).min(1)]).optional() }).strict();
 
 /** A running serve. */
 export interface Server {
@@ -365,64 +361,14 @@ export async function startServer(opts: ServeOptions): Promise<Server> {
     stopping ? reply.code(503).send({ status: "stopping" }) : !ready ? reply.code(503).send({ status: "starting: the first reconcile has not ended" }) : { status: scheduler.paused ? "paused" : "ready" },
   );
   app.get("/metrics", async (_req, reply) => reply.header("Content-Type", metrics.registry.contentType).send(await metrics.registry.metrics()));
-  app.get("/status", async (_req, reply) => {
-    const body = { ready, paused: scheduler.paused, stopping, queueDepth: scheduler.depth, busy: scheduler.busy, pairs: book.list() };
-    // Errors come from pair events, which hold no values; the redactor makes sure of it.
-    return reply.header("Content-Type", "application/json; charset=utf-8").send(opts.redact(JSON.stringify(body)));
-  });
-
-  /** The admin endpoints' guard: 403 without a configured token, 401 without the right bearer. */
-  const admitted = (req: FastifyRequest, reply: FastifyReply, action: string): boolean => {
-    if (opts.adminToken === undefined) {
-      logger.warn({ action }, "admin request refused: no admin token configured");
-      void reply.code(403).send({ error: "admin endpoints are off: set ESC_SYNC_ADMIN_TOKEN (or ESC_SYNC_ADMIN_TOKEN_FILE) and send Authorization: Bearer <token>" });
-      return false;
-    }
-    if (!bearerMatches(opts.adminToken, req.headers.authorization)) {
-      logger.warn({ action }, "admin request refused: missing or wrong bearer token");
-      void reply.code(401).header("WWW-Authenticate", "Bearer").send({ error: "missing or wrong Authorization: Bearer <ESC_SYNC_ADMIN_TOKEN>" });
-      return false;
-    }
-    return true;
-  };
-
-  app.post("/sync", async (req, reply) => {
-    if (!admitted(req, reply, "sync")) return reply;
-    if (stopping) return reply.code(503).send({ error: "shutting down" });
-    const text = Buffer.isBuffer(req.body) ? req.body.toString("utf8").trim() : "";
-    let parsed;
-    try {
-      parsed = syncRequest.safeParse(text === "" ? {} : JSON.parse(text));
-    } catch {
-      return reply.code(400).send({ error: 'the body is not JSON: send nothing, or {"filter": ["project/env-glob", ...]}' });
-    }
-    if (!parsed.success) return reply.code(400).send({ error: `the body must be {"filter": "glob" | ["glob", ...]}: ${parsed.error.issues[0]!.message}` });
-    const filter = parsed.data.filter === undefined ? undefined : [parsed.data.filter].flat();
-    if (filter === undefined) {
-      scheduler.reconcile();
-      logger.info({ action: "sync", environments: "all" }, "sync requested");
-      return reply.code(202).send({ status: "queued", environments: "all", ...(scheduler.paused ? { paused: true } : {}) });
-    }
-    const refs = await session.source.list(AbortSignal.timeout(30_000));
-    const matched = refs.map(envId).filter((e) => picomatch.isMatch(e, filter) && inSelection(e));
-    if (matched.length === 0) return reply.code(404).send({ error: `no environment serve syncs matches ${filter.join(", ")}` });
-    if (!scheduler.request(matched, { urgent: true })) return reply.code(503).header("Retry-After", String(RETRY_AFTER_SECONDS)).send({ error: "too many syncs waiting: retry later" });
-    logger.info({ action: "sync", environments: matched }, "sync requested");
-    return reply.code(202).send({ status: "queued", environments: matched, ...(scheduler.paused ? { paused: true } : {}) });
-  });
-  app.post("/pause", async (req, reply) => {
-    if (!admitted(req, reply, "pause")) return reply;
-    scheduler.pause();
-    logger.warn({ action: "pause" }, "paused: no new sync starts; webhooks and changes are queued until POST /resume");
-    return { status: "paused", queueDepth: scheduler.depth, busy: scheduler.busy };
-  });
-  app.post("/resume", async (req, reply) => {
-    if (!admitted(req, reply, "resume")) return reply;
-    // What waited is reported before resuming: the first cycle takes it at once.
-    const queued = scheduler.depth;
-    scheduler.resume();
-    logger.info({ action: "resume", queued }, "resumed");
-    return { status: "resumed", queued };
+  operatorRoutes(app, {
+    adminToken: opts.adminToken,
+    logger,
+    scheduler,
+    book,
+    redact: opts.redact,
+    state: () => ({ ready, stopping }),
+    environments: async () => (await session.source.list(AbortSignal.timeout(30_000))).map(envId).filter(inSelection),
   });
 
   // The folder first: a missing one ends serve before it listens.
