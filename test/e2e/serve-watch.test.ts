@@ -157,3 +157,41 @@ describe("serve, when a whole cycle fails", () => {
     }
   });
 });
+
+describe("serve --watch, folders and files that come and go", () => {
+  const box = new Sandbox();
+  box.writeManifest(`
+version: 1
+source: { kind: local, folder: environments }
+state: { backend: file://./state }
+targets:
+  out: { kind: file, path: "out/{project}-{env}.env" }
+bindings:
+  - { environments: "*/*", target: out }
+`);
+  box.writeEnvironment("app", "dev", env("one"));
+  afterAll(() => box.cleanup());
+
+  it("sees a project folder created after it started, the files in it saved by rename, and a file removed", async () => {
+    const serve = await ServeProcess.start(box, ["--watch", "--debounce", "0s", "--reconcile-every", "1h"]);
+    try {
+      await serve.reconciled();
+      // A new folder and a file in it, both created while serve runs.
+      mkdirSync(join(box.envDir, "late"));
+      writeFileSync(join(box.envDir, "late", "svc.yaml"), env("born-late"));
+      await waitUntil("the new environment's file", () => box.read("out/late-svc.env").includes("VALUE=born-late"), 120_000);
+      execFileSync("sed", ["-i", "s/VALUE: born-late/VALUE: renamed-save/", join(box.envDir, "late", "svc.yaml")]);
+      await waitUntil("the save by rename in the new folder", () => box.read("out/late-svc.env").includes("VALUE=renamed-save"), 120_000);
+      // Removed: its pair is an orphan, held by the deletion guard (no --allow-deletes).
+      const from = serve.lines.length;
+      rmSync(join(box.envDir, "late", "svc.yaml"));
+      const held = await serve.waitFor((l) => l.msg === "pair not synced" && l.stack === "late.svc.out", 120_000, from);
+      expect(held.status).toBe("held");
+      expect(existsSync(join(box.outDir, "late-svc.env"))).toBe(true);
+      expect(serve.lines.filter((l) => l.msg === "cycle start" && l.trigger === "reconcile")).toHaveLength(1);
+    } finally {
+      expect((await serve.stop()).code).toBe(0);
+      expect(serve.stdout + serve.stderr).not.toContain(SECRET);
+    }
+  });
+});
