@@ -19,6 +19,7 @@ import { UserError } from "../errors.js";
 import { alreadySynced, readEvent, type WebhookEvent } from "./events.js";
 import { holdsRotation, ImportGraph } from "./importers.js";
 import { ServeMetrics, type DeliveryResult } from "./metrics.js";
+import { RotationTracker, type EnvOutcome } from "./rotations.js";
 import { Scheduler, type Work } from "./scheduler.js";
 import { Notifier, type NotifyTarget } from "./notify.js";
 import { operatorRoutes } from "./operator-routes.js";
@@ -98,8 +99,8 @@ export async function startServer(opts: ServeOptions): Promise<Server> {
   let stopping = false;
   /** Environments whose definition holds `fn::rotate`: any new revision of theirs may be a rotation. */
   const rotating = new Set<string>();
-  /** Rotations delivered and not yet in every target: environment → when, and what it affects. */
-  const rotations = new Map<string, { deliveredAt: number; affected: string[]; revision?: number }>();
+  /** Rotations delivered and not yet in every target. */
+  const rotations = new RotationTracker();
 
   /**
    * What failed is tried again well before the next reconcile (a lock held by a neighbour, a store
@@ -130,7 +131,7 @@ export async function startServer(opts: ServeOptions): Promise<Server> {
   }
 
   /** Per environment of a cycle: when its last target was written, and whether every pair ended well. */
-  type Outcome = { lastWriteAt: number; pairs: number; bad: number };
+  type Outcome = EnvOutcome;
   const emit = (trigger: string, outcomes: Map<string, Outcome>) => (event: RunEvent) => {
     metrics.observe(event);
     if (event.kind === "pair-done") {
@@ -196,22 +197,13 @@ export async function startServer(opts: ServeOptions): Promise<Server> {
   }
 
   /**
-   * After a cycle: every rotation whose environments all ended well is read back, then logged and
+   * After a cycle: every rotation now synced everywhere it reaches is read back, then logged and
    * counted as propagated, with the time from its delivery to the last target written.
    */
-  async function settleRotations(outcomes: Map<string, Outcome>, cycleStarted: number, signal: AbortSignal): Promise<void> {
-    for (const [env, r] of rotations) {
-      // A cycle that started before the delivery opened the values from before the rotation.
-      if (cycleStarted < r.deliveredAt) continue;
-      const mine = r.affected.map((e) => outcomes.get(e)).filter((o): o is Outcome => o !== undefined);
-      if (mine.length === 0) continue;
-      if (mine.some((o) => o.bad > 0)) {
-        logger.warn({ environment: env, revision: r.revision }, "rotation not propagated yet: a pair did not sync (it is retried)");
-        continue;
-      }
-      const lastWriteAt = Math.max(...mine.map((o) => o.lastWriteAt));
-      const durationMs = Math.max(0, lastWriteAt - r.deliveredAt);
-      rotations.delete(env);
+  async function settleRotations(work: Work, started: number, outcomes: Map<string, Outcome>, signal: AbortSignal): Promise<void> {
+    const { propagated, failing } = rotations.cycleEnded(started, work.kind === "reconcile" ? "all" : work.environments, outcomes);
+    for (const env of failing) logger.warn({ environment: env }, "rotation not propagated yet: a pair did not sync (it is retried)");
+    for (const r of propagated) {
       let readback: string;
       try {
         readback = await readBack(r.affected, signal);
@@ -219,8 +211,8 @@ export async function startServer(opts: ServeOptions): Promise<Server> {
         readback = `cannot read back: ${err instanceof Error ? err.message.split("\n")[0] : String(err)}`;
       }
       metrics.rotations.inc();
-      metrics.rotationLatency.observe(durationMs / 1000);
-      const line = { environment: env, revision: r.revision, environments: r.affected, pairs: mine.reduce((n, o) => n + o.pairs, 0), durationMs, readback };
+      metrics.rotationLatency.observe(r.durationMs / 1000);
+      const line = { environment: r.environment, revision: r.revision, environments: r.affected, pairs: r.pairs, durationMs: r.durationMs, readback };
       if (readback === "in-sync" || readback === "unverifiable") logger.info(line, "rotation propagated");
       else logger.warn(line, "rotation propagated, but reading the targets back does not show it everywhere");
     }
@@ -240,7 +232,7 @@ export async function startServer(opts: ServeOptions): Promise<Server> {
     for (const [env, o] of outcomes) if (o.bad === 0) succeeded(env);
     if (!signal.aborted) for (const [env, o] of outcomes) if (o.bad > 0) retryLater(env, "a pair failed: retrying the environment");
     logger.info({ trigger, pairs: summary.pairs, byStatus: summary.byStatus, failed: summary.failed, durationMs: Date.now() - started }, "cycle done");
-    if (!signal.aborted) await settleRotations(outcomes, started, signal);
+    if (!signal.aborted && rotations.size > 0) await settleRotations(work, started, outcomes, signal);
     if (work.kind === "reconcile") {
       succeeded(RECONCILE);
       if (summary.failed === 0) metrics.lastReconcile.set(Date.now() / 1000);
@@ -341,10 +333,10 @@ export async function startServer(opts: ServeOptions): Promise<Server> {
     }
     const rotation = event.event === "rotation" || (event.event === "environment_revision" && event.action === "created" && rotating.has(env));
     // Recorded before the request: the cycle it starts may begin at once, and must count.
-    const fresh = rotation && !rotations.has(env);
-    if (fresh) rotations.set(env, { deliveredAt: Date.now(), affected: graph.affected(env).filter(inSelection), ...(event.revision !== undefined ? { revision: event.revision } : {}) });
+    const reached = graph.affected(env).filter(inSelection);
+    const fresh = rotation && reached.length > 0 && rotations.delivered(env, Date.now(), reached, event.revision);
     if (!changed(env, rotation)) {
-      if (fresh) rotations.delete(env);
+      if (fresh) rotations.cancel(env);
       // Not recorded as seen: the sender's retry of this delivery must be taken.
       delivery("queue_full", details);
       return reply.code(503).header("Retry-After", String(RETRY_AFTER_SECONDS)).send({ error: "too many syncs waiting: retry later" });
