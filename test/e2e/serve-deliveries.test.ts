@@ -134,6 +134,13 @@ bindings:
     expect(await metric("esc_sync_webhook_events_total", { kind: "environment_tag", outcome: "ignored" })).toBe(1);
     const logged = serve.lines.find((l) => l.msg === "webhook delivery" && l.kind === "stack_update_succeeded");
     expect(logged).toMatchObject({ result: "ignored" });
+    // An environment tag set through the API: delivered by the loopback server, acknowledged, nothing synced.
+    const from = serve.lines.length;
+    await api("POST", "/api/esc/environments/acme/app/dev/tags", JSON.stringify({ name: "team", value: "payments" }));
+    await server.webhooks.settled();
+    const labelled = server.webhooks.deliveries.filter((d) => d.kind === "environment_tag");
+    expect(labelled.map((d) => [d.responseCode, JSON.parse(d.responseBody).status])).toEqual([[202, "ignored"]]);
+    expect(cycles(from, "change")).toEqual([]);
   });
 
   it("a rotation is synced at once and logged as propagated with the time from delivery to the last target written", async () => {

@@ -21,7 +21,7 @@
  * `imported_environment_changed` to every environment importing the one changed, transitively),
  * `environment_created`, `environment_deleted`, `environment_revision_tag_created/_updated/_deleted`,
  * `environment_revision_retracted` (`POST .../versions/{version}/retract`: tags on the retracted
- * revision move to its replacement).
+ * revision move to its replacement), `environment_tag_created/_updated/_deleted` (`.../tags`).
  *
  * Fault injection (429 with `Retry-After`, 5xx, connection resets, latency) and a request log
  * let tests prove that retries happen.
@@ -384,6 +384,7 @@ export async function startEscServer(options: EscServerOptions): Promise<EscServ
         return;
       }
     }
+    if (rest[0] === "tags") return routeEnvironmentTags(env, rest.slice(1), method, body, res);
     if (rest[0] === "hooks") {
       if (!store.get(project, name)) throw notFound(project, name);
       return routeHooks({ org: org!, project, env: name }, rest.slice(1), method, body, res);
@@ -612,6 +613,59 @@ export async function startEscServer(options: EscServerOptions): Promise<EscServ
     if (outcome === "no-revision") throw new HttpError(404, `Revision ${revision} not found`);
     sendJson(res, 200, {});
     webhooks.emit("environment_revision_tag_created", env.org, env.project, env.name, { tagName: name, revision });
+  }
+
+  /**
+   * Environment tags (key/value labels; not revision tags), at the official client's paths
+   * (`.../tags`, `.../tags/{name}`; pulumi/esc `cmd/esc/cli/client/client.go`), each change
+   * delivered as `environment_tag_created/_updated/_deleted`.
+   */
+  function routeEnvironmentTags(env: EnvAt, rest: string[], method: string, body: string, res: ServerResponse): void {
+    const tags = env.store.environmentTags(env.project, env.name);
+    if (!tags) throw notFound(env.project, env.name);
+    const parse = (): Record<string, unknown> => {
+      try {
+        return (JSON.parse(body || "{}") ?? {}) as Record<string, unknown>;
+      } catch {
+        throw new HttpError(400, "invalid JSON body");
+      }
+    };
+    const now = () => new Date().toISOString();
+    if (rest.length === 0 && method === "GET") return sendJson(res, 200, { tags: Object.fromEntries(tags), nextToken: "" });
+    if (rest.length === 0 && method === "POST") {
+      const { name, value } = parse();
+      if (typeof name !== "string" || name === "" || typeof value !== "string") throw new HttpError(400, "name and value must be strings");
+      if (tags.has(name)) throw new HttpError(409, `Tag '${name}' already exists`);
+      const tag = { id: randomUUID(), name, value, created: now(), modified: now(), editorLogin: USER.login, editorName: USER.name };
+      tags.set(name, tag);
+      sendJson(res, 200, tag);
+      webhooks.emit("environment_tag_created", env.org, env.project, env.name, { tagName: name });
+      return;
+    }
+    const current = rest.length === 1 ? tags.get(rest[0]!) : undefined;
+    if (rest.length !== 1) throw new HttpError(404, "Not Found");
+    if (!current) throw new HttpError(404, `Tag '${rest[0]!}' not found`);
+    if (method === "GET") return sendJson(res, 200, current);
+    if (method === "DELETE") {
+      tags.delete(current.name);
+      sendJson(res, 200, {});
+      webhooks.emit("environment_tag_deleted", env.org, env.project, env.name, { tagName: current.name });
+      return;
+    }
+    if (method === "PATCH") {
+      const { currentTag, newTag } = parse() as { currentTag?: { value?: unknown }; newTag?: { name?: unknown; value?: unknown } };
+      if (currentTag?.value !== undefined && currentTag.value !== current.value) throw new HttpError(409, "the tag's value has changed");
+      const name = typeof newTag?.name === "string" && newTag.name !== "" ? newTag.name : current.name;
+      const value = typeof newTag?.value === "string" && newTag.value !== "" ? newTag.value : current.value;
+      if (name !== current.name && tags.has(name)) throw new HttpError(409, `Tag '${name}' already exists`);
+      tags.delete(current.name);
+      const updated = { ...current, name, value, modified: now() };
+      tags.set(name, updated);
+      sendJson(res, 200, updated);
+      webhooks.emit("environment_tag_updated", env.org, env.project, env.name, { tagName: name });
+      return;
+    }
+    throw new HttpError(405, "Method Not Allowed");
   }
 
   /** `POST .../versions/{version}/retract` with `{replacement?, reason?}` (the official client's request). */

@@ -32,6 +32,17 @@ export interface StoredTag {
 /** Revision tag names: `latest` is built in; a tag may not look like a revision number. */
 export const TAG_PATTERN = /^[A-Za-z][A-Za-z0-9._-]*$/;
 
+/** An environment tag (a key/value label), as the official client's `EnvironmentTag` has it. */
+export interface StoredEnvironmentTag {
+  id: string;
+  name: string;
+  value: string;
+  created: string;
+  modified: string;
+  editorLogin: string;
+  editorName: string;
+}
+
 export interface StoredEnvironment {
   project: string;
   name: string;
@@ -45,6 +56,8 @@ export interface StoredEnvironment {
 export class EnvironmentStore {
   readonly #history = new Map<string, StoredRevision[]>();
   readonly #tags = new Map<string, Map<string, StoredTag>>();
+  /** Environment tags (labels, not revision tags), by name. */
+  readonly #envTags = new Map<string, Map<string, StoredEnvironmentTag>>();
   /** Retracted revision numbers: they can no longer be read or opened. */
   readonly #retracted = new Map<string, Set<number>>();
 
@@ -146,6 +159,14 @@ export class EnvironmentStore {
     return "ok";
   }
 
+  /** The environment's tags (labels); undefined when no such environment exists. */
+  environmentTags(project: string, name: string): Map<string, StoredEnvironmentTag> | undefined {
+    if (!this.#sync(project, name)) return undefined;
+    let tags = this.#envTags.get(key(project, name));
+    if (!tags) this.#envTags.set(key(project, name), (tags = new Map()));
+    return tags;
+  }
+
   /** Deletes a tag; false when there was none (or it is `latest`). */
   deleteTag(project: string, name: string, tag: string): boolean {
     return this.#tags.get(key(project, name))?.delete(tag) ?? false;
@@ -185,6 +206,7 @@ export class EnvironmentStore {
     this.#history.delete(key(project, name));
     this.#tags.delete(key(project, name));
     this.#retracted.delete(key(project, name));
+    this.#envTags.delete(key(project, name));
     if (!file) return false;
     rmSync(file);
     return true;

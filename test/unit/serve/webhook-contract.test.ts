@@ -128,11 +128,15 @@ describe("every delivery the loopback ESC server sends", () => {
     await call("PATCH", "/api/esc/environments/acme/app/dev", "imports: [common/base]\nvalues:\n  own: two\n", "application/x-yaml");
     await call("PATCH", "/api/esc/environments/acme/app/dev", "imports: [common/base]\nvalues:\n  own: three\n", "application/x-yaml");
     await call("POST", "/api/esc/environments/acme/app/dev/versions/2/retract", JSON.stringify({ reason: "contract" }));
+    await call("POST", "/api/esc/environments/acme/app/dev/tags", JSON.stringify({ name: "team", value: "payments" }));
+    await call("PATCH", "/api/esc/environments/acme/app/dev/tags/team", JSON.stringify({ currentTag: { value: "payments" }, newTag: { value: "billing" } }));
+    await call("DELETE", "/api/esc/environments/acme/app/dev/tags/team");
     await call("DELETE", "/api/esc/environments/acme/app/fresh");
     await esc.webhooks.settled();
 
     const kinds = received.map((r) => r.headers["pulumi-webhook-kind"]);
-    expect(new Set(kinds)).toEqual(new Set(["environment", "environment_revision", "imported_environment_changed", "environment_revision_tag"]));
+    // Every documented kind, each from a real change made through the API.
+    expect(new Set(kinds)).toEqual(new Set(fixtures.map((f) => f.kind)));
     for (const { headers, body } of received) {
       const kind = String(headers["pulumi-webhook-kind"]);
       const fixture = fixtureOf(kind);
@@ -140,10 +144,10 @@ describe("every delivery the loopback ESC server sends", () => {
       expect(shapeOf(JSON.parse(body)), kind).toEqual(shapeOf(fixture!.body));
       expect(headers["pulumi-webhook-id"]).toMatch(/^[0-9a-f-]{36}$/);
       expect(verifySignature(SECRET, Buffer.from(body), String(headers["pulumi-webhook-signature"]))).toBe(true);
-      expect(readEvent(kind, body)).toMatchObject({ kind: "sync", org: "acme" });
+      expect(readEvent(kind, body)).toMatchObject(kind === "environment_tag" ? { kind: "ignored" } : { kind: "sync", org: "acme" });
     }
     const actions = received.map((r) => `${String(r.headers["pulumi-webhook-kind"])}:${String((JSON.parse(r.body) as { action?: string }).action)}`);
-    for (const a of ["environment:created", "environment:deleted", "environment_revision:created", "environment_revision:retracted", "environment_revision_tag:created", "environment_revision_tag:updated", "environment_revision_tag:deleted"]) expect(actions).toContain(a);
+    for (const a of ["environment:created", "environment:deleted", "environment_revision:created", "environment_revision:retracted", "environment_revision_tag:created", "environment_revision_tag:updated", "environment_revision_tag:deleted", "environment_tag:created", "environment_tag:updated", "environment_tag:deleted"]) expect(actions).toContain(a);
     const importer = received.find((r) => r.headers["pulumi-webhook-kind"] === "imported_environment_changed")!;
     expect(JSON.parse(importer.body)).toMatchObject({ projectName: "app", environmentName: "dev", importedEnvironmentReference: { projectName: "common", environmentName: "base" } });
   });
