@@ -107,6 +107,13 @@ bindings:
     expect(cycles(from, "change")).toEqual([]);
     expect(await metric("esc_sync_webhook_events_total", { kind: "environment_revision", outcome: "already_synced" })).toBe(2);
     expect(await metric("esc_sync_queue_depth")).toBe(0);
+    // /status says which revision each pair wrote: the latest, and the tagged one for the pinned pair.
+    const status = JSON.parse((await serve.get("/status")).text) as { pairs: { stack: string; ok: boolean; revision?: unknown }[] };
+    expect(status.pairs).toEqual([
+      expect.objectContaining({ stack: "app.dev.out", ok: true, revision: { number: revision } }),
+      expect.objectContaining({ stack: "app.dev.pinned", ok: true, revision: { number: 1, tag: "stable", pinned: true } }),
+    ]);
+    expect(JSON.stringify(status)).not.toContain(SECRET);
   });
 
   it("an environment_revision_tag delivery from the loopback server syncs the pair pinned to that tag", async () => {
