@@ -130,18 +130,19 @@ export async function startServer(opts: ServeOptions): Promise<Server> {
     retries.delete(key);
   }
 
-  /** Per environment of a cycle: when its last target was written, and whether every pair ended well. */
-  type Outcome = EnvOutcome;
+  /** Per environment of a cycle: when its last target was written, how many pairs did not sync, and how many failed. */
+  type Outcome = EnvOutcome & { failed: number };
   const emit = (trigger: string, outcomes: Map<string, Outcome>) => (event: RunEvent) => {
     metrics.observe(event);
     if (event.kind === "pair-done") {
       const { stack, environment, target } = event.pair;
       // Events name `org/project/name`; the scheduler works with `project/name`.
       const env = environment.slice(environment.indexOf("/") + 1);
-      const o = outcomes.get(env) ?? { lastWriteAt: 0, pairs: 0, bad: 0 };
+      const o = outcomes.get(env) ?? { lastWriteAt: 0, pairs: 0, bad: 0, failed: 0 };
       o.pairs++;
       const transition = book.observe(event);
       if (!isSynced(event.status)) o.bad++;
+      if (event.status === "failed") o.failed++;
       else o.lastWriteAt = Math.max(o.lastWriteAt, event.at);
       outcomes.set(env, o);
       if (transition) notifier.notify(transition);
@@ -229,8 +230,9 @@ export async function startServer(opts: ServeOptions): Promise<Server> {
     const runPlan = await session.plan(selection, { operation: "sync", dryRun: false, refresh: false, force: false, deletions: opts.deletions }, signal);
     const outcomes = new Map<string, Outcome>();
     const summary = await session.execute(runPlan, { ...opts.execute, emit: emit(trigger, outcomes), signal });
-    for (const [env, o] of outcomes) if (o.bad === 0) succeeded(env);
-    if (!signal.aborted) for (const [env, o] of outcomes) if (o.bad > 0) retryLater(env, "a pair failed: retrying the environment");
+    // Only a failure is retried: a held or refused pair waits for its user (a flag, a fix).
+    for (const [env, o] of outcomes) if (o.failed === 0) succeeded(env);
+    if (!signal.aborted) for (const [env, o] of outcomes) if (o.failed > 0) retryLater(env, "a pair failed: retrying the environment");
     logger.info({ trigger, pairs: summary.pairs, byStatus: summary.byStatus, failed: summary.failed, durationMs: Date.now() - started }, "cycle done");
     if (!signal.aborted && rotations.size > 0) await settleRotations(work, started, outcomes, signal);
     if (work.kind === "reconcile") {
