@@ -1,7 +1,11 @@
 /**
  * `esc-sync serve`: a long-running process that keeps every selected pair in sync, reacting to
  * ESC webhooks (or, with `--watch`, to the local source's folder) within seconds, with a full
- * reconcile at start and every `--reconcile-every`. Ends on SIGTERM/SIGINT with exit code 0.
+ * reconcile at start and every `--reconcile-every`. Operators get `/status`, and with
+ * `ESC_SYNC_ADMIN_TOKEN[_FILE]` `POST /sync`, `/pause`, `/resume`; `--notify` posts failures and
+ * recoveries. Every line it prints is JSON, a signal's notice and a start error included (a port
+ * in use, an address that cannot be bound, no watch folder: one line, exit 1). Ends on
+ * SIGTERM/SIGINT with exit code 0.
  */
 import { pino } from "pino";
 import { deletionsOf, openSession, selectionOf, type CommandContext, type DeletionFlags, type LockFlags, type SessionFlags } from "../command-context.js";
