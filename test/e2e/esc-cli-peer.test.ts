@@ -4,6 +4,8 @@
  * what esc-sync reads through `@pulumi/esc-sdk` must equal what `esc env open` prints.
  */
 import { execFile } from "node:child_process";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -170,6 +172,36 @@ describe("the official esc CLI against the loopback ESC server", () => {
     const { stdout } = await escRun(["env", "diff", `${ORG}/app/dev@1`, "@2"]);
     expect(stdout).toMatch(/^\+.*extra/m);
     expect(stdout).not.toContain(SECRET_2);
+  });
+
+  it("env tag and env version retract work as the official CLI calls them, and send the deliveries Pulumi documents", async () => {
+    const received: { kind: string; body: Record<string, unknown> }[] = [];
+    const receiver = createServer((req, res) => {
+      let body = "";
+      req.on("data", (d: Buffer) => (body += d));
+      req.on("end", () => {
+        received.push({ kind: String(req.headers["pulumi-webhook-kind"]), body: JSON.parse(body) as Record<string, unknown> });
+        res.writeHead(202).end();
+      });
+    });
+    await new Promise<void>((r) => receiver.listen(0, "127.0.0.1", r));
+    const hook = server.webhooks.create({ org: ORG }, { payloadUrl: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/`, groups: ["environments"] });
+    try {
+      await escRun(["env", "tag", `${ORG}/app/dev`, "team", "payments"]);
+      await escRun(["env", "tag", `${ORG}/app/dev`, "team", "billing"]);
+      expect((await escRun(["env", "tag", "get", `${ORG}/app/dev`, "team"])).stdout).toContain("billing");
+      await escRun(["env", "tag", "rm", `${ORG}/app/dev`, "team"]);
+      await escRun(["env", "set", `${ORG}/app/dev`, "extra2", "three"]);
+      await escRun(["env", "version", "retract", `${ORG}/app/dev@2`, "--reason", "peer test"]);
+      const opened = await escRun(["env", "open", `${ORG}/app/dev@2`]).catch((e: unknown) => e);
+      expect(opened).toBeInstanceOf(Error);
+      await server.webhooks.settled();
+      const seen = received.map((r) => `${r.kind}:${String(r.body.action)}:${String(r.body.tagName ?? r.body.revision)}`);
+      expect(seen).toEqual(["environment_tag:created:team", "environment_tag:updated:team", "environment_tag:deleted:team", "environment_revision:created:3", "environment_revision:retracted:2"]);
+    } finally {
+      server.webhooks.remove({ org: ORG }, hook.name);
+      receiver.close();
+    }
   });
 
   it("never sees the token in any output", async () => {
