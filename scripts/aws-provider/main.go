@@ -2,8 +2,9 @@
 // (hashicorp/terraform-provider-aws, cut by build.sh to the secretsmanager and ssm service
 // packages) served through the real Pulumi Terraform bridge. It is NOT pulumi-aws's release:
 // pulumi-aws's own patches, schema overrides and embedded schema are absent. Only the three
-// resources and the one data source esc-sync's AWS programs use are mapped, to the tokens @pulumi/aws 7.48.0 sends
-// (see node_modules/@pulumi/aws/secretsmanager/secret.js, secretVersion.js, getSecretVersions.js, ssm/parameter.js).
+// resources and the two data sources esc-sync's AWS programs use are mapped, to the tokens @pulumi/aws 7.48.0 sends
+// (see node_modules/@pulumi/aws/secretsmanager/secret.js, secretVersion.js, getSecret.js, getSecretVersions.js,
+// ssm/parameter.js).
 package main
 
 import (
@@ -11,8 +12,11 @@ import (
 	_ "embed"
 
 	"github.com/hashicorp/terraform-provider-aws/escsyncshim"
+	pftfbridge "github.com/pulumi/pulumi-terraform-bridge/v3/pkg/pf/tfbridge"
 	"github.com/pulumi/pulumi-terraform-bridge/v3/pkg/tfbridge"
 	shimv2 "github.com/pulumi/pulumi-terraform-bridge/v3/pkg/tfshim/sdk-v2"
+	"github.com/pulumi/pulumi-terraform-bridge/v3/pkg/x/muxer"
+	"github.com/pulumi/pulumi-terraform-bridge/v3/unstable/metadata"
 )
 
 // The plugin version the CLI installs it as (`pulumi plugin install resource aws 7.48.0 --file`),
@@ -26,12 +30,14 @@ const version = "7.48.0"
 var schema []byte
 
 func main() {
-	upstream, err := escsyncshim.NewProvider(context.Background())
+	ctx := context.Background()
+	sdkProvider, frameworkProvider, err := escsyncshim.NewProviders(ctx)
 	if err != nil {
 		panic(err)
 	}
 	info := tfbridge.ProviderInfo{
-		P:           shimv2.NewProvider(upstream),
+		// Both halves, muxed as pulumi-aws does (provider/resources.go: MuxShimWithDisjointgPF).
+		P:           pftfbridge.MuxShimWithDisjointgPF(ctx, shimv2.NewProvider(sdkProvider), frameworkProvider),
 		Name:        "aws",
 		Version:     version,
 		Description: "esc-sync test build: upstream terraform-provider-aws (secretsmanager, ssm) through pulumi-terraform-bridge",
@@ -45,9 +51,22 @@ func main() {
 			"aws_ssm_parameter":                 {Tok: "aws:ssm/parameter:Parameter"},
 		},
 		DataSources: map[string]*tfbridge.DataSourceInfo{
-			// migrate adopt lists a secret's version ids and labels (never values) with it.
+			// migrate adopt looks up a secret's ARN and its versions' ids and labels (never a value).
+			"aws_secretsmanager_secret":          {Tok: "aws:secretsmanager/getSecret:getSecret"},
 			"aws_secretsmanager_secret_versions": {Tok: "aws:secretsmanager/getSecretVersions:getSecretVersions"},
 		},
 	}
-	tfbridge.Main("aws", version, info, schema)
+	// Which half serves which token: pulumi-aws computes this at build time (tfgen writes it into
+	// bridge-metadata.json); here it is computed at start from the mappings above.
+	info.MetadataInfo = tfbridge.NewProviderMetadata([]byte("{}"))
+	dispatch, err := info.P.(interface {
+		ResolveDispatch(*tfbridge.ProviderInfo) (muxer.DispatchTable, error)
+	}).ResolveDispatch(&info)
+	if err != nil {
+		panic(err)
+	}
+	if err := metadata.Set(info.GetMetadata(), "mux", dispatch); err != nil {
+		panic(err)
+	}
+	pftfbridge.MainWithMuxer(ctx, "aws", info, schema)
 }
