@@ -19,7 +19,7 @@ import { withSettledRecord } from "./record-output.js";
 import { missingPluginOf } from "./plugins.js";
 import { killRun, RUN_MARK } from "./processes.js";
 import { EngineEventTally, leanStack, workspaceOptions, withWorkDir } from "./stack.js";
-import { stateResources } from "./state.js";
+import { refreshedResources, stateResources } from "./state.js";
 
 /** What every step of a run shares. */
 export interface PairContext extends ExecuteContext {
@@ -283,8 +283,7 @@ async function runEngine(ctx: PairContext, step: PlannedStep, pair: Pair, info: 
         const before = kind.readBack ? stateResources(await stack.exportStack()) : [];
         await op(() => stack.refresh({ color: "never", onEvent: refreshTally.handle, ...runProgram, ...signal }));
         const after = kind.readBack ? stateResources(await stack.exportStack()) : [];
-        const gone = before.filter((r) => !after.some((a) => a.urn === r.urn)).map((r) => ({ ...r, outputs: undefined }));
-        const readback = kind.readBack?.([...after, ...gone], pair.shape);
+        const readback = kind.readBack?.(refreshedResources(before, after), pair.shape);
         const entries = compareEntries(pair.entries, readback, true, ctx.fingerprintKey);
         return { status: pairStatus(entries), entries };
       };
