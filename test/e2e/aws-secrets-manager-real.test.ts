@@ -202,6 +202,8 @@ describe("aws-secrets-manager through the real provider into moto", () => {
 
     const adopt = await w.run(["migrate", "adopt", "--output", "json"]);
     expect(adopt.code, adopt.stdout + adopt.stderr).toBe(0);
+    const adopted = (JSON.parse(adopt.stdout) as Parameters<typeof statuses>[0]).pairs;
+    expect(adopted.map((p) => [p.stack, p.message])).toEqual([["legacy.app.docs", expect.stringMatching(/adopted legacy\/app\/SECRET: the next sync writes ESC's values/)]]);
     expect(await value(sm, "legacy/app/SECRET")).toBe(C.adopted);
     const current = await sm.send(new GetSecretValueCommand({ SecretId: "legacy/app/SECRET", VersionStage: "AWSCURRENT" }));
     expect(current.VersionId).toBe(created.VersionId);
