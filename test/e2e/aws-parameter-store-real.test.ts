@@ -9,7 +9,7 @@
  * The tests run in order on one sandbox and one moto (moto's data cannot be snapshotted): each
  * starts where the one before left off.
  */
-import { DeleteParameterCommand, GetParameterCommand, ListTagsForResourceCommand, PutParameterCommand, type SSMClient } from "@aws-sdk/client-ssm";
+import { DeleteParameterCommand, DescribeParametersCommand, GetParameterCommand, ListTagsForResourceCommand, PutParameterCommand, type SSMClient } from "@aws-sdk/client-ssm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { engineRuns, expectNoCanary, startAwsWorld, type AwsWorld } from "../support/aws-e2e.js";
 import { statuses } from "../support/sandbox.js";
@@ -69,7 +69,7 @@ describe("aws-parameter-store through the real provider into moto", () => {
     await w?.stop();
   });
 
-  it("sync writes what ESC holds: SecureString parameters under the path, a JSON document in the Advanced tier, tags", async () => {
+  it("sync writes what ESC holds: SecureString parameters under the path, a JSON document in the Advanced tier with its KMS key, tags", async () => {
     const { result, report } = await w.sync();
     expect(result.code, result.stdout + result.stderr).toBe(0);
     expect(statuses(report)).toEqual({ "shop.prod.keys": "created", "shop.prod.docs": "created", "shop.stage.docs": "created" });
@@ -80,6 +80,10 @@ describe("aws-parameter-store through the real provider into moto", () => {
     const doc = (await parameter(ssm, "/docs/shop/stage"))!;
     expect(JSON.parse(doc.value!)).toEqual({ TOKEN: C.doc, PORT: 5432 });
     expect(doc.value).not.toMatch(/\s/);
+    const described = await ssm.send(new DescribeParametersCommand({ ParameterFilters: [{ Key: "Name", Values: ["/docs/shop/stage", "/esc/shop/prod/DB_PASSWORD"] }] }));
+    const meta = Object.fromEntries((described.Parameters ?? []).map((p) => [p.Name, { tier: p.Tier, keyId: p.KeyId }]));
+    expect(meta["/docs/shop/stage"]).toEqual({ tier: "Advanced", keyId: "alias/esc-sync-test" });
+    expect(meta["/esc/shop/prod/DB_PASSWORD"]).toEqual({ tier: "Standard", keyId: "alias/aws/ssm" });
     const tags = (await ssm.send(new ListTagsForResourceCommand({ ResourceType: "Parameter", ResourceId: "/docs/shop/stage" }))).TagList ?? [];
     expect(Object.fromEntries(tags.map((t) => [t.Key, t.Value]))).toEqual({ "managed-by": "esc-sync", "esc-environment": "acme/shop/stage", "esc-target": "docs" });
   });
