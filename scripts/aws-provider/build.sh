@@ -82,14 +82,21 @@ go_reason() { { grep -m1 -A1 -E '^go: |: (403|404|410) |reading https?://' "$log
 say "downloading $UPSTREAM@$UPSTREAM_VERSION and $SDK_FORK@$SDK_FORK_VERSION (module proxy; ~360 MB, once)"
 mkdir -p "$build/fetch"
 printf 'module fetch\n\ngo 1.26\n' >"$build/fetch/go.mod"
-(cd "$build/fetch" && go mod download -json "$UPSTREAM@$UPSTREAM_VERSION" "$SDK_FORK@$SDK_FORK_VERSION") >"$build/fetch.json" 2>"$log" ||
-  fail "the Go module proxy did not serve the AWS provider's sources: $(go_reason)"
+fetched=1
+(cd "$build/fetch" && go mod download -json "$UPSTREAM@$UPSTREAM_VERSION" "$SDK_FORK@$SDK_FORK_VERSION") >"$build/fetch.json" 2>"$log" || fetched=0
 module_field() { # module field -> value, from go mod download -json's output (one "Key": value per line)
   awk -v path="$1" -v field="$2" '
     /^\t"Path": / { current = $2; gsub(/[",]/, "", current) }
     current == path && $1 == "\"" field "\":" { v = $0; sub(/^[^:]*: "/, "", v); sub(/",?$/, "", v); print v; exit }
   ' "$build/fetch.json"
 }
+if [ "$fetched" = 0 ]; then
+  # go mod download -json puts a module's error in its JSON object, not on stderr.
+  reason="$(module_field "$UPSTREAM" Error)"
+  [ -n "$reason" ] || reason="$(module_field "$SDK_FORK" Error)"
+  [ -n "$reason" ] || reason="$(go_reason)"
+  fail "the Go module proxy did not serve the AWS provider's sources: $reason"
+fi
 upstream_dir="$(module_field "$UPSTREAM" Dir)"
 sdk_dir="$(module_field "$SDK_FORK" Dir)"
 [ -d "$upstream_dir" ] || fail "the Go module proxy did not serve $UPSTREAM@$UPSTREAM_VERSION: $(module_field "$UPSTREAM" Error)"

@@ -38,8 +38,15 @@ export interface DriftReport {
 }
 
 export async function startAwsWorld(): Promise<AwsWorld> {
-  const moto = await startMoto();
+  // The provider first: when it could not be built, this throws its reason before anything starts.
   const home = awsPulumiHome();
+  let moto: Moto;
+  try {
+    moto = await startMoto();
+  } catch (err) {
+    home.cleanup();
+    throw err;
+  }
   const box = new Sandbox({
     ...moto.env,
     ...home.env,
