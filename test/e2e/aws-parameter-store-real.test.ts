@@ -10,7 +10,7 @@
  * starts where the one before left off.
  */
 import { DeleteParameterCommand, DescribeParametersCommand, GetParameterCommand, ListTagsForResourceCommand, PutParameterCommand, type SSMClient } from "@aws-sdk/client-ssm";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { engineRuns, expectNoCanary, startAwsWorld, type AwsWorld } from "../support/aws-e2e.js";
 import { statuses } from "../support/sandbox.js";
 
@@ -58,12 +58,21 @@ describe("aws-parameter-store through the real provider into moto", () => {
   let w: AwsWorld;
   let ssm: SSMClient;
 
+  // Without the provider (or moto), every test fails with the reason, rather than being skipped.
+  let unavailable: Error | undefined;
   beforeAll(async () => {
-    w = await startAwsWorld();
-    ssm = w.ssm(REGION);
-    w.box.writeEnvironment("shop", "prod", prod(C.api));
-    w.box.writeEnvironment("shop", "stage", stage);
-    w.box.writeManifest(manifest(REGION));
+    try {
+      w = await startAwsWorld();
+      ssm = w.ssm(REGION);
+      w.box.writeEnvironment("shop", "prod", prod(C.api));
+      w.box.writeEnvironment("shop", "stage", stage);
+      w.box.writeManifest(manifest(REGION));
+    } catch (err) {
+      unavailable = err as Error;
+    }
+  });
+  beforeEach(() => {
+    if (unavailable) throw unavailable;
   });
   afterAll(async () => {
     await w?.stop();

@@ -18,7 +18,7 @@ import {
   PutSecretValueCommand,
   type SecretsManagerClient,
 } from "@aws-sdk/client-secrets-manager";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { engineRuns, expectNoCanary, startAwsWorld, type AwsWorld } from "../support/aws-e2e.js";
 import { statuses } from "../support/sandbox.js";
 
@@ -75,12 +75,21 @@ describe("aws-secrets-manager through the real provider into moto", () => {
   let w: AwsWorld;
   let sm: SecretsManagerClient;
 
+  // Without the provider (or moto), every test fails with the reason, rather than being skipped.
+  let unavailable: Error | undefined;
   beforeAll(async () => {
-    w = await startAwsWorld();
-    sm = w.sm(REGION);
-    w.box.writeEnvironment("shop", "prod", prod(C.api));
-    w.box.writeEnvironment("shop", "stage", stage);
-    w.box.writeManifest(manifest(REGION));
+    try {
+      w = await startAwsWorld();
+      sm = w.sm(REGION);
+      w.box.writeEnvironment("shop", "prod", prod(C.api));
+      w.box.writeEnvironment("shop", "stage", stage);
+      w.box.writeManifest(manifest(REGION));
+    } catch (err) {
+      unavailable = err as Error;
+    }
+  });
+  beforeEach(() => {
+    if (unavailable) throw unavailable;
   });
   afterAll(async () => {
     await w?.stop();
