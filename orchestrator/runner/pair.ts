@@ -15,10 +15,11 @@ import { noChanges, type ChangeCounts, type Operation, type PairDrift, type Pair
 import type { ExecuteContext } from "./context.js";
 import { RECORD_OUTPUT, type ExistingStack, type StackRecord } from "./inventory.js";
 import { parseLocks, staleReason } from "./locks.js";
+import { withSettledRecord } from "./record-output.js";
 import { missingPluginOf } from "./plugins.js";
 import { killRun, RUN_MARK } from "./processes.js";
 import { EngineEventTally, leanStack, workspaceOptions, withWorkDir } from "./stack.js";
-import { stateResources } from "./state.js";
+import { refreshedResources, stateResources } from "./state.js";
 
 /** What every step of a run shares. */
 export interface PairContext extends ExecuteContext {
@@ -252,8 +253,9 @@ async function runEngine(ctx: PairContext, step: PlannedStep, pair: Pair, info: 
   try {
     const program = kind.program(programInput(pair, adopt));
     const record = recordOf(pair, adopt !== undefined, ctx.manifest);
-    // The record goes into the state with the update itself: it is there exactly when the update is.
-    const withRecord: automation.PulumiFn = async () => ({ ...((await program()) ?? {}), [RECORD_OUTPUT]: record });
+    // The record goes into the state with the update itself, once every resource is written: it
+    // is there exactly when the update succeeded.
+    const withRecord = withSettledRecord(program, RECORD_OUTPUT, record);
     return await withWorkDir(pair.stack, async (dir) => {
       const ws = await automation.LocalWorkspace.create(workspaceOptions(ctx.backend, ctx.toolchain, dir, withRecord, pair.stack));
       // Creating a stack another run is creating at the same moment can meet its lock: wait too.
@@ -281,8 +283,7 @@ async function runEngine(ctx: PairContext, step: PlannedStep, pair: Pair, info: 
         const before = kind.readBack ? stateResources(await stack.exportStack()) : [];
         await op(() => stack.refresh({ color: "never", onEvent: refreshTally.handle, ...runProgram, ...signal }));
         const after = kind.readBack ? stateResources(await stack.exportStack()) : [];
-        const gone = before.filter((r) => !after.some((a) => a.urn === r.urn)).map((r) => ({ ...r, outputs: undefined }));
-        const readback = kind.readBack?.([...after, ...gone], pair.shape);
+        const readback = kind.readBack?.(refreshedResources(before, after), pair.shape);
         const entries = compareEntries(pair.entries, readback, true, ctx.fingerprintKey);
         return { status: pairStatus(entries), entries };
       };

@@ -37,3 +37,19 @@ export function stateResources(state: automation.Deployment): StateResource[] {
       outputs: unwrapSecrets(r.outputs ?? {}) as Record<string, unknown>,
     }));
 }
+
+/**
+ * What a kind's read-back compares, from the state before and after a refresh: each resource's
+ * inputs as esc-sync last wrote them (before), its outputs as the store holds them now (after);
+ * a resource the refresh found gone keeps its inputs, without outputs. The inputs are taken from
+ * before because a refresh may rewrite them too: the Terraform bridge derives a refreshed
+ * resource's inputs from what it read (found with the real AWS provider: an SSM parameter
+ * overwritten outside esc-sync read back as written that way by esc-sync, so `drift` called it
+ * `pending` rather than `drifted`).
+ */
+export function refreshedResources(before: readonly StateResource[], after: readonly StateResource[]): StateResource[] {
+  const wrote = new Map(before.map((r) => [r.urn, r]));
+  const present = after.map((r) => ({ ...r, inputs: wrote.get(r.urn)?.inputs ?? r.inputs }));
+  const gone = before.filter((r) => !after.some((a) => a.urn === r.urn)).map((r) => ({ ...r, outputs: undefined }));
+  return [...present, ...gone];
+}

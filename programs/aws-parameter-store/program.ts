@@ -25,6 +25,8 @@ export function awsParameterStoreProgram(input: ProgramInput<AwsParameterStoreSe
         name,
         {
           name,
+          // Stated, not left to the provider: see aws-secrets-manager/program.ts.
+          region: s.region,
           type: "SecureString",
           value: secretText(entry),
           tier: s.tier,

@@ -5,7 +5,8 @@
  * A secret is imported by its ARN (the name is not an id: the ARN ends with a random suffix), and
  * its current value by `<arn>|<versionId>` of the version labelled AWSCURRENT. Neither is known
  * from the name alone, so the program looks them up through the pair's own provider
- * (`getSecretVersions`, which lists version ids and labels, never values) before importing.
+ * (`getSecret` for the ARN, `getSecretVersions` for version ids and labels; never a value)
+ * before importing.
  */
 import type { ProgramInput, StoreReader } from "../contract.js";
 import type { SecretValue } from "../secret-value.js";

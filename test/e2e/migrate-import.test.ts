@@ -2,7 +2,8 @@
  * `esc-sync migrate import` end to end: AWS Secrets Manager and SSM Parameter Store on a real
  * `moto` server (seeded through the AWS SDK), the real CLI, the real `@pulumi/esc-sdk` against
  * the loopback ESC server; then `esc-sync sync` of the imported environment to a `file` target,
- * to prove the values made the round trip intact. Canary values must appear in no output.
+ * and back into moto through the real AWS provider, to prove the values made the round trip
+ * intact. Canary values must appear in no output.
  *
  * The AWS secrets are seeded once (tests only read them; the one that adds a parameter removes it
  * again); each test starts from the sandbox state it needs (see test/support/states.ts).
@@ -11,9 +12,10 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { createServer, request, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
-import { CreateSecretCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import { CreateSecretCommand, GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { DeleteParameterCommand, PutParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { awsPulumiHome } from "../support/aws-provider.js";
 import { startEscServer, type EscServer } from "../support/esc-server.js";
 import { startMoto, type Moto } from "../support/moto.js";
 import { Sandbox, statuses, type CliResult } from "../support/sandbox.js";
@@ -202,6 +204,34 @@ bindings:
       MULTILINE,
       KEEP_ME: "plain-value",
     });
+  });
+
+  it("and back out: the imported environment, synced through the real AWS provider into another region, holds what was imported", async () => {
+    // The AWS provider built from upstream parts (test/support/aws-provider.ts: not pulumi-aws's
+    // release), in a PULUMI_HOME of this test's own; read back with the plain AWS SDK.
+    const home = awsPulumiHome();
+    try {
+      const { box } = await fromBoth.enter();
+      writeFileSync(
+        join(box.dir, "back.yaml"),
+        readFileSync(join(box.dir, "environments.yaml"), "utf8")
+          .replace("targets:\n", "targets:\n  aws-back: { kind: aws-secrets-manager, region: eu-west-2, recoveryWindowInDays: 0 }\n")
+          .replace(/bindings:\n[\s\S]*$/, 'bindings:\n  - { environments: "imported/*", target: aws-back, name: "back/{key}" }\n'),
+      );
+      const result = await box.run(["sync", "--manifest", "back.yaml", "--output", "json"], { env: home.env });
+      outputs.push(result.stdout, result.stderr);
+      expect(result.code, result.stdout + result.stderr).toBe(0);
+      const sm = new SecretsManagerClient({ ...awsClient(), region: "eu-west-2" });
+      const value = async (name: string) => (await sm.send(new GetSecretValueCommand({ SecretId: `back/${name}`, VersionStage: "AWSCURRENT" }))).SecretString;
+      expect(JSON.parse((await value("DB_CONFIG"))!)).toEqual(DB_CONFIG);
+      expect(await value("API_TOKEN")).toBe(API_TOKEN);
+      expect(await value("SMTP_PASSWORD")).toBe(SMTP_PASSWORD);
+      expect(await value("REGION_NAME")).toBe(REGION_NAME);
+      expect(await value("MULTILINE")).toBe(MULTILINE);
+      sm.destroy();
+    } finally {
+      home.cleanup();
+    }
   });
 
   it("a second run changes nothing and writes nothing", async () => {

@@ -1,16 +1,19 @@
 /**
  * `moto` (PyPI `moto[server]`), the AWS emulator, for tests that talk to AWS Secrets Manager and
- * SSM through the real AWS SDK. Installs it once into a cached virtualenv
- * (`${ESC_SYNC_TOOLS_DIR:-~/.cache/esc-sync/tools}/moto-venv`), starts `moto_server` on
- * 127.0.0.1 and a free port, waits until it answers, and stops it after.
+ * SSM through the real AWS SDK or the real AWS provider. Provisioning installs it
+ * (scripts/moto.sh, which scripts/test.sh runs and which records the outcome in
+ * `.esc-sync/moto.env`); a test only starts `moto_server` on 127.0.0.1 and a free port, waits
+ * until it answers, and stops it after.
  */
-import { execFileSync, spawn, type ChildProcess } from "node:child_process";
-import { existsSync, rmSync, writeFileSync } from "node:fs";
+import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync } from "node:fs";
 import { createServer } from "node:net";
-import { homedir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
+import { readRecord } from "./aws-provider.js";
+import { REPO } from "./toolchain.js";
 
+/** The version scripts/moto.sh installs. */
 export const MOTO_VERSION = "5.2.5";
 
 export interface Moto {
@@ -23,28 +26,14 @@ export interface Moto {
   stop(): Promise<void>;
 }
 
-function toolsDir(): string {
-  return process.env.ESC_SYNC_TOOLS_DIR || join(homedir(), ".cache", "esc-sync", "tools");
-}
-
-/** The `moto_server` of the cached virtualenv, installing it first when needed (a minute, once). */
+/** The provisioned `moto_server`; throws the installer's own reason when it could not be installed. */
 export function ensureMoto(): string {
-  const venv = join(toolsDir(), "moto-venv");
-  const marker = join(venv, `.installed-moto-${MOTO_VERSION}`);
-  const server = join(venv, "bin", "moto_server");
-  if (existsSync(marker) && existsSync(server)) return server;
-  rmSync(venv, { recursive: true, force: true });
-  const python = process.env.PYTHON || "python3";
-  try {
-    execFileSync(python, ["-m", "venv", venv], { stdio: ["ignore", "inherit", "inherit"] });
-    execFileSync(join(venv, "bin", "pip"), ["install", "--quiet", "--disable-pip-version-check", `moto[server]==${MOTO_VERSION}`], {
-      stdio: ["ignore", "inherit", "inherit"],
-    });
-  } catch (error) {
-    rmSync(venv, { recursive: true, force: true });
-    throw new Error(`cannot install moto[server]==${MOTO_VERSION} into ${venv} (needs python3 with venv and access to PyPI): ${(error as Error).message}`);
-  }
-  writeFileSync(marker, `${new Date().toISOString()}\n`);
+  const file = join(REPO, ".esc-sync", "moto.env");
+  const record = readRecord(file);
+  if (record === undefined) throw new Error(`${file} is missing: run scripts/test.sh (it runs scripts/moto.sh .esc-sync/moto.env)`);
+  if (record.ESC_SYNC_MOTO_ERROR) throw new Error(`moto could not be installed: ${record.ESC_SYNC_MOTO_ERROR}`);
+  const server = record.ESC_SYNC_MOTO_SERVER;
+  if (!server || !existsSync(server)) throw new Error(`the moto_server recorded in ${file} (${server}) is gone: run scripts/moto.sh .esc-sync/moto.env again`);
   return server;
 }
 

@@ -111,6 +111,7 @@ describe("aws-secrets-manager adoption", () => {
   const SECRET = "aws:secretsmanager/secret:Secret";
   const VERSION = "aws:secretsmanager/secretVersion:SecretVersion";
   const VERSIONS = "aws:secretsmanager/getSecretVersions:getSecretVersions";
+  const GET_SECRET = "aws:secretsmanager/getSecret:getSecret";
   const ARN = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:payments/prod/DB_PASSWORD-AbCdEf";
   const settings = parseSettings(awsSecretsManagerTarget, { region: "eu-west-1" });
   const entries = keyEntries({ DB_PASSWORD: "hunter2", API_URL: "https://api" }, (k) => `payments/prod/${k}`);
@@ -119,9 +120,12 @@ describe("aws-secrets-manager adoption", () => {
     const { resources, calls } = await runAdopting(
       awsSecretsManagerTarget.program(programInput(settings, "keys", entries, { adopt: new Set(["payments/prod/DB_PASSWORD"]) })),
       {
+        [GET_SECRET]: (inputs) => ({ arn: ARN, name: inputs.name, id: ARN }),
+        // What moto 5.2.5 answers for a secret created by name: the name where AWS documents the
+        // ARN (ListSecretVersionIds). The program takes the ARN from getSecret instead.
         [VERSIONS]: (inputs) => ({
-          secretArn: ARN,
-          arn: ARN,
+          secretArn: inputs.secretId,
+          arn: inputs.secretId,
           secretId: inputs.secretId,
           versions: [
             { versionId: "v-old", versionStages: ["AWSPREVIOUS"] },
@@ -143,17 +147,18 @@ describe("aws-secrets-manager adoption", () => {
     expectCreated(the(resources, SECRET, "payments/prod/API_URL"));
     expectCreated(the(resources, VERSION, "payments/prod/API_URL"));
 
-    // One lookup, for the adopted entry only, by name, through the explicit provider; no value asked for.
-    expect(calls).toHaveLength(1);
-    expect(calls[0]!.token).toBe(VERSIONS);
-    expect(calls[0]!.inputs).toEqual({ secretId: "payments/prod/DB_PASSWORD" });
-    expect(calls[0]!.provider).toMatch(/^urn:pulumi:stack::esc-sync::pulumi:providers:aws::aws::/);
+    // Two lookups (the secret's description and its version listing), for the adopted entry
+    // only, by name, through the explicit provider; no value asked for.
+    expect(calls.map((c) => c.token).sort()).toEqual([GET_SECRET, VERSIONS]);
+    expect(calls.find((c) => c.token === GET_SECRET)!.inputs).toEqual({ name: "payments/prod/DB_PASSWORD", region: "eu-west-1" });
+    expect(calls.find((c) => c.token === VERSIONS)!.inputs).toEqual({ secretId: "payments/prod/DB_PASSWORD", region: "eu-west-1" });
+    for (const c of calls) expect(c.provider).toMatch(/^urn:pulumi:stack::esc-sync::pulumi:providers:aws::aws::/);
   });
 
   it("imports only the secret when no version holds AWSCURRENT: the program writes the value", async () => {
     const { resources } = await runAdopting(
       awsSecretsManagerTarget.program(programInput(settings, "keys", entries.slice(0, 1), { adopt: new Set(["payments/prod/DB_PASSWORD"]) })),
-      { [VERSIONS]: () => ({ secretArn: ARN, arn: ARN, versions: [] }) },
+      { [GET_SECRET]: () => ({ arn: ARN }), [VERSIONS]: () => ({ secretArn: ARN, arn: ARN, versions: [] }) },
     );
     expect(the(resources, SECRET, "payments/prod/DB_PASSWORD").importId).toBe(ARN);
     expectCreated(the(resources, VERSION, "payments/prod/DB_PASSWORD"));

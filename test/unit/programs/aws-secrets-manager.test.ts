@@ -42,6 +42,17 @@ describe("aws-secrets-manager settings", () => {
 });
 
 describe("aws-secrets-manager program", () => {
+  // Found with the real provider (test/e2e/aws-secrets-manager-real.test.ts): the upstream
+  // provider keeps a resource's region from its state when the resource does not state one, so
+  // with the region only on the provider a region change in the manifest moved nothing.
+  it("states the target's region on every Secret and SecretVersion, so that a region change replaces them", async () => {
+    const input = programInput(parseSettings(kind, { region: "ap-southeast-2" }), "keys", keyEntries({ A: "1", B: "2" }, (k) => `app/${k}`));
+    const { resources } = await runProgram(kind.program(input));
+    const written = [...ofType(resources, SECRET), ...ofType(resources, VERSION)];
+    expect(written).toHaveLength(4);
+    for (const r of written) expect(r.inputs.region, `${r.type} ${r.name}`).toBe("ap-southeast-2");
+  });
+
   it("json shape: one Secret and one secret SecretVersion through the explicit provider", async () => {
     const doc = { DB_PASSWORD: "hunter2", PORT: 5432 };
     const input = programInput(
@@ -61,6 +72,7 @@ describe("aws-secrets-manager program", () => {
     const secret = one(resources, SECRET, "payments/prod");
     expect(secret.inputs).toEqual({
       name: "payments/prod",
+      region: "eu-west-1",
       description: expect.stringContaining("acme/payments/prod"),
       recoveryWindowInDays: 30,
       kmsKeyId: "alias/esc",
@@ -69,6 +81,7 @@ describe("aws-secrets-manager program", () => {
     const version = one(resources, VERSION, "payments/prod");
     expect(version.inputs.secretId).toBe("payments/prod-id");
     expect(version.inputs.versionStages).toEqual(["AWSCURRENT"]);
+    expect(version.inputs.region).toBe("eu-west-1");
     expectSecret(version.inputs.secretString, JSON.stringify(doc));
     expect(resources).toHaveLength(3);
     expect(outputs).toEqual({ names: ["payments/prod"] });
