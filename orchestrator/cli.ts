@@ -365,8 +365,9 @@ async function main(argv: string[]): Promise<number> {
       process.stderr.write(`\n${sig} again: exiting now; stacks still running may stay locked (the next run clears stale locks)\n`);
       process.exit(130);
     }
-    process.stderr.write(`\n${sig}: stopping; running pairs are being interrupted (press again to exit at once)\n`);
+    // Abort first: a live table erases itself, so that this message does not land inside it.
     controller.abort();
+    process.stderr.write(`\n${sig}: stopping; running pairs are being interrupted (press again to exit at once)\n`);
   };
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);

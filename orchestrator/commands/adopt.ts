@@ -98,7 +98,7 @@ export async function adoptCommand(opts: AdoptOptions, ctx: CommandContext): Pro
   }
   const runPlan = session.decide(prepared, inventory, { operation: "adopt", dryRun: false, refresh: false, force: false, deletions: { allowAll: false, max: 0 }, adopt });
   runPlan.warnings.push(...notes);
-  const reporter = chooseReporter(opts.output, ctx.redactor);
+  const reporter = chooseReporter(opts.output, ctx.redactor, process.stdout, ctx.signal);
   try {
     return (await session.execute(runPlan, { emit: reporter.sink, signal: ctx.signal, ...opts })).exitCode;
   } finally {

@@ -16,7 +16,7 @@ export async function syncCommand(opts: SyncOptions, ctx: CommandContext): Promi
   const runPlan = await session.plan(selectionOf(opts, ctx.env), { operation: "sync", dryRun: opts.dryRun, refresh: opts.refresh, force: opts.force, deletions: deletionsOf(opts) });
   // A dry run shows the run plan first: what would run and why, before the previews say what would change.
   if (opts.dryRun && opts.output === "text") process.stdout.write(ctx.redactor.text(runPlanToText(runPlan, outputWidth())) + "\n\n");
-  const reporter = chooseReporter(opts.output, ctx.redactor);
+  const reporter = chooseReporter(opts.output, ctx.redactor, process.stdout, ctx.signal);
   try {
     const summary = await session.execute(runPlan, { emit: reporter.sink, signal: ctx.signal, ...opts });
     return summary.exitCode;

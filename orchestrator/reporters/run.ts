@@ -96,13 +96,24 @@ export function plainReporter(write: (line: string) => void): Reporter {
   };
 }
 
-/** A live table on a terminal: one row per pair, redrawn as events arrive. */
-export function liveReporter(stream: NodeJS.WriteStream): Reporter {
+/**
+ * A live table on a terminal: one row per pair, redrawn as events arrive. On `signal` (Ctrl-C) the
+ * table is erased at once: the interruption's message then goes below nothing, and the next frame
+ * is drawn whole after it (log-update cannot know of lines written in between, and would leave
+ * half of the old table above the new one).
+ */
+export function liveReporter(stream: NodeJS.WriteStream, signal?: AbortSignal): Reporter {
   const render = createLogUpdate(stream, { showCursor: true });
   const rows = new Map<string, { pair: PairInfo; state: string; hint?: string }>();
   const warnings: string[] = [];
   let summary: RunSummary | undefined;
   let timer: NodeJS.Timeout | undefined;
+  const onAbort = () => {
+    if (timer) clearTimeout(timer);
+    timer = undefined;
+    render.clear();
+  };
+  signal?.addEventListener("abort", onAbort, { once: true });
   const frame = () =>
     renderTable(
       ["PAIR", "STACK", "STATE"],
@@ -144,6 +155,7 @@ export function liveReporter(stream: NodeJS.WriteStream): Reporter {
       schedule();
     },
     finish() {
+      signal?.removeEventListener("abort", onAbort);
       if (timer) clearTimeout(timer);
       render(frame());
       render.done();
