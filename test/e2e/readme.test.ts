@@ -55,7 +55,14 @@ function readmeShellLines(): { line: string; skip?: string }[] {
   ];
   const lines: { line: string; skip?: string }[] = [];
   for (const [, block] of README.matchAll(/```sh\n([\s\S]*?)```/g)) {
-    const joined = block!.replace(/\\\n\s*/g, " ").split("\n");
+    // One command per entry: continuation lines joined, and lines inside an open single quote (a
+    // JSON body spread over lines) kept with the command they belong to.
+    const joined: string[] = [];
+    for (const l of block!.replace(/\\\n\s*/g, " ").split("\n")) {
+      const open = joined.length > 0 && (joined.at(-1)!.split("'").length - 1) % 2 === 1;
+      if (open) joined[joined.length - 1] += "\n" + l;
+      else joined.push(l);
+    }
     for (const raw of joined) {
       const line = raw.replace(/\s+#.*$/, "").trim();
       if (!line || line.startsWith("#")) continue;

@@ -173,6 +173,21 @@ describe("output width", () => {
   });
 });
 
+describe("an empty plan says why", () => {
+  it("a shard holding none of the selection's pairs says so, not that no binding selects anything", async () => {
+    const manifest = join(dir, "m3.yaml");
+    writeFileSync(manifest, "version: 1\nsource: { kind: local, folder: nowhere }\ntargets: {}\n");
+    const session = await Session.open({ manifest, env: { ESC_SYNC_FINGERPRINT_KEY: "k" } });
+    const flags = { operation: "sync" as const, dryRun: false, refresh: false, force: false, deletions: { allowAll: false, max: 0 } };
+    const empty = classifyStacks([], [], {}, new Set());
+    const base = { environments: [], pinned: new Map(), warnings: [], idleBindings: new Set<string>() };
+    const sharded = session.decide({ ...base, selection: { shard: { index: 1, count: 3 } }, plan: { pairs: [], warnings: [], otherShards: 2 } }, empty, flags);
+    expect(runPlanToText(sharded)).toBe("No pairs: shard 1/3 holds none of the selection's 2 pair(s): they belong to the other shards.");
+    const none = session.decide({ ...base, selection: {}, plan: { pairs: [], warnings: [] } }, empty, flags);
+    expect(runPlanToText(none)).toBe("No pairs: no binding selects any environment.");
+  });
+});
+
 describe("esc-sync pulumi: stack names", () => {
   it("a short --stack is qualified on a self-managed backend (Pulumi needs it outside a project folder)", () => {
     expect(qualifyStackArgs(["stack", "export", "--stack", "payments.dev.dotenv"], "file:///s")).toEqual(["stack", "export", "--stack", "organization/esc-sync/payments.dev.dotenv"]);
