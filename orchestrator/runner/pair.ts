@@ -120,7 +120,7 @@ export async function engineOp<T>(ctx: Pick<ExecuteContext, "emit" | "signal" | 
           if (stale.length > 0 && stale.every(Boolean)) {
             await stack.cancel();
             // One clause per distinct reason, one note per lock cleared: a retry finding it again says nothing new.
-            const note = `cleared a stale lock (${[...new Set(stale)].join("; ")})`;
+            const note = `cleared a stale lock: ${[...new Set(stale)].join("; ")}`;
             if (!notes.includes(note)) notes.push(note);
             throw retryable(err, "stale lock cleared");
           }
