@@ -8,7 +8,11 @@ import { statfsSync, statSync, type Stats } from "node:fs";
 import { dirname, resolve } from "node:path";
 import type { EntryProblem } from "../contract.js";
 
-/** statfs(2) magic numbers of Linux pseudo-filesystems (linux/magic.h): no regular files there. */
+/**
+ * statfs(2) magic numbers of Linux pseudo-filesystems, as the kernel's UAPI header
+ * `/usr/include/linux/magic.h` defines them (checked against this machine's copy, and against
+ * `statfsSync("/proc")`, `("/sys")`): no regular files can be created there.
+ */
 const PSEUDO_FILESYSTEMS = new Map<number, string>([
   [0x9fa0, "proc"],
   [0x62656572, "sysfs"],
@@ -19,7 +23,6 @@ const PSEUDO_FILESYSTEMS = new Map<number, string>([
   [0x73636673, "securityfs"],
   [0xcafe4a11, "bpf"],
   [0x6165676c, "pstore"],
-  [0x62656570, "configfs"],
 ]);
 
 /** Folders that are pseudo-filesystems on every Linux, checked by name too (statfs may be denied). */
