@@ -98,6 +98,11 @@ const deletions = {
   "max-deletes": { type: "number", describe: "Delete at most this many target entries in all; pairs over the budget are held", coerce: wholeNumber("max-deletes", 0) },
 } as const;
 
+/** Options of a command that its subcommands do not inherit (yargs' options are global by default). */
+function onlyHere<T extends Record<string, object>>(options: T): { [K in keyof T]: T[K] & { global: false } } {
+  return Object.fromEntries(Object.entries(options).map(([k, o]) => [k, { ...o, global: false }])) as { [K in keyof T]: T[K] & { global: false } };
+}
+
 /** Every flag esc-sync knows, for suggestions. */
 const KNOWN_FLAGS = ["manifest", "filter", "target", "concurrency", "backend-url", "allow-empty", "output", "format", "out", "dry-run", "refresh", "force", "allow-deletes", "max-deletes", "stale-lock-minutes", "lock-wait-seconds", "pair-timeout", "timeout", "from", "into", "prefix", "strip-prefix", "path", "json-as", "overwrite", "max-bytes", "secret", "shard", "esc-rps", "listen", "reconcile-every", "debounce", "shutdown-grace", "max-queue", "watch", "insecure-no-verify", "notify", "url", "name", "help", "version"];
 
@@ -182,14 +187,17 @@ function build(argv: string[], ctx: CommandContext, setExitCode: (code: number) 
                 .check(checkCommon),
             (args) => run(() => driftMergeCommand({ reports: (args.reports ?? []).map(String), output: args.output, out: args.out }, ctx))(),
           )
-          .options({
-            ...selection,
-            ...scaleOptions,
-            output: { alias: ["o", "format"], choices: ["table", "markdown", "json", "junit"] as const, default: "table" as const, describe: "Report format (--format is a deprecated alias)" },
-            out: { type: "string", describe: "Write the report to this file instead of stdout" },
-            ...locks,
-          })
-          .check(checkCommon),
+          // Not global: `drift merge` reads files, and takes none of these.
+          .options(
+            onlyHere({
+              ...selection,
+              ...scaleOptions,
+              output: { alias: ["o", "format"], choices: ["table", "markdown", "json", "junit"] as const, default: "table" as const, describe: "Report format (--format is a deprecated alias)" },
+              out: { type: "string", describe: "Write the report to this file instead of stdout" },
+              ...locks,
+            }),
+          )
+          .check(checkCommon, false),
       (args) =>
         run(() => driftCommand({ ...args, backendUrl: args["backend-url"], escRps: (args as { "esc-rps"?: number })["esc-rps"], allowEmpty: args["allow-empty"], staleLockMinutes: args["stale-lock-minutes"], lockWaitSeconds: args["lock-wait-seconds"], pairTimeoutMs: args["pair-timeout"], timeoutMs: args.timeout }, ctx))(),
     )
@@ -360,8 +368,9 @@ async function main(argv: string[]): Promise<number> {
       say(`\n${sig} again: exiting now; stacks still running may stay locked (the next run clears stale locks)\n`);
       process.exit(130);
     }
-    say(`\n${sig}: stopping; running pairs are being interrupted (press again to exit at once)\n`);
+    // Abort first: a live table erases itself, so that this message does not land inside it.
     controller.abort();
+    say(`\n${sig}: stopping; running pairs are being interrupted (press again to exit at once)\n`);
   };
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
@@ -384,6 +393,8 @@ async function main(argv: string[]): Promise<number> {
       // Everything after `pulumi` is Pulumi's: no parsing of ours may eat its flags.
       return await pulumiCommand({ manifest: ctx.env.ESC_SYNC_MANIFEST ?? "environments.yaml", args: argv.slice(1) }, ctx);
     }
+    // `--format` (drift, inventory) still works, but says what replaces it.
+    if (argv.some((a) => a === "--format" || a.startsWith("--format="))) process.stderr.write("warning: --format is deprecated: use --output (or -o)\n");
     await build(argv, ctx, (code) => (exitCode = code)).parseAsync();
     return exitCode;
   } catch (err) {

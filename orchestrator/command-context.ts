@@ -6,7 +6,7 @@
 import type { Selection } from "./planner/plan.js";
 import { resolveShard, type Shard } from "./planner/shard.js";
 import type { Redactor } from "./redact.js";
-import { Session } from "./session.js";
+import { Session, type KeyAccess } from "./session.js";
 
 export interface CommandContext {
   redactor: Redactor;
@@ -53,8 +53,12 @@ export interface DeletionFlags {
   maxDeletes?: number | undefined;
 }
 
-export function openSession(opts: SessionFlags, ctx: CommandContext): Promise<Session> {
-  return Session.open({ manifest: opts.manifest, backendUrl: opts.backendUrl, concurrency: opts.concurrency, escRps: opts.escRps, env: ctx.env, redactor: ctx.redactor });
+/**
+ * Opens the session of a command; `access` says how it uses the fingerprint key (a command that
+ * only reports never creates one: see {@link KeyAccess}).
+ */
+export function openSession(opts: SessionFlags, ctx: CommandContext, access: KeyAccess = "write"): Promise<Session> {
+  return Session.open({ manifest: opts.manifest, backendUrl: opts.backendUrl, concurrency: opts.concurrency, escRps: opts.escRps, env: ctx.env, redactor: ctx.redactor, access });
 }
 
 /**

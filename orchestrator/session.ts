@@ -7,7 +7,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
-import { isAbsolute, join, resolve } from "node:path";
+import { dirname, isAbsolute, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import pLimit from "p-limit";
 import picomatch from "picomatch";
@@ -18,11 +18,12 @@ import { loadManifest, resolveManifestPaths } from "./manifest/load.js";
 import type { Manifest } from "./manifest/schema.js";
 import { decide, type RunFlags, type RunPlan } from "./planner/decide.js";
 import { inShard } from "./planner/shard.js";
-import { bindingId, idleBindings, matchBindings, openKey, plan as planPairs, type Plan, type Selection } from "./planner/plan.js";
+import { bindingId, deadGlobs, idleBindings, matchBindings, openKey, plan as planPairs, programInput, type Plan, type Selection } from "./planner/plan.js";
+import { findTargetKind } from "../programs/registry.js";
 import { Redactor } from "./redact.js";
 import type { EventSink, RunSummary } from "./runner/events.js";
 import { execute } from "./runner/execute.js";
-import { classifyStacks, listStacks, type Inventory } from "./runner/inventory.js";
+import { classifyStacks, listStacks, readFileBackend, type Inventory } from "./runner/inventory.js";
 import type { Backend } from "./runner/stack.js";
 import { resolveToolchain, type Toolchain } from "./runner/toolchain.js";
 import { LocalSource } from "./sources/local.js";
@@ -46,6 +47,12 @@ export interface SessionOptions {
   redactor?: Redactor;
   /** The source of environments, instead of the one the manifest names (embedding, tests). */
   source?: EnvironmentSource;
+  /**
+   * How the session uses the fingerprint key (see {@link KeyAccess}): a command that only reports
+   * never creates one, and never compares a stack's record without the key it was written with.
+   * Default `write`.
+   */
+  access?: KeyAccess;
 }
 
 /** The environments of one cycle, opened and planned into pairs. No state read yet. */
@@ -79,6 +86,9 @@ const KILL_GRACE_MS = 10_000;
 
 export class Session {
   #toolchain: Toolchain | undefined;
+  #key: string | undefined;
+  /** `compare` access without a key: fingerprints are of an in-memory key, good for no record. */
+  #keyMissing: ConfigError | undefined;
   #sourceRetries: string[] = [];
   /** When the current cycle began: `plan` starts one, `execute` ends it. */
   #cycleStart = Date.now();
@@ -93,6 +103,7 @@ export class Session {
     readonly concurrency: number,
     private readonly backendUrl: string | undefined,
     private readonly env: NodeJS.ProcessEnv,
+    private readonly access: KeyAccess,
   ) {}
 
   /** Loads and checks the manifest and builds its source. Throws a {@link ConfigError} for bad input. */
@@ -103,7 +114,10 @@ export class Session {
     const redactor = (opts.redactor ?? new Redactor()).add(env.PULUMI_ACCESS_TOKEN, env.PULUMI_CONFIG_PASSPHRASE);
     const retries: string[] = [];
     const source = opts.source ?? openSource(manifest, env, (note) => retries.push(note), opts.escRps);
-    const session = new Session(manifest, resolve(loaded.file), loaded.dir, source, redactor, opts.concurrency ?? manifest.concurrency, opts.backendUrl, env);
+    const access = opts.access ?? "write";
+    // Up front: a report without the key could only guess which pairs changed.
+    if (access === "read") fingerprintKey(env, "read");
+    const session = new Session(manifest, resolve(loaded.file), loaded.dir, source, redactor, opts.concurrency ?? manifest.concurrency, opts.backendUrl, env, access);
     session.#sourceRetries = retries;
     return session;
   }
@@ -123,9 +137,12 @@ export class Session {
     this.#sourceRetries.length = 0;
     const refs = await this.listEnvironments(signal);
     const idle = idleBindings(this.manifest, refs);
-    const warnings = idle.map(
-      (b) => `binding "${bindingId(b)}" selects no environment (${JSON.stringify(b.environments)} matches none of ${refs.length}): check its glob`,
-    );
+    const warnings = [
+      ...idle.map((b) => `binding "${bindingId(b)}" selects no environment (${JSON.stringify(b.environments)} matches none of ${refs.length}): check its glob`),
+      ...deadGlobs(this.manifest, refs).map(
+        ({ binding, glob }) => `binding "${bindingId(binding)}": its glob "${glob}" matches none of the ${refs.length} environment(s) (its other globs do): check its spelling`,
+      ),
+    ];
     const matches = matchBindings(this.manifest, refs, selection);
     // Every environment in the selection is opened: any of them may carry its own sync: block.
     const inFilter = refs.filter((r) => !selection.filter?.length || picomatch.isMatch(envId(r), selection.filter));
@@ -158,7 +175,7 @@ export class Session {
           : `${err.message.split("\n")[0]}: not synced (no binding selects it; a sync: block in it could not be read)`,
       );
     }
-    const plan = planPairs({ manifest: this.manifest, environments: latest, pinned, failures, matches, fingerprintKey: fingerprintKey(this.env), selection });
+    const plan = planPairs({ manifest: this.manifest, environments: latest, pinned, failures, matches, fingerprintKey: this.fingerprintKey(), selection });
     // Credentials a pair takes from its environment are hidden even where ESC does not mark them
     // secret (a plain VAULT_TOKEN): a provider's error may echo them. One scope per stack, so a
     // long-running serve holds only what the pairs use now.
@@ -174,6 +191,7 @@ export class Session {
     const backend = this.backend({ create: false, needPassphrase: false });
     const shard = prepared.selection.shard;
     const stacks = backend ? await listStacks(backend, await this.toolchain(), this.concurrency, (name) => inShard(name, shard)) : [];
+    if (this.usesDefaultBackend && stacks.length === 0) await this.checkLegacyBackend(prepared);
     const inventory = classifyStacks(stacks, prepared.plan.pairs, prepared.selection, new Set(Object.keys(this.manifest.targets)), prepared.idleBindings);
     for (const s of inventory.unknown) prepared.warnings.push(`stack ${s.name} holds resources but no esc-sync record: left alone`);
     if (inventory.foreign.length > 0) {
@@ -185,11 +203,55 @@ export class Session {
     return inventory;
   }
 
-  /** The run plan of prepared pairs against the inventory. Pure. */
+  /**
+   * esc-sync 0.1 kept every manifest's stacks in one folder per user. A manifest that names no
+   * backend, whose folder beside it holds no stack yet while the old folder holds stacks written
+   * from this very manifest, is being upgraded: a sync would write every pair again beside those
+   * stacks, so it stops and says how to keep them; a report says so as a warning.
+   */
+  private async checkLegacyBackend(prepared: Prepared): Promise<void> {
+    const legacy = legacyBackendDir(this.env);
+    const found = await readFileBackend({ url: pathToFileURL(legacy).href, secretsProvider: this.manifest.state.secretsProvider });
+    const ours = (found?.stacks ?? []).filter((s) => s.record?.manifest === this.manifestFile);
+    if (ours.length === 0) return;
+    const message =
+      `${ours.length} stack(s) written from ${this.manifestFile} are in ${legacy}, esc-sync's old default backend; ` +
+      `the default is now ${defaultBackendDir(this.manifestDir)} beside the manifest, which holds none`;
+    const hint =
+      `to keep using them, set state.backend: file://${legacy} in ${this.manifestFile} (or pass --backend-url file://${legacy}); ` +
+      `to start afresh beside the manifest instead, set state.backend: file://./.esc-sync/state`;
+    if (this.access === "write") throw new ConfigError(`${message}: a sync here would write every pair again beside them; nothing was written`, [], hint);
+    prepared.warnings.push(`${message} (so this report shows every pair as new): ${hint}`);
+  }
+
+  /** The run plan of prepared pairs against the inventory. Pure but for the kinds' cheap local looks at their stores. */
   decide(prepared: Prepared, inventory: Inventory, flags: Omit<RunFlags, "manifest">): RunPlan {
-    const runPlan = decide(prepared.plan.pairs, inventory, { ...flags, manifest: this.manifestFile });
+    // Without the key, a record's fingerprint cannot be compared: say so rather than guess "changed".
+    const compared = prepared.plan.pairs.filter((p) => inventory.byName.get(p.stack)?.record).length;
+    if (this.#keyMissing && compared > 0) {
+      throw new ConfigError(
+        `${this.#keyMissing.summary} (${compared} of the selected pair(s) have a stack record to compare)`,
+        [],
+        this.#keyMissing.hint,
+      );
+    }
+    const changedInPlace = flags.operation === "sync" && !flags.refresh ? this.changedInPlace(prepared, inventory) : undefined;
+    const runPlan = decide(prepared.plan.pairs, inventory, { ...flags, manifest: this.manifestFile, ...(changedInPlace ? { changedInPlace } : {}) });
     runPlan.warnings.unshift(...prepared.warnings);
+    if (runPlan.steps.length === 0) runPlan.emptyReason = emptyReason(prepared);
     return runPlan;
+  }
+
+  /** Per synced pair whose kind can look at its store cheaply (a file), what changed there since. */
+  private changedInPlace(prepared: Prepared, inventory: Inventory): Map<string, string> {
+    const found = new Map<string, string>();
+    for (const pair of prepared.plan.pairs) {
+      const check = findTargetKind(pair.kind)?.checkInPlace;
+      if (!check || pair.refusal || !inventory.byName.get(pair.stack)?.record) continue;
+      const what = check(programInput(pair));
+      if (what) found.set(pair.stack, what);
+    }
+    return found;
   }
 
   /** `prepare`, `inventory` and `decide` in one: the run plan of a selection. */
@@ -210,7 +272,7 @@ export class Session {
       concurrency: this.concurrency,
       emit: opts.emit,
       signal: opts.signal,
-      fingerprintKey: fingerprintKey(this.env),
+      fingerprintKey: this.fingerprintKey(),
       staleLockMs: (opts.staleLockMinutes ?? 30) * 60_000,
       lockWaitMs: (opts.lockWaitSeconds ?? 60) * 1000,
       pairTimeoutMs: opts.pairTimeoutMs ?? parseDuration(this.manifest.pairTimeout)!,
@@ -218,6 +280,22 @@ export class Session {
       manifest: this.manifestFile,
       startedAt: this.#cycleStart,
     });
+  }
+
+  /** The key of this session's fingerprints (never printed); a `read` session never creates one. */
+  fingerprintKey(): string {
+    if (this.#key !== undefined) return this.#key;
+    if (this.access === "unused") return (this.#key = randomBytes(32).toString("hex"));
+    if (this.access !== "compare") return (this.#key = fingerprintKey(this.env, this.access));
+    try {
+      this.#key = fingerprintKey(this.env, "read");
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      // Fine while no stack's record is compared (every pair new): decide() refuses otherwise.
+      this.#keyMissing = err;
+      this.#key = randomBytes(32).toString("hex");
+    }
+    return this.#key;
   }
 
   /** The Pulumi CLI a run uses and the environment that points it at this session's backend. */
@@ -237,9 +315,14 @@ export class Session {
     return this.#toolchain;
   }
 
-  /** The backend: `--backend-url`, else the manifest's, else a folder in the user's state folder. */
+  /** True when neither `--backend-url` nor the manifest names a backend: the state is kept beside the manifest. */
+  get usesDefaultBackend(): boolean {
+    return this.backendUrl === undefined && this.manifest.state.backend === undefined;
+  }
+
+  /** The backend: `--backend-url`, else the manifest's, else `.esc-sync/state` beside the manifest. */
   private backendUnchecked(): Backend {
-    const url = this.backendUrl ?? this.manifest.state.backend ?? pathToFileURL(join(stateHome(this.env), "backend")).href;
+    const url = this.backendUrl ?? this.manifest.state.backend ?? pathToFileURL(defaultBackendDir(this.manifestDir)).href;
     return { url: normaliseBackendUrl(url, this.manifestDir), secretsProvider: this.manifest.state.secretsProvider };
   }
 
@@ -262,6 +345,8 @@ export class Session {
       if (!existsSync(path)) {
         if (!opts.create) return undefined;
         mkdirSync(path, { recursive: true, mode: 0o700 });
+        // The default folder is git-ignored wherever the manifest lives, as a cache folder is.
+        if (this.usesDefaultBackend) ignoreInGit(dirname(path));
       }
     }
     return backend;
@@ -311,6 +396,16 @@ export class Session {
   }
 }
 
+/** Why a selection plans no pair: its shard holds none, the flags select none, or no binding matches. */
+function emptyReason(prepared: Prepared): string {
+  const { selection, plan } = prepared;
+  if (selection.shard && (plan.otherShards ?? 0) > 0) {
+    return `shard ${selection.shard.index}/${selection.shard.count} holds none of the selection's ${plan.otherShards} pair(s): they belong to the other shards`;
+  }
+  if (selection.filter?.length || selection.targets?.length) return "the selection (--filter, --target) holds no pair";
+  return "no binding selects any environment";
+}
+
 /** A `file://` URL made absolute (`~` and relative paths anchored), other URLs as they are. */
 function normaliseBackendUrl(url: string, manifestDir: string): string {
   if (!url.startsWith("file://")) return url;
@@ -319,6 +414,25 @@ function normaliseBackendUrl(url: string, manifestDir: string): string {
   if (path.startsWith("~")) path = join(homedir(), path.slice(1));
   if (!isAbsolute(path)) path = resolve(manifestDir, path);
   return pathToFileURL(path).href;
+}
+
+/**
+ * Where a manifest that names no backend keeps its state: `.esc-sync/state` beside it, so that two
+ * clones (or two manifests in two folders) never share stacks.
+ */
+export function defaultBackendDir(manifestDir: string): string {
+  return join(manifestDir, ".esc-sync", "state");
+}
+
+/** The default backend of esc-sync 0.1 (one folder per user, shared by every clone): still read, to say so. */
+export function legacyBackendDir(env: NodeJS.ProcessEnv = process.env): string {
+  return join(stateHome(env), "backend");
+}
+
+/** Writes `.gitignore` (`*`) into a folder esc-sync made for itself, unless one is there. */
+function ignoreInGit(dir: string): void {
+  const file = join(dir, ".gitignore");
+  if (!existsSync(file)) writeFileSync(file, "# written by esc-sync: its state and tools stay out of git\n*\n");
 }
 
 /** The user-level folder for esc-sync's state: `$XDG_STATE_HOME/esc-sync` or `~/.local/state/esc-sync`. */
@@ -346,14 +460,33 @@ export function openSource(manifest: Manifest, env: NodeJS.ProcessEnv = process.
 }
 
 /**
- * The key of the plan's fingerprints: `$ESC_SYNC_FINGERPRINT_KEY`, else derived from the state
- * passphrase, else a random key kept in the user's state folder. Never printed.
+ * How a command uses the fingerprint key. `write`: it updates stacks (and may create the key
+ * file). `read`: it prints fingerprints (`inventory`, `migrate adopt --dry-run`): it needs the
+ * key, refuses at once without one, never creates one. `compare`: it compares fingerprints with
+ * the stacks' records (`plan`, `drift`, `sync --dry-run`): without the key it refuses as soon as
+ * a selected pair has a record, and works while none has (every pair is new whatever the key).
+ * `unused`: it compares none (`prune`): a key of its own, in memory only.
  */
-export function fingerprintKey(env: NodeJS.ProcessEnv = process.env): string {
+export type KeyAccess = "read" | "compare" | "write" | "unused";
+
+/**
+ * The key of the plan's fingerprints: `$ESC_SYNC_FINGERPRINT_KEY`, else derived from the state
+ * passphrase, else a random key kept in the user's state folder. Never printed. With `read`
+ * access no key is created: without one, a report could only guess (every pair "changed"), so it
+ * is a {@link ConfigError} naming the variables to set.
+ */
+export function fingerprintKey(env: NodeJS.ProcessEnv = process.env, access: "read" | "write" = "write"): string {
   if (env.ESC_SYNC_FINGERPRINT_KEY) return env.ESC_SYNC_FINGERPRINT_KEY;
   if (env.PULUMI_CONFIG_PASSPHRASE) return createHash("sha256").update("esc-sync fingerprint\0" + env.PULUMI_CONFIG_PASSPHRASE).digest("hex");
   const file = join(stateHome(env), "fingerprint.key");
   if (existsSync(file)) return readFileSync(file, "utf8").trim();
+  if (access === "read") {
+    throw new ConfigError(
+      "no fingerprint key: this command compares keyed fingerprints of the values (with the stacks' records, or with another run's), and without the key it cannot tell a synced pair from a changed one",
+      [],
+      "export PULUMI_CONFIG_PASSPHRASE (the passphrase the stacks were written with) or ESC_SYNC_FINGERPRINT_KEY, then run it again",
+    );
+  }
   mkdirSync(stateHome(env), { recursive: true, mode: 0o700 });
   const key = randomBytes(32).toString("hex");
   writeFileSync(file, key + "\n", { mode: 0o600 });

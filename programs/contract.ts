@@ -238,6 +238,13 @@ export interface TargetKind<S extends object = object> {
   /** Builds the inline Pulumi program that writes one pair. */
   program(input: ProgramInput<S>): PulumiFn;
   /**
+   * A cheap local look at the store, without an engine run (a `file` target: stat and read the
+   * file): what differs from what the pair writes (missing, mode, edited), or undefined. A pair
+   * unchanged by its input but changed in place is then run and repaired by a plain `sync`.
+   * Absent for stores that cost API reads to look at (they need `--refresh`).
+   */
+  checkInPlace?(input: ProgramInput<S>): string | undefined;
+  /**
    * Reads entries back from the pair's refreshed state, in the form planned entries have
    * (`PlannedEntry.value` text). Absent for stores whose values cannot be read back (GitHub
    * secrets, Azure Key Vault through ARM): their entries are reported as unverifiable.

@@ -11,6 +11,10 @@
 # Downloads and builds are cached outside the clone (ESC_SYNC_TOOLS_DIR, default
 # ~/.cache/esc-sync/tools), so later runs start at once. It records what it chose in
 # .esc-sync/toolchain.env, which bin/esc-sync.cjs and scripts/run.sh read.
+# Two provisionings may run at once (two clones, a test run and a scripts/run.sh): each step that
+# writes the tools cache holds its lock (scripts/lib/lock.sh), the npm and build steps hold the
+# clone's own, and every download or build goes to a unique temporary name (mktemp) moved into
+# place when complete; the second one waits, then finds the tools built.
 set -euo pipefail
 
 PULUMI_VERSION=3.274.1
@@ -23,6 +27,15 @@ mkdir -p "$tools" "$repo/.esc-sync"
 
 say() { printf '[provision] %s\n' "$*" >&2; }
 die() { printf '[provision] error: %s\n' "$*" >&2; exit 1; }
+
+# shellcheck source=lib/lock.sh
+. "$repo/scripts/lib/lock.sh"
+LOCK_TAG=provision
+tools_lock="$tools/.locks/tools.lock"
+repo_lock="$repo/.esc-sync/provision.lock"
+# Never both at once (so two runs cannot wait on each other): the tools cache for steps 1, 3-5,
+# the clone for step 2.
+lock_acquire "$tools_lock" "the tools cache ($tools)"
 
 # --- 1. Node -----------------------------------------------------------------------------------
 node_major() { "$1" -e 'process.stdout.write(process.versions.node.split(".")[0])' 2>/dev/null || echo 0; }
@@ -42,6 +55,8 @@ else
   say "node: $("$node_bin" --version) from $tools"
 fi
 export PATH="$(dirname "$node_bin"):$PATH"
+lock_release "$tools_lock"
+lock_acquire "$repo_lock" "this clone's node_modules and dist ($repo)"
 
 # --- 2. npm packages and build -----------------------------------------------------------------
 stamp="$repo/node_modules/.esc-sync-lock"
@@ -64,6 +79,8 @@ if [ "$(cat "$build_stamp" 2>/dev/null)" != "$sources_sum" ]; then
 else
   say "build: up to date"
 fi
+lock_release "$repo_lock"
+lock_acquire "$tools_lock" "the tools cache ($tools)"
 
 # --- 3. Pulumi CLI -----------------------------------------------------------------------------
 pulumi_root=""
@@ -75,24 +92,31 @@ else
   if [ ! -x "$pulumi_root/bin/pulumi" ]; then
     mkdir -p "$pulumi_root/bin"
     say "pulumi: v$PULUMI_VERSION not found; trying the official installer"
-    if curl -fsSL --connect-timeout 5 --max-time 20 https://get.pulumi.com -o "$tools/get-pulumi.sh" 2>/dev/null &&
-      sh "$tools/get-pulumi.sh" --version "$PULUMI_VERSION" --install-root "$pulumi_root" --no-edit-path >&2 2>/dev/null &&
+    installer="$(mktemp "$tools/get-pulumi.XXXXXX")"
+    if curl -fsSL --connect-timeout 5 --max-time 20 https://get.pulumi.com -o "$installer" 2>/dev/null &&
+      sh "$installer" --version "$PULUMI_VERSION" --install-root "$pulumi_root" --no-edit-path >&2 2>/dev/null &&
       [ -x "$pulumi_root/bin/pulumi" ]; then
+      rm -f "$installer"
       say "pulumi: installed by the official installer"
     else
+      rm -f "$installer"
       command -v go >/dev/null || die "the Pulumi download host is unreachable and Go is not installed: install Pulumi $PULUMI_VERSION (https://www.pulumi.com/docs/install/) or Go >= 1.26"
       say "pulumi: the download host is unreachable; building v$PULUMI_VERSION from the Go module proxy (a few minutes, once)"
       build="$(mktemp -d)"
+      # go build refuses to write over a file that is not a binary: a unique folder instead.
+      partial_dir="$(mktemp -d "$pulumi_root/bin/.pulumi-build.XXXXXX")"
+      partial="$partial_dir/pulumi"
       cp "$repo/scripts/pulumi-cli/go.mod" "$repo/scripts/pulumi-cli/go.sum" "$repo/scripts/pulumi-cli/tools.go" "$build/"
       say "pulumi: downloading modules"
       (cd "$build" && go mod download -x 2>&1 | awk '/^# get .*\.zip$/ {n++; if (n % 50 == 0) printf "[provision]   %d modules downloaded\n", n > "/dev/stderr"}') || true
       say "pulumi: compiling (progress every 50 packages)"
       (cd "$build" && go build -v -trimpath \
         -ldflags "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v$PULUMI_VERSION" \
-        -o "$pulumi_root/bin/pulumi.partial" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi 2>&1 |
+        -o "$partial" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi 2>&1 |
         awk '/^#|\.go:[0-9]+|^go: / {print > "/dev/stderr"; next} {n++; if (n % 50 == 0) printf "[provision]   %d packages compiled\n", n > "/dev/stderr"}')
-      [ -x "$pulumi_root/bin/pulumi.partial" ] || die "building the Pulumi CLI failed (see above)"
-      mv "$pulumi_root/bin/pulumi.partial" "$pulumi_root/bin/pulumi"
+      [ -x "$partial" ] || { rm -rf "$partial_dir"; die "building the Pulumi CLI failed (see above)"; }
+      mv "$partial" "$pulumi_root/bin/pulumi"
+      rm -rf "$partial_dir"
       rm -rf "$build"
     fi
   fi
@@ -105,17 +129,23 @@ fi
 # @pulumi/pulumi (it resolves @pulumi/pulumi through NODE_PATH, which esc-sync sets).
 if [ ! -x "$pulumi_root/bin/pulumi-resource-pulumi-nodejs" ]; then
   if [ -w "$pulumi_root/bin" ]; then
-    install -m 0755 "$repo/node_modules/@pulumi/pulumi/pulumi-resource-pulumi-nodejs" "$pulumi_root/bin/"
+    plugin="$(mktemp "$pulumi_root/bin/.pulumi-resource-pulumi-nodejs.XXXXXX")"
+    install -m 0755 "$repo/node_modules/@pulumi/pulumi/pulumi-resource-pulumi-nodejs" "$plugin"
+    mv "$plugin" "$pulumi_root/bin/pulumi-resource-pulumi-nodejs"
     say "pulumi-resource-pulumi-nodejs: installed beside the CLI"
   else
     say "pulumi-resource-pulumi-nodejs: not beside the CLI; esc-sync falls back to the copy in node_modules"
   fi
 fi
 
-cat >"$repo/.esc-sync/toolchain.env" <<EOF
-ESC_SYNC_NODE=$node_bin
-ESC_SYNC_PULUMI_ROOT=$pulumi_root
-EOF
+# Written whole, then renamed: a run reading it never sees half of it.
+write_toolchain() {
+  local tmp
+  tmp="$(mktemp "$repo/.esc-sync/toolchain.env.XXXXXX")"
+  printf '%s\n' "$@" >"$tmp"
+  mv "$tmp" "$repo/.esc-sync/toolchain.env"
+}
+write_toolchain "ESC_SYNC_NODE=$node_bin" "ESC_SYNC_PULUMI_ROOT=$pulumi_root"
 say "ready: node $("$node_bin" --version), pulumi v$PULUMI_VERSION"
 
 # --- 5. the official esc CLI and evaluator, for the test suite -------------------------------------
@@ -139,25 +169,28 @@ else
     build="$(mktemp -d)"
     cp -r "$esc_src/." "$build/"
     mkdir -p "$esc_root/bin"
+    # go build refuses to write over a file that is not a binary: a unique folder instead.
+    partial_dir="$(mktemp -d "$esc_root/bin/.esc-build.XXXXXX")"
+    eval_partial="$partial_dir/esc-eval"
+    esc_partial="$partial_dir/esc"
     say "esc tools: downloading modules"
     (cd "$build" && go mod download -x 2>&1 | awk '/^# get .*\.zip$/ {n++; if (n % 50 == 0) printf "[provision]   %d modules downloaded\n", n > "/dev/stderr"}') || true
     say "esc tools: compiling esc-eval"
-    (cd "$build" && go build -trimpath -ldflags "-s -w" -o "$esc_root/bin/esc-eval.partial" ./esc-eval) ||
-      die "building esc-eval failed (see above)"
+    (cd "$build" && go build -trimpath -ldflags "-s -w" -o "$eval_partial" ./esc-eval) ||
+      { rm -rf "$partial_dir"; die "building esc-eval failed (see above)"; }
     say "esc tools: compiling esc (progress every 50 packages)"
     (cd "$build" && go build -v -trimpath \
       -ldflags "-s -w -X github.com/pulumi/esc/cmd/esc/cli/version.Version=v$ESC_VERSION" \
-      -o "$esc_root/bin/esc.partial" github.com/pulumi/esc/cmd/esc 2>&1 |
+      -o "$esc_partial" github.com/pulumi/esc/cmd/esc 2>&1 |
       awk '/^#|\.go:[0-9]+|^go: / {print > "/dev/stderr"; next} {n++; if (n % 50 == 0) printf "[provision]   %d packages compiled\n", n > "/dev/stderr"}')
-    [ -x "$esc_root/bin/esc.partial" ] || die "building the esc CLI failed (see above)"
-    mv "$esc_root/bin/esc-eval.partial" "$esc_root/bin/esc-eval"
-    mv "$esc_root/bin/esc.partial" "$esc_root/bin/esc"
+    [ -x "$esc_partial" ] || { rm -rf "$partial_dir"; die "building the esc CLI failed (see above)"; }
+    mv "$eval_partial" "$esc_root/bin/esc-eval"
+    mv "$esc_partial" "$esc_root/bin/esc"
+    rm -rf "$partial_dir"
     rm -rf "$build"
   fi
   [ "$("$esc_root/bin/esc" version 2>/dev/null)" = "v$ESC_VERSION" ] || die "$esc_root/bin/esc is not v$ESC_VERSION: remove $esc_root and run again"
-  cat >>"$repo/.esc-sync/toolchain.env" <<EOF
-ESC_SYNC_ESC_CLI=$esc_root/bin/esc
-ESC_SYNC_ESC_EVAL=$esc_root/bin/esc-eval
-EOF
+  write_toolchain "ESC_SYNC_NODE=$node_bin" "ESC_SYNC_PULUMI_ROOT=$pulumi_root" \
+    "ESC_SYNC_ESC_CLI=$esc_root/bin/esc" "ESC_SYNC_ESC_EVAL=$esc_root/bin/esc-eval"
   say "esc tools: ready (esc v$ESC_VERSION, esc-eval)"
 fi

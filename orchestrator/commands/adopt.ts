@@ -13,7 +13,7 @@ import { UserError } from "../errors.js";
 import { programInput } from "../planner/plan.js";
 import { chooseReporter } from "../reporters/choose.js";
 import { renderTable } from "../reporters/table.js";
-import { fingerprintKey, type Prepared } from "../session.js";
+import type { Prepared } from "../session.js";
 import type { Inventory } from "../runner/inventory.js";
 
 export interface AdoptOptions extends SessionFlags, LockFlags {
@@ -75,10 +75,10 @@ async function findCandidates(prepared: Prepared, inventory: Inventory, key: str
 
 export async function adoptCommand(opts: AdoptOptions, ctx: CommandContext): Promise<number> {
   armTimeout(opts, ctx);
-  const session = await openSession(opts, ctx);
+  const session = await openSession(opts, ctx, opts.dryRun ? "read" : "write");
   const prepared = await session.prepare(selectionOf(opts), ctx.signal);
   const inventory = await session.inventory(prepared);
-  const { candidates, notes, adopt } = await findCandidates(prepared, inventory, fingerprintKey(ctx.env), ctx.signal);
+  const { candidates, notes, adopt } = await findCandidates(prepared, inventory, session.fingerprintKey(), ctx.signal);
   const write = (text: string) => process.stdout.write(ctx.redactor.text(text));
   if (opts.dryRun) {
     // A dry run lists; it does not import.
@@ -98,7 +98,7 @@ export async function adoptCommand(opts: AdoptOptions, ctx: CommandContext): Pro
   }
   const runPlan = session.decide(prepared, inventory, { operation: "adopt", dryRun: false, refresh: false, force: false, deletions: { allowAll: false, max: 0 }, adopt });
   runPlan.warnings.push(...notes);
-  const reporter = chooseReporter(opts.output, ctx.redactor);
+  const reporter = chooseReporter(opts.output, ctx.redactor, process.stdout, ctx.signal);
   try {
     return (await session.execute(runPlan, { emit: reporter.sink, signal: ctx.signal, ...opts })).exitCode;
   } finally {

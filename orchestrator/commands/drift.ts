@@ -14,7 +14,7 @@ export interface DriftOptions extends SessionFlags, LockFlags {
 
 export async function driftCommand(opts: DriftOptions, ctx: CommandContext): Promise<number> {
   armTimeout(opts, ctx);
-  const session = await openSession(opts, ctx);
+  const session = await openSession(opts, ctx, "compare");
   const runPlan = await session.plan(selectionOf(opts, ctx.env), { operation: "drift", dryRun: true, refresh: false, force: false, deletions: { allowAll: false, max: 0 } });
   const collector = new DriftCollector();
   // Progress goes to stderr, so that stdout holds the report alone.

@@ -10,8 +10,8 @@ import { UserError } from "../errors.js";
 import { renderInventory, summarise, type InventoryDocument, type InventoryFormat } from "../inventory/render.js";
 import { inventoryRows, parseSecretQuery, rowsDerivedFrom } from "../inventory/rows.js";
 import { INVENTORY_SCHEMA_VERSION } from "../inventory/schema.js";
+import { outputWidth } from "../reporters/table.js";
 import { bindingId, openKey } from "../planner/plan.js";
-import { fingerprintKey } from "../session.js";
 
 export interface InventoryOptions extends SessionFlags {
   output: InventoryFormat;
@@ -31,7 +31,7 @@ export async function inventoryCommand(opts: InventoryOptions, ctx: CommandConte
       "name the environment in full and the property path under its values, e.g. --secret local/shared/common:db.password (or ORG/PROJECT/ENV alone for all of it)",
     );
   }
-  const session = await openSession(opts, ctx);
+  const session = await openSession(opts, ctx, "read");
   const prepared = await session.prepare(selectionOf(opts), ctx.signal);
   const runPlan = session.decide(prepared, await session.inventory(prepared), {
     operation: "sync",
@@ -48,7 +48,7 @@ export async function inventoryCommand(opts: InventoryOptions, ctx: CommandConte
       const pin = pair.revision?.pinned ? (pair.revision.tag ?? pair.revision.number) : undefined;
       return (pin === undefined ? latest.get(envId(pair.env)) : prepared.pinned.get(openKey(pair.env, pin)))?.provenance;
     },
-    fingerprintKey: fingerprintKey(ctx.env),
+    fingerprintKey: session.fingerprintKey(),
   });
   const entries = query ? rowsDerivedFrom(all, query) : all;
   // A source traces values or it does not (the local evaluator does; the ESC API says too little).
@@ -73,7 +73,7 @@ export async function inventoryCommand(opts: InventoryOptions, ctx: CommandConte
   if (query && entries.length === 0) {
     process.stderr.write(ctx.redactor.text(`no entry derives from ${opts.secret} (${all.length} entries checked): check the environment's full name and the path under its values`) + "\n");
   }
-  const text = ctx.redactor.text(renderInventory[opts.output](doc));
+  const text = ctx.redactor.text(renderInventory[opts.output](doc, opts.out ? undefined : outputWidth()));
   if (opts.out) {
     await writeFile(opts.out, text, { mode: 0o600 });
     process.stderr.write(`inventory (${opts.output}) written to ${opts.out}\n`);

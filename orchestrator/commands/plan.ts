@@ -3,7 +3,7 @@
  * (run and why, unchanged, held, moved, refused...). Reads the state; runs no engine, writes nothing.
  */
 import { deletionsOf, openSession, selectionOf, type CommandContext, type DeletionFlags, type SessionFlags } from "../command-context.js";
-import { runPlanToJson, runPlanToText } from "../reporters/plan.js";
+import { outputWidth, runPlanToJson, runPlanToText } from "../reporters/plan.js";
 
 export interface PlanOptions extends SessionFlags, DeletionFlags {
   output: "text" | "json";
@@ -12,7 +12,7 @@ export interface PlanOptions extends SessionFlags, DeletionFlags {
 }
 
 export async function planCommand(opts: PlanOptions, ctx: CommandContext): Promise<number> {
-  const session = await openSession(opts, ctx);
+  const session = await openSession(opts, ctx, "compare");
   const runPlan = await session.plan(selectionOf(opts, ctx.env), {
     operation: "sync",
     dryRun: false,
@@ -20,7 +20,7 @@ export async function planCommand(opts: PlanOptions, ctx: CommandContext): Promi
     force: opts.force ?? false,
     deletions: deletionsOf(opts),
   });
-  const text = opts.output === "json" ? JSON.stringify(runPlanToJson(runPlan), null, 2) : runPlanToText(runPlan);
+  const text = opts.output === "json" ? JSON.stringify(runPlanToJson(runPlan), null, 2) : runPlanToText(runPlan, outputWidth());
   process.stdout.write(ctx.redactor.text(text) + "\n");
   return runPlan.steps.some((s) => s.decision.action === "refuse") ? 1 : 0;
 }

@@ -13,9 +13,9 @@ export interface PruneOptions extends SessionFlags, DeletionFlags, LockFlags {
 
 export async function pruneCommand(opts: PruneOptions, ctx: CommandContext): Promise<number> {
   armTimeout(opts, ctx);
-  const session = await openSession(opts, ctx);
+  const session = await openSession(opts, ctx, "unused");
   const runPlan = await session.plan(selectionOf(opts, ctx.env), { operation: "prune", dryRun: opts.dryRun, refresh: false, force: false, deletions: deletionsOf(opts) });
-  const reporter = chooseReporter(opts.output, ctx.redactor);
+  const reporter = chooseReporter(opts.output, ctx.redactor, process.stdout, ctx.signal);
   try {
     return (await session.execute(runPlan, { emit: reporter.sink, signal: ctx.signal, ...opts })).exitCode;
   } finally {

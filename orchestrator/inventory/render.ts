@@ -2,7 +2,7 @@
  * The inventory's outputs: a table for people, Markdown for an audit ticket, CSV for a
  * spreadsheet, JSON (versioned by `schemaVersion`) for scripts. All render the same document.
  */
-import { renderTable } from "../reporters/table.js";
+import { renderTable, tableWidth } from "../reporters/table.js";
 import type { z } from "zod";
 import type { EntryStatus, InventoryRow } from "./rows.js";
 import type { inventoryDocumentSchema } from "./schema.js";
@@ -42,8 +42,51 @@ function summaryLine(doc: InventoryDocument): string {
   return `${s.entries} entr${s.entries === 1 ? "y" : "ies"}${what}: ${s.synced} synced, ${s.pending} pending, ${s.orphaned} orphaned, ${s.refused} refused`;
 }
 
-function toTable(doc: InventoryDocument): string {
-  const body = doc.entries.length ? renderTable(COLUMNS.map(([h]) => h.toUpperCase()), doc.entries.map((r) => COLUMNS.map(([, f]) => f(r)))) : "(no entries)";
+/**
+ * The table's columns: the shared ones, folded to fit a terminal (the kind beside the target, the
+ * time to the minute, the revision only where a source has revisions). Markdown, CSV and JSON keep
+ * every field whole.
+ */
+function tableColumns(doc: InventoryDocument): [string, (r: InventoryRow) => string][] {
+  const byName = new Map(COLUMNS);
+  const col = (name: string): [string, (r: InventoryRow) => string] => [name, byName.get(name)!];
+  return [
+    col("environment"),
+    col("path"),
+    col("secret"),
+    ["target", (r) => `${r.target} (${r.kind})`],
+    col("location"),
+    col("entry"),
+    col("status"),
+    ["last written", (r) => (r.lastWritten ? r.lastWritten.slice(0, 16).replace("T", " ") : "")],
+    ...(doc.entries.some((r) => r.revision !== null) ? [col("revision")] : []),
+    col("fingerprint"),
+    col("defined in"),
+  ];
+}
+
+/** Left out of a narrow terminal's table, first to last, until it fits (the other formats keep them). */
+const DROPPABLE = ["defined in", "path", "last written", "revision", "secret"];
+
+function toTable(doc: InventoryDocument, width?: number): string {
+  let columns = tableColumns(doc);
+  const left: string[] = [];
+  const layout = () => {
+    const header = columns.map(([h]) => h.toUpperCase());
+    const rows = doc.entries.map((r) => columns.map(([, f]) => f(r)));
+    const shrink = ["environment", "path", "location", "entry", "defined in"].map((n) => columns.findIndex(([h]) => h === n)).filter((i) => i >= 0);
+    return { header, rows, fit: { width, shrink } };
+  };
+  let t = layout();
+  for (const name of DROPPABLE) {
+    if (!width || tableWidth(t.header, t.rows, t.fit) <= width) break;
+    if (!columns.some(([h]) => h === name)) continue;
+    columns = columns.filter(([h]) => h !== name);
+    left.push(name);
+    t = layout();
+  }
+  const note = left.length ? `\n(a narrow terminal: ${left.join(", ")} left out; --output markdown, csv or json show every field)` : "";
+  const body = doc.entries.length ? renderTable(t.header, t.rows, t.fit) + note : "(no entries)";
   return `${body}\n\n${summaryLine(doc)}\nprovenance: ${doc.provenance.note}\n`;
 }
 
@@ -106,7 +149,8 @@ function toCsv(doc: InventoryDocument): string {
   return [line(CSV_COLUMNS.map(([h]) => h)), ...doc.entries.map((r) => line(CSV_COLUMNS.map(([, f]) => f(r))))].join("\r\n") + "\r\n";
 }
 
-export const renderInventory: Record<InventoryFormat, (doc: InventoryDocument) => string> = {
+/** Each format; `width` (a terminal's) narrows the table only. */
+export const renderInventory: Record<InventoryFormat, (doc: InventoryDocument, width?: number) => string> = {
   table: toTable,
   markdown: toMarkdown,
   csv: toCsv,

@@ -2,8 +2,9 @@
  * Loads and validates the manifest in stages (YAML, schema, cross-field rules), collecting every
  * problem with its path and line so that a user fixes them all in one go.
  */
+import { existsSync, statSync } from "node:fs";
 import { readFile } from "node:fs/promises";
-import { dirname, resolve } from "node:path";
+import { dirname, relative, resolve } from "node:path";
 import { isNode, LineCounter, parseDocument, type Document } from "yaml";
 import { nearest } from "../esc-eval/spell.js";
 import type { z } from "zod";
@@ -36,11 +37,20 @@ export async function loadManifest(file: string): Promise<LoadedManifest> {
       code === "ENOENT"
         ? `manifest ${abs} not found: pass --manifest FILE or run from a folder holding environments.yaml`
         : code === "EISDIR"
-          ? `manifest ${abs} is a folder: pass the manifest file itself (--manifest ${file.replace(/\/+$/, "")}/environments.yaml)`
+          ? `manifest ${abs} is a folder: pass the manifest file itself${manifestNear(abs)}`
           : `cannot read manifest ${abs}: ${code ?? String(err)}`,
     );
   }
   return { manifest: parseManifest(text, abs), file: abs, dir: dirname(abs) };
+}
+
+/** A manifest file that exists near a folder given as the manifest (`-m environments`), to suggest. */
+function manifestNear(dir: string): string {
+  const candidates = [resolve(dir, "environments.yaml"), `${dir.replace(/\/+$/, "")}.yaml`, resolve(dirname(dir), "environments.yaml")];
+  const found = candidates.find((c) => existsSync(c) && statSync(c).isFile());
+  if (!found) return " (--manifest FILE, e.g. environments.yaml)";
+  const rel = relative(process.cwd(), found);
+  return ` (--manifest ${rel.startsWith("..") || rel.startsWith("/") ? found : `./${rel}`})`;
 }
 
 /** Parses and validates manifest text. `file` is used in messages only. */
@@ -48,12 +58,15 @@ export function parseManifest(text: string, file: string): Manifest {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {
+    // The first error only: the parser's next ones are mostly the same mistake, token by token.
+    const first = doc.errors[0]!;
+    const pos = lines.linePos(first.pos[0]);
+    const line = text.split("\n")[(pos?.line ?? 1) - 1] ?? "";
+    const fix = flowMapFix(line);
     throw new ConfigError(
       `${file} is not valid YAML`,
-      doc.errors.map((e) => {
-        const pos = lines.linePos(e.pos[0]);
-        return { file, line: pos?.line, column: pos?.col, message: e.message.split("\n")[0] ?? e.message };
-      }),
+      [{ file, line: pos?.line, column: pos?.col, message: (first.message.split("\n")[0] ?? first.message) + (fix ? `: ${fix}` : "") }],
+      fix ? undefined : "fix that line (the YAML parser stops making sense of what follows it)",
     );
   }
   const locate = (path: readonly PropertyKey[]): Pick<Problem, "line" | "column"> => nodePosition(doc, lines, path);
@@ -61,13 +74,16 @@ export function parseManifest(text: string, file: string): Manifest {
 
   const parsed = manifestSchema.safeParse(raw);
   if (!parsed.success) {
-    const problems = pairMisspellings(parsed.error.issues.flatMap((issue) => describeIssue(issue, raw))).map((p) => ({
-      file,
-      ...locate(p.pathKeys),
-      path: p.path,
-      message: p.message,
-    }));
-    throw new ConfigError(`${file} has ${countLabel(problems.length, "problem")}`, dedupe(problems));
+    const schemaProblems = pairMisspellings(parsed.error.issues.flatMap((issue) => describeIssue(issue, raw)));
+    // Cross-references too, as far as the raw document allows: every mistake in one pass.
+    const reported = new Set(schemaProblems.map((p) => p.path));
+    const crossProblems = crossFieldProblems(lenientManifest(raw))
+      .map((p) => ({ ...p, path: formatPath(p.pathKeys) }))
+      .filter((p) => !reported.has(p.path));
+    const problems = dedupe(
+      [...schemaProblems, ...crossProblems].map((p) => ({ file, ...locate(p.pathKeys), path: p.path, message: p.message })),
+    ).sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0));
+    throw new ConfigError(`${file} has ${countLabel(problems.length, "problem")}`, problems);
   }
 
   const problems = crossFieldProblems(parsed.data).map((p) => ({ file, ...locate(p.pathKeys), path: formatPath(p.pathKeys), message: p.message }));
@@ -115,11 +131,17 @@ function describeIssue(issue: z.core.$ZodIssue, raw: unknown): RawProblem[] {
     return [{ pathKeys, path, message }];
   }
   if (issue.code === "unrecognized_keys") {
-    return issue.keys.map((key) => ({
-      pathKeys: [...pathKeys, key],
-      path: formatPath([...pathKeys, key]),
-      message: `unknown setting "${key}"${pathKeys.length ? "" : " at the top level"}: remove it or check its spelling`,
-    }));
+    const known = knownKeysAt(pathKeys, raw);
+    return issue.keys.map((key) => {
+      const meant = meantKey(key, known.filter((k) => !(k in ((valueAt(raw, pathKeys) as object | undefined) ?? {}))));
+      return {
+        pathKeys: [...pathKeys, key],
+        path: formatPath([...pathKeys, key]),
+        message: meant
+          ? `unknown setting "${key}"${pathKeys.length ? "" : " at the top level"}: did you mean "${meant}"? rename it`
+          : `unknown setting "${key}"${pathKeys.length ? "" : " at the top level"}: remove it or check its spelling${known.length ? ` (known: ${known.join(", ")})` : ""}`,
+      };
+    });
   }
   if ((issue.code === "invalid_type" || issue.code === "invalid_union") && valueAt(raw, pathKeys) === undefined) {
     if (issue.code === "invalid_union") return [{ pathKeys, path, message: "required" }];
@@ -148,13 +170,68 @@ function pairMisspellings(problems: RawProblem[]): RawProblem[] {
   return out.filter((p) => !dropped.has(p));
 }
 
-/** Rules that span fields: references between targets and bindings, ids, templates, globs. */
+/** The known key a mistyped one most likely meant: the nearest by edit distance, or one swap of two neighbouring letters away (`mdoe`). */
+function meantKey(key: string, known: readonly string[]): string | undefined {
+  const swapped = (a: string, b: string) => {
+    if (a.length !== b.length) return false;
+    const diff = [...a].flatMap((c, i) => (c === b[i] ? [] : [i]));
+    return diff.length === 2 && diff[1] === diff[0]! + 1 && a[diff[0]!] === b[diff[1]!] && a[diff[1]!] === b[diff[0]!];
+  };
+  return nearest(key, known) ?? known.find((k) => swapped(k.toLowerCase(), key.toLowerCase()));
+}
+
+/** The settings an object of the manifest may hold, for "did you mean": from the schemas. */
+function knownKeysAt(pathKeys: readonly PropertyKey[], raw: unknown): string[] {
+  const shape = manifestSchema.shape;
+  const keysOf = (schema: unknown): string[] => {
+    let s = schema as { shape?: object; unwrap?: () => unknown; options?: unknown[]; element?: unknown };
+    // Unwrap defaults and optionals (`state`, `bindings`), then arrays (`bindings`).
+    for (let i = 0; i < 4 && !s.shape && !s.options; i++) s = (s.unwrap?.() ?? s.element ?? {}) as typeof s;
+    if (s.shape) return Object.keys(s.shape);
+    return [...new Set((s.options ?? []).flatMap((o) => keysOf(o)))];
+  };
+  if (pathKeys.length === 0) return Object.keys(shape);
+  if (pathKeys.length === 1 && (pathKeys[0] === "source" || pathKeys[0] === "state")) return keysOf(shape[pathKeys[0]]);
+  if (pathKeys.length === 2 && pathKeys[0] === "bindings") return keysOf(shape.bindings);
+  if (pathKeys.length === 2 && pathKeys[0] === "targets") {
+    const kind = findTargetKind(String((valueAt(raw, pathKeys) as { kind?: unknown } | undefined)?.kind));
+    return kind ? ["kind", "providerConfigFrom", ...keysOf(kind.settingsSchema)] : [];
+  }
+  return [];
+}
+
+/**
+ * The likely fix of a YAML error on a line with a `{ … }` mapping holding an unquoted template
+ * (`path: out/{env}.env`): there `{` opens another mapping, so the value must be quoted.
+ */
+function flowMapFix(line: string): string | undefined {
+  if (!/:\s*\{/.test(line)) return undefined;
+  const m = /([A-Za-z_$][\w$-]*):[ \t]*((?:[^"'\s,{}][^,{}]*)?\{[^,{}]*\}[^,}]*)/.exec(line.replace(/^[^{]*\{/, ""));
+  if (!m) return undefined;
+  return `quote the value holding { }: inside a { … } mapping, { opens another mapping; write ${m[1]}: "${m[2]!.trim()}"`;
+}
+
+/**
+ * The manifest as far as the raw document shows it, for the cross-field rules when the schema
+ * failed: so that an unknown target id is reported beside a typo, not after it is fixed.
+ */
+function lenientManifest(raw: unknown): Manifest {
+  const r = (raw && typeof raw === "object" ? raw : {}) as Record<string, unknown>;
+  const isObject = (v: unknown): v is Record<string, unknown> => !!v && typeof v === "object" && !Array.isArray(v);
+  const targets = isObject(r.targets) ? Object.fromEntries(Object.entries(r.targets).filter(([, t]) => isObject(t))) : {};
+  // Keep indexes: a problem names bindings[i] as the file has it.
+  const bindings = (Array.isArray(r.bindings) ? r.bindings : []).map((b) => (isObject(b) ? b : {}));
+  return { source: isObject(r.source) ? r.source : {}, targets, bindings } as unknown as Manifest;
+}
+
+/** Rules that span fields: references between targets and bindings, ids, templates, globs. Safe on a {@link lenientManifest}. */
 function crossFieldProblems(m: Manifest): { pathKeys: PropertyKey[]; message: string }[] {
   const problems: { pathKeys: PropertyKey[]; message: string }[] = [];
   const seenIds = new Map<string, number>();
   m.bindings.forEach((b, i) => {
     const at = (...keys: PropertyKey[]) => ["bindings", i, ...keys];
-    const target = m.targets[b.target];
+    if (typeof b.target !== "string") return;
+    const target = Object.hasOwn(m.targets, b.target) ? m.targets[b.target] : undefined;
     if (!target) {
       const known = Object.keys(m.targets);
       problems.push({
@@ -173,11 +250,11 @@ function crossFieldProblems(m: Manifest): { pathKeys: PropertyKey[]; message: st
           : `binding id "${id}" is also used by bindings[${first}]${b.id ? "" : ` (this binding has no id, so its id is its target's)`}: give each binding a distinct id`,
       });
     } else seenIds.set(id, i);
-    if (b.name !== undefined) {
+    if (typeof b.name === "string") {
       for (const p of templatePlaceholders(b.name)) {
         if (!NAME_PLACEHOLDERS.has(p)) problems.push({ pathKeys: at("name"), message: `unknown placeholder {${p}}: use {org}, {project}, {env}, {target} or {key}` });
       }
-      if (b.shape === "keys" && !templatePlaceholders(b.name).includes("key")) {
+      if ((b.shape ?? "keys") === "keys" && !templatePlaceholders(b.name).includes("key")) {
         problems.push({ pathKeys: at("name"), message: `a keys binding writes one entry per key: its name template needs {key}` });
       }
     }
@@ -189,7 +266,7 @@ function crossFieldProblems(m: Manifest): { pathKeys: PropertyKey[]; message: st
     }
   });
   for (const [id, target] of Object.entries(m.targets)) {
-    const kind = findTargetKind(target.kind);
+    const kind = typeof target.kind === "string" ? findTargetKind(target.kind) : undefined;
     for (const key of kind?.templatedSettings ?? []) {
       const value = (target as Record<string, unknown>)[key];
       if (typeof value !== "string") continue;

@@ -39,7 +39,7 @@ const state = z
       .string()
       .min(1)
       .optional()
-      .describe("Pulumi state backend URL: file://..., s3://..., gs://..., azblob://... or https://api.pulumi.com. Default: a file:// folder under the user's state directory."),
+      .describe("Pulumi state backend URL: file://..., s3://..., gs://..., azblob://... or https://api.pulumi.com. Default: file://./.esc-sync/state, a folder beside the manifest (one per clone)."),
     secretsProvider: z
       .string()
       .min(1)

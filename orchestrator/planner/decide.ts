@@ -33,10 +33,15 @@ export interface RunFlags {
   adopt?: ReadonlyMap<string, ReadonlySet<string>>;
   /** The manifest file this run reads: a stack last written from another one is not silently taken over. */
   manifest: string;
+  /**
+   * Per stack, what a kind's cheap local look found changed in the store since the last sync (a
+   * `file` deleted or edited): an unchanged pair runs to repair it.
+   */
+  changedInPlace?: ReadonlyMap<string, string>;
 }
 
 /** Why a pair runs. */
-export type RunReason = "new" | "input-changed" | "forced" | "refresh" | "pending-operations" | "adopted-entries" | "inspect";
+export type RunReason = "new" | "input-changed" | "forced" | "refresh" | "pending-operations" | "adopted-entries" | "changed-in-place" | "inspect";
 
 /** The one decision made for a pair or an orphaned stack. */
 export type Decision =
@@ -74,6 +79,8 @@ export interface RunPlan {
   /** Empty stacks no pair claims (an interrupted first update): removed by a sync. */
   leftovers: ExistingStack[];
   warnings: string[];
+  /** Why the plan has no step, in words, where it has none. */
+  emptyReason?: string;
 }
 
 /** The record's fingerprint of a pair whose last update adopted entries: the next sync must write. */
@@ -166,6 +173,8 @@ function pairDecision(pair: Pair, existing: ExistingStack | undefined, flags: Ru
   if (record.fingerprint.startsWith(ADOPTED_PREFIX)) return { action: "run", why: "adopted-entries", deletes, ...note };
   if (record.fingerprint !== pair.fingerprint) return { action: "run", why: "input-changed", deletes, ...note };
   if (otherManifest) return { action: "run", why: "input-changed", deletes, ...note };
+  const inPlace = flags.changedInPlace?.get(pair.stack);
+  if (inPlace) return { action: "run", why: "changed-in-place", deletes, note: inPlace };
   return { action: "skip-unchanged" };
 }
 

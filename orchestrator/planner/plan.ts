@@ -131,6 +131,19 @@ export function idleBindings(manifest: Manifest, refs: readonly EnvironmentRef[]
   return manifest.bindings.filter((b) => !refs.some((r) => bindingSelects(b, r)));
 }
 
+/**
+ * The globs of bindings that do select environments but match none themselves (`paymnets/*`
+ * beside `payments/*`): as likely a typo as an idle binding, and as quiet without a warning.
+ */
+export function deadGlobs(manifest: Manifest, refs: readonly EnvironmentRef[]): { binding: Binding; glob: string }[] {
+  const ids = refs.map(envId);
+  return manifest.bindings.flatMap((b) => {
+    const globs = asList(b.environments);
+    if (globs.length < 2 || !refs.some((r) => bindingSelects(b, r))) return [];
+    return globs.filter((g) => !ids.some((id) => picomatch.isMatch(id, g))).map((glob) => ({ binding: b, glob }));
+  });
+}
+
 /** A stack name from a pair's parts, with characters stack names do not allow replaced by `_`. */
 export function stackName(ref: EnvironmentRef, targetId: string): string {
   return [ref.project, ref.name, targetId].map((p) => p.replace(/[^A-Za-z0-9_.-]/g, "_")).join(".");
@@ -156,6 +169,8 @@ export interface PlanInput {
 export interface Plan {
   pairs: Pair[];
   warnings: string[];
+  /** With a shard: how many of the selection's pairs belong to the other shards. */
+  otherShards?: number;
 }
 
 /** Computes the pairs: entries, names, rule checks, collisions, fingerprints. Pure. */
@@ -235,7 +250,9 @@ export function plan(input: PlanInput): Plan {
   // The shard narrows last: collisions and shared places are found across every shard's pairs,
   // so that each shard refuses exactly what an unsharded run would.
   const shard = input.selection?.shard;
-  return { pairs: shard ? pairs.filter((p) => inShard(p.stack, shard)) : pairs, warnings };
+  if (!shard) return { pairs, warnings };
+  const own = pairs.filter((p) => inShard(p.stack, shard));
+  return { pairs: own, warnings, otherShards: pairs.length - own.length };
 }
 
 /** Sets a pair's settings (rendered), location, provider report and credentials from its provider config. */

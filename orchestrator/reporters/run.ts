@@ -22,23 +22,27 @@ export function redacting(reporter: Reporter, redactor: Redactor): Reporter {
   return { sink: (e) => reporter.sink(redactor.deep(e)), finish: (extra) => reporter.finish(extra && redactor.deep(extra)) };
 }
 
-function changesText(c: ChangeCounts): string {
+const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
+
+/** What changed. A pair created writes its entries (one file may hold many: count entries, not resources). */
+function changesText(c: ChangeCounts, entries?: readonly string[]): string {
   const parts: string[] = [];
-  if (c.create) parts.push(`created ${c.create}`);
+  if (c.create) parts.push(entries?.length && !c.update && !c.delete && !c.replace ? `created ${plural(entries.length, "entry", "entries")}` : `created ${c.create}`);
   if (c.update) parts.push(`updated ${c.update}`);
   if (c.replace) parts.push(`replaced ${c.replace}`);
   if (c.delete) parts.push(`deleted ${c.delete}`);
   return parts.join(", ");
 }
 
-function doneText(status: PairStatus, changes: ChangeCounts, message?: string, operation?: string): string {
-  const counts = changesText(changes);
+function doneText(status: PairStatus, changes: ChangeCounts, message?: string, operation?: string, entries?: readonly string[]): string {
+  const counts = changesText(changes, status === "created" ? entries : undefined);
   switch (status) {
     case "unchanged":
       // A drift report's "unchanged" is a pair whose store matches ESC.
       return operation === "drift" ? "in sync" : "unchanged";
     case "changes-pending":
-      return `would change: ${counts || "changes pending"}`;
+      // The message names what would change (deletions included): never just "changes pending".
+      return `would change${counts ? ` (${counts})` : ""}${message ? `: ${message}` : counts ? "" : ": changes pending"}`;
     case "failed":
     case "held":
     case "refused":
@@ -64,7 +68,7 @@ export function plainReporter(write: (line: string) => void): Reporter {
     sink(e: RunEvent) {
       switch (e.kind) {
         case "run-start":
-          write(`${e.operation}: ${e.pairs.length} pair(s), ${e.concurrency} at a time`);
+          write(`${e.command ?? e.operation}: ${e.pairs.length} pair(s), ${e.concurrency} at a time`);
           break;
         case "pair-start":
           write(`… ${label(e.pair)}: ${verb[e.operation]} (${e.pair.stack})`);
@@ -74,7 +78,7 @@ export function plainReporter(write: (line: string) => void): Reporter {
           break;
         case "pair-done": {
           const mark = e.status === "failed" || e.status === "held" || e.status === "refused" ? "✗" : e.status === "skipped" ? "-" : "✓";
-          write(`${mark} ${label(e.pair)}: ${doneText(e.status, e.changes, e.message, e.operation)}`);
+          write(`${mark} ${label(e.pair)}: ${doneText(e.status, e.changes, e.message, e.operation, e.pair.entries)}`);
           if (e.hint) write(`  hint: ${e.hint}`);
           break;
         }
@@ -92,13 +96,24 @@ export function plainReporter(write: (line: string) => void): Reporter {
   };
 }
 
-/** A live table on a terminal: one row per pair, redrawn as events arrive. */
-export function liveReporter(stream: NodeJS.WriteStream): Reporter {
+/**
+ * A live table on a terminal: one row per pair, redrawn as events arrive. On `signal` (Ctrl-C) the
+ * table is erased at once: the interruption's message then goes below nothing, and the next frame
+ * is drawn whole after it (log-update cannot know of lines written in between, and would leave
+ * half of the old table above the new one).
+ */
+export function liveReporter(stream: NodeJS.WriteStream, signal?: AbortSignal): Reporter {
   const render = createLogUpdate(stream, { showCursor: true });
   const rows = new Map<string, { pair: PairInfo; state: string; hint?: string }>();
   const warnings: string[] = [];
   let summary: RunSummary | undefined;
   let timer: NodeJS.Timeout | undefined;
+  const onAbort = () => {
+    if (timer) clearTimeout(timer);
+    timer = undefined;
+    render.clear();
+  };
+  signal?.addEventListener("abort", onAbort, { once: true });
   const frame = () =>
     renderTable(
       ["PAIR", "STACK", "STATE"],
@@ -126,7 +141,7 @@ export function liveReporter(stream: NodeJS.WriteStream): Reporter {
           rows.set(e.pair.stack, { pair: e.pair, state: `retrying: ${e.cause}` });
           break;
         case "pair-done":
-          rows.set(e.pair.stack, { pair: e.pair, state: doneText(e.status, e.changes, e.message, e.operation), ...(e.hint ? { hint: e.hint } : {}) });
+          rows.set(e.pair.stack, { pair: e.pair, state: doneText(e.status, e.changes, e.message, e.operation, e.pair.entries), ...(e.hint ? { hint: e.hint } : {}) });
           break;
         case "warning":
           warnings.push(e.message);
@@ -140,6 +155,7 @@ export function liveReporter(stream: NodeJS.WriteStream): Reporter {
       schedule();
     },
     finish() {
+      signal?.removeEventListener("abort", onAbort);
       if (timer) clearTimeout(timer);
       render(frame());
       render.done();

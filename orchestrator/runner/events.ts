@@ -47,7 +47,15 @@ export interface ChangeCounts {
 export type PairStatus = "created" | "updated" | "moved" | "deleted" | "unchanged" | "changes-pending" | "skipped" | "held" | "refused" | "failed";
 
 export type RunEvent =
-  | { kind: "run-start"; operation: Operation; pairs: PairInfo[]; concurrency: number; at: number }
+  | {
+      kind: "run-start";
+      operation: Operation;
+      /** The command's own operation (`prune`, `adopt`...), where it differs from the engine's. */
+      command?: string;
+      pairs: PairInfo[];
+      concurrency: number;
+      at: number;
+    }
   | { kind: "pair-queued"; pair: PairInfo; at: number }
   | { kind: "pair-start"; pair: PairInfo; operation: Operation; at: number }
   | { kind: "pair-engine-event"; pair: PairInfo; resource: string; op: string; at: number }

@@ -58,7 +58,8 @@ export async function execute(plan: RunPlan, runCtx: ExecuteContext): Promise<Ru
   // What an orchestrator killed with SIGKILL left running (its CLIs, providers) ends now.
   const reaped = reapOrphans();
   const infos = plan.steps.map(stepInfo);
-  ctx.emit({ kind: "run-start", operation, pairs: infos, concurrency: ctx.concurrency, at: Date.now() });
+  const command = plan.operation === "sync" || plan.operation === "drift" ? undefined : `${plan.operation}${plan.dryRun ? " (dry run)" : ""}`;
+  ctx.emit({ kind: "run-start", operation, ...(command ? { command } : {}), pairs: infos, concurrency: ctx.concurrency, at: Date.now() });
   for (const w of plan.warnings) ctx.emit({ kind: "warning", message: w, at: Date.now() });
   if (reaped > 0) ctx.emit({ kind: "warning", message: `ended ${reaped} process(es) left running by an earlier esc-sync run that was killed`, at: Date.now() });
 

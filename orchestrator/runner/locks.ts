@@ -45,8 +45,8 @@ export function staleReason(lock: LockInfo, policy: StaleLockPolicy): string | u
   const here = policy.host ?? hostname();
   const alive = policy.alive ?? processAlive;
   const now = (policy.now ?? Date.now)();
-  if (lock.host === here) return alive(lock.pid) ? undefined : `its process (pid ${lock.pid} on ${lock.host}) is gone`;
+  if (lock.host === here) return alive(lock.pid) ? undefined : `its process, pid ${lock.pid} on ${lock.host}, is gone`;
   const age = now - lock.createdAt.getTime();
-  if (policy.maxAgeMs > 0 && age > policy.maxAgeMs) return `it is ${Math.round(age / 60_000)} min old (host ${lock.host}, older than the stale-lock age)`;
+  if (policy.maxAgeMs > 0 && age > policy.maxAgeMs) return `taken ${Math.round(age / 60_000)} min ago on host ${lock.host}, more than --stale-lock-minutes ${Math.round(policy.maxAgeMs / 60_000)}`;
   return undefined;
 }

@@ -13,7 +13,7 @@ import { programInput, STACK_TAGS, type Pair } from "../planner/plan.js";
 import { withRetry } from "../retry.js";
 import { noChanges, type ChangeCounts, type Operation, type PairDrift, type PairInfo, type PairStatus } from "./events.js";
 import type { ExecuteContext } from "./context.js";
-import { RECORD_OUTPUT, type ExistingStack, type StackRecord } from "./inventory.js";
+import { describeExport, RECORD_OUTPUT, type ExistingStack, type StackRecord } from "./inventory.js";
 import { parseLocks, staleReason } from "./locks.js";
 import { withSettledRecord } from "./record-output.js";
 import { missingPluginOf } from "./plugins.js";
@@ -120,7 +120,9 @@ export async function engineOp<T>(ctx: Pick<ExecuteContext, "emit" | "signal" | 
           const stale = locks.length > 0 ? locks.map((l) => staleReason(l, { maxAgeMs: ctx.staleLockMs })) : [];
           if (stale.length > 0 && stale.every(Boolean)) {
             await stack.cancel();
-            notes.push(`cleared a stale lock (${stale.join("; ")})`);
+            // One clause per distinct reason, one note per lock cleared: a retry finding it again says nothing new.
+            const note = `cleared a stale lock: ${[...new Set(stale)].join("; ")}`;
+            if (!notes.includes(note)) notes.push(note);
             throw retryable(err, "stale lock cleared");
           }
           if (Date.now() < lockDeadline) throw retryable(err, "stack locked by another run");
@@ -169,6 +171,7 @@ const WHY: Record<Extract<Decision, { action: "run" }>["why"], string | undefine
   refresh: undefined,
   "pending-operations": undefined,
   "adopted-entries": "writes ESC's values over the adopted entries",
+  "changed-in-place": undefined,
   inspect: undefined,
 };
 
@@ -301,15 +304,23 @@ async function runEngine(ctx: PairContext, step: PlannedStep, pair: Pair, info: 
         return doneDrift(drift, undefined, unverifiable);
       }
       if (operation === "preview") {
-        await op(() => stack.preview({ color: "never", refresh: ctx.plan.refresh, onEvent: tally.handlePreview, ...signal }));
+        await op(() => stack.preview({ color: "never", refresh: ctx.plan.refresh || (d.action === "run" && d.why === "changed-in-place"), onEvent: tally.handlePreview, ...signal }));
         const c = tally.changes;
         const what = d.action === "move" ? `would move from ${d.from} to ${d.to}` : deletes.length ? `would delete ${deletes.join(", ")}` : undefined;
         return done(c.create + c.update + c.delete + c.replace > 0 ? "changes-pending" : "unchanged", c, what);
       }
       // With --refresh, find the drift first, so that the report can say what was repaired;
       // the up that follows starts from the refreshed state.
-      const found = ctx.plan.refresh && existing ? await inspect() : undefined;
-      await op(() => stack.up({ color: "never", onEvent: tally.handle, ...signal }));
+      // A pair run because its store changed in place refreshes too, to say what it repaired.
+      const found = (ctx.plan.refresh || (d.action === "run" && d.why === "changed-in-place")) && existing ? await inspect() : undefined;
+      try {
+        await op(() => stack.up({ color: "never", onEvent: tally.handle, ...signal }));
+      } catch (err) {
+        // A first update that wrote nothing leaves no stack behind (it would hold no record,
+        // and be warned about on every later run).
+        if (!existing && !deadline.timedOut() && !ctx.signal?.aborted) await removeIfEmpty(ws, stack, notes);
+        throw err;
+      }
       const c = tally.changes;
       const changed = c.create + c.update + c.delete + c.replace > 0;
       const status: PairStatus = d.action === "move" ? "moved" : !changed ? "unchanged" : existing ? "updated" : "created";
@@ -386,7 +397,8 @@ async function destroyOrphan(ctx: PairContext, orphan: ExistingStack, info: Pair
       const ws = await automation.LocalWorkspace.create(workspaceOptions(ctx.backend, ctx.toolchain, dir, undefined, orphan.name));
       const stack = await leanStack(orphan.name, ws, "select");
       await engineOp({ ...ctx, signal: deadline.signal }, info, stack, tally, notes, () => stack.destroy({ color: "never", remove: true, onEvent: tally.handle, signal: deadline.signal }));
-      return done("deleted", `its environment or binding no longer exists: ${orphan.record?.entries.length ?? 0} entr(ies) removed, stack removed`);
+      const n = orphan.record?.entries.length ?? 0;
+      return done("deleted", `its environment or binding no longer exists: ${n} ${n === 1 ? "entry" : "entries"} removed, stack removed`);
     });
   } catch (err) {
     if (deadline.killed() > 0) await releaseLock(ctx, orphan.name);
@@ -395,6 +407,19 @@ async function destroyOrphan(ctx: PairContext, orphan: ExistingStack, info: Pair
     return done("failed", failureMessage(err, tally), failureHint(err));
   } finally {
     deadline.dispose();
+  }
+}
+
+/** Removes a new stack whose first update failed, when it holds nothing of a target and nothing pending. */
+async function removeIfEmpty(ws: automation.LocalWorkspace, stack: automation.Stack, notes: string[]): Promise<void> {
+  try {
+    const found = describeExport(stack.name, await stack.exportStack());
+    if (found.resources > 0 || found.pendingOperations > 0) return;
+    // --force: the stack still holds its root resource and provider, never a target's.
+    await ws.removeStack(stack.name, { force: true });
+    notes.push("its new stack was removed (nothing was written)");
+  } catch {
+    // Left for the next run, which removes empty stacks no pair claims.
   }
 }
 

@@ -64,6 +64,9 @@ export async function withWorkDir<T>(prefix: string, fn: (dir: string) => Promis
   }
 }
 
+/** The engine's own last word on a failed operation, beside the resource's error. */
+const ENGINE_SUMMARY = /^(update|preview|refresh|destroy) failed$/i;
+
 /** Counts resource steps and collects error diagnostics from the engine's event stream. */
 export class EngineEventTally {
   readonly changes = noChanges();
@@ -80,7 +83,8 @@ export class EngineEventTally {
     if (event.resOutputsEvent && step && isOwnResource(step.type)) this.count(step.op);
     if (event.diagnosticEvent && event.diagnosticEvent.severity === "error") {
       const text = event.diagnosticEvent.message.trim();
-      if (text && !this.errors.includes(text)) this.errors.push(text);
+      // The engine's closing "update failed" says nothing the resource's own error did not.
+      if (text && !ENGINE_SUMMARY.test(text) && !this.errors.includes(text)) this.errors.push(text);
     }
   };
 

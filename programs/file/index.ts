@@ -7,6 +7,8 @@ import type { TargetKind } from "../contract.js";
 import { lazyProgram } from "../shared/lazy.js";
 import { fileFindExisting } from "./adopt.js";
 import { checkEntries, normalizeName } from "./naming.js";
+import { fileCheckInPlace } from "./in-place.js";
+import { checkFilePath } from "./path-check.js";
 import { readBack as fileReadBack } from "./readback.js";
 import { fileSettings, type FileSettings } from "./schema.js";
 
@@ -19,11 +21,12 @@ export const fileTarget: TargetKind<FileSettings> = {
   defaultName: { json: "{project}/{env}", keys: "{key}" },
   plugins: [],
   normalizeName: (name) => normalizeName(name),
-  check: (entries, _settings, shape) => checkEntries(entries, shape),
+  check: (entries, settings, shape) => [...checkFilePath(settings.path), ...checkEntries(entries, shape)],
   location: (settings) => settings.path,
   // The keys of one file are one document: two pairs may not share the file.
   places: (settings) => [settings.path],
   program: lazyProgram(async () => (await import("./program.js")).fileProgram),
   readBack: (resources, shape) => fileReadBack(resources, shape),
+  checkInPlace: (input) => fileCheckInPlace(input),
   findExisting: (input) => fileFindExisting(input),
 };

@@ -33,9 +33,32 @@ type Crypto = typeof import("node:crypto");
 interface FileProvider extends pulumi.dynamic.ResourceProvider {
   /** Writes `content` to `path` through a temp file and a rename, so a reader never sees half. */
   writeAtomic(path: string, content: string, mode: string): void;
+  /** {@link writeAtomic}, with a failure said in one line: what, where, why and the fix. */
+  write(path: string, content: string, mode: string): void;
 }
 
 export const fileProvider: FileProvider = {
+  write(path: string, content: string, mode: string): void {
+    try {
+      this.writeAtomic(path, content, mode);
+    } catch (err: any) {
+      const code: string | undefined = err?.code;
+      const nodePath = require("node:path") as Path;
+      const dir = nodePath.dirname(path);
+      const why: Record<string, string> = {
+        ENOTDIR: `a part of ${dir} is a file, not a folder: move that file away, or set the target's path elsewhere`,
+        EROFS: `${dir} is on a read-only filesystem: set the target's path to a writable place`,
+        EACCES: `permission denied in ${dir}: give the user running esc-sync write access there, or set the target's path elsewhere`,
+        EPERM: `the operation is not permitted in ${dir}: set the target's path elsewhere`,
+        ENOSPC: `no space left on the device holding ${dir}: free some space, then run again`,
+        EDQUOT: `the disk quota holding ${dir} is exhausted: free some space, then run again`,
+        EISDIR: `${path} is a folder: set the target's path to a file`,
+      };
+      // One line, no stack: the engine prints it as the pair's error.
+      throw new Error(`cannot write ${path}: ${code && why[code] ? `${why[code]} (${code})` : String(err?.message ?? err).split("\n")[0]}`);
+    }
+  },
+
   writeAtomic(path: string, content: string, mode: string): void {
     const fs = require("node:fs") as Fs;
     const nodePath = require("node:path") as Path;
@@ -105,12 +128,12 @@ export const fileProvider: FileProvider = {
         `${inputs.path} already exists and was not written by esc-sync: adopt it with \`esc-sync migrate adopt\` (it is then overwritten with ESC's values), or move it away`,
       );
     }
-    this.writeAtomic(inputs.path, inputs.content, inputs.mode);
+    this.write(inputs.path, inputs.content, inputs.mode);
     return { id: inputs.path, outs: { ...inputs, present: true } };
   },
 
   async update(_id: string, _olds: any, news: any) {
-    this.writeAtomic(news.path, news.content, news.mode);
+    this.write(news.path, news.content, news.mode);
     return { outs: { ...news, present: true } };
   },
 

@@ -63,7 +63,7 @@ describe("adoption", () => {
     texts.push(r.stdout, r.stderr);
     expect(r.code, r.stdout + r.stderr).toBe(0);
     const report = JSON.parse(r.stdout) as Parameters<typeof statuses>[0];
-    expect(statuses(report)).toEqual({ "app.a.out": "updated" }); // its stack exists since the refused sync
+    expect(statuses(report)).toEqual({ "app.a.out": "created" }); // the refused sync's create left no stack behind
     expect(report.pairs[0]!.message).toMatch(/adopted SAME, TOKEN: the next sync writes ESC's values/);
     expect(box.read("out/a.env")).toContain("by-hand"); // taken over as it was
 

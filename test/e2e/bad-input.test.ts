@@ -2,8 +2,10 @@
  * Bad input, one case per test: each gets a clear message naming what is wrong and how to fix
  * it, exit code 1, and no Pulumi call for what is known to be wrong before running.
  */
+import { existsSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
+import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { loggingPulumi } from "../support/pulumi-log.js";
 import { startEscServer } from "../support/esc-server.js";
@@ -154,6 +156,72 @@ describe("bad input", () => {
       expect(r.stderr).not.toMatch(/internal error|\n\s+at /);
     }
     expect(s.pulumi.calls()).toEqual([]);
+  });
+
+  it("four typos at once: four problems in one pass (the unknown target id among them), each with its fix", async () => {
+    const s = sandbox(`${HEADER}concurency: 4\ntargets:\n  dotenv: { kind: file, path: "out/{env}.env", mdoe: "0600" }\nbindings:\n  - environments: "app/*"\n    target: dotnev\n    shap: keys\n`);
+    const r = await expectConfigError(s, /environments\.yaml has 4 problems/);
+    for (const line of [
+      /environments\.yaml:4:\d+: concurency: unknown setting "concurency" at the top level: did you mean "concurrency"\? rename it/,
+      /environments\.yaml:6:\d+: targets\.dotenv\.mdoe: unknown setting "mdoe": did you mean "mode"\? rename it/,
+      /environments\.yaml:9:\d+: bindings\[0\]\.target: no target "dotnev" in targets \(known: dotenv\)/,
+      /environments\.yaml:10:\d+: bindings\[0\]\.shap: unknown setting "shap": did you mean "shape"\? rename it/,
+    ]) expect(r.stderr).toMatch(line);
+  });
+
+  it("{env} unquoted in a flow map: one line, with the quoting fix", async () => {
+    const r = await expectConfigError(
+      sandbox(`${HEADER}targets:\n  out: { kind: file, path: out/{env}.env }\n${GOOD_BINDINGS}`),
+      /environments\.yaml is not valid YAML\n {2}- .*environments\.yaml:5:\d+: .*: quote the value holding \{ \}: inside a \{ … \} mapping, \{ opens another mapping; write path: "out\/\{env\}\.env"\n$/,
+    );
+    expect(r.stderr.trim().split("\n")).toHaveLength(2);
+  });
+
+  it("a glob that matches nothing beside one that does: a warning naming it", async () => {
+    const s = sandbox(`${HEADER}${GOOD_TARGETS}bindings:\n  - { environments: ["app/*", "apq/*"], target: out }\n`);
+    const r = await s.run(["plan", "--output", "json"]);
+    expect(r.code).toBe(0);
+    expect((JSON.parse(r.stdout) as { warnings: string[] }).warnings).toContain(`binding "out": its glob "apq/*" matches none of the 1 environment(s) (its other globs do): check its spelling`);
+  });
+
+  it("file targets under /proc or /sys, or below a file: refused at plan time, naming the fix; no engine runs", async () => {
+    const s = sandbox(`${HEADER}targets:\n  proc: { kind: file, path: "/proc/esc-sync/{env}.env" }\n  sys: { kind: file, path: "/sys/esc-sync/{env}.env" }\n  under: { kind: file, path: "a-file/{env}.env" }\nbindings:\n  - { environments: "app/*", target: proc }\n  - { environments: "app/*", target: sys }\n  - { environments: "app/*", target: under }\n`);
+    writeFileSync(join(s.box.dir, "a-file"), "not a folder");
+    const plan = await s.run(["plan"]);
+    expect(plan.code).toBe(1);
+    expect(plan.stdout).toMatch(/app\.good\.proc: refused: .*path \/proc\/esc-sync\/good\.env is under \/proc, a pseudo-filesystem where files cannot be created: set the target's path to a file on a real filesystem/);
+    expect(plan.stdout).toMatch(/app\.good\.sys: refused: .*is under \/sys, a pseudo-filesystem/);
+    expect(plan.stdout).toContain(`cannot be created: ${join(s.box.dir, "a-file")} is a file, not a folder`);
+    const sync = await s.box.syncJson([]);
+    expect(sync.result.code).toBe(1);
+    expect(statuses(sync.report)).toEqual({ "app.good.proc": "refused", "app.good.sys": "refused", "app.good.under": "refused" });
+    expect(s.pulumi.calls().filter((c) => /^(up|preview|stack init|stack select)\b/.test(c))).toEqual([]);
+  });
+
+  it("plan, drift and inventory without the passphrase, once a pair is synced: refused (never a guess), and no key written", async () => {
+    const s = sandbox(`${HEADER}${GOOD_TARGETS}${GOOD_BINDINGS}`);
+    expect((await s.run(["sync"])).code).toBe(0);
+    const synced = s.pulumi.calls().length;
+    for (const command of ["plan", "drift", "inventory"]) {
+      const r = await s.box.run([command], { env: { PULUMI_CONFIG_PASSPHRASE: "", ESC_SYNC_PULUMI_ROOT: s.pulumi.root } });
+      expect(r.code, command).toBe(1);
+      expect(r.stderr, command).toMatch(/error: no fingerprint key: .*cannot tell a synced pair from a changed one[^\n]*\nhint: export PULUMI_CONFIG_PASSPHRASE/);
+      if (command !== "inventory") expect(r.stderr, command).toContain("(1 of the selected pair(s) have a stack record to compare)");
+    }
+    expect(existsSync(join(s.box.dir, "xdg-state", "esc-sync", "fingerprint.key"))).toBe(false);
+    expect(s.pulumi.calls().slice(synced).filter((c) => /^(up|refresh|preview)\b/.test(c))).toEqual([]);
+  });
+
+  it("old spellings and help: --format warns it is deprecated; drift merge --help lists only its own flags; -m on a folder names a file that exists", async () => {
+    const s = sandbox(`${HEADER}${GOOD_TARGETS}${GOOD_BINDINGS}`);
+    const inventory = await s.run(["inventory", "--format", "json"]);
+    expect(inventory.code).toBe(0);
+    expect(inventory.stderr).toContain("warning: --format is deprecated: use --output (or -o)");
+    const help = await s.run(["drift", "merge", "--help"]);
+    expect(help.stdout).toMatch(/^ {2}-o, --output /m);
+    expect(help.stdout).not.toMatch(/-o, -o|^\s+(-f, )?--filter|^\s+--shard|^\s+--stale-lock-minutes/m);
+    const folder = await s.run(["plan", "-m", "environments"]);
+    expect(folder.stderr).toMatch(/environments is a folder: pass the manifest file itself \(--manifest \.\/environments\.yaml\)/);
   });
 
   it("migrate adopt against a store it cannot reach: names the target and what to check, exit 1", async () => {

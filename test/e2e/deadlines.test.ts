@@ -1,11 +1,13 @@
 /**
- * Everything ends: a pair whose engine operation hangs (a `file` target under /proc, where Node's
- * recursive mkdir spins forever inside the dynamic provider) is cancelled at its deadline, its
+ * Everything ends: a pair whose engine operation hangs (a `file` target whose path is a named pipe
+ * nobody writes to: the dynamic provider's read of it blocks forever; a path under /proc, where
+ * Node's recursive mkdir spins, is refused at plan time now) is cancelled at its deadline, its
  * processes ended and its lock released, while the other pairs finish; the run's own --timeout
  * ends a run; and what an orchestrator killed with SIGKILL left running, the next run ends.
  * Processes are counted by the mark every process of a run inherits.
  */
-import { existsSync, readdirSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdirSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
 import { afterEach, describe, expect, it } from "vitest";
@@ -18,7 +20,7 @@ source: { kind: local, folder: environments }
 state: { backend: file://./state }
 targets:
   out: { kind: file, path: "out/{env}.env" }
-  hang: { kind: file, path: "/proc/esc-sync-hang/{env}.env" }
+  hang: { kind: file, path: "fifo/{env}.env" }
 bindings:
   - { environments: "app/*", target: out }
   - { environments: "app/*", target: hang }
@@ -44,6 +46,10 @@ function sandbox(): Sandbox {
   boxes.push(box);
   box.writeEnvironment("app", "one", `values:\n  environmentVariables:\n    A: "1"\n`);
   box.writeManifest(MANIFEST);
+  // A FIFO without a writer: opening it to read (the provider checks what is there before it
+  // writes) never returns.
+  mkdirSync(join(box.dir, "fifo"));
+  execFileSync("mkfifo", [join(box.dir, "fifo", "one.env")]);
   return box;
 }
 

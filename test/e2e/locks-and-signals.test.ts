@@ -125,8 +125,8 @@ describe("locks and hard stops", () => {
     expect(result.code, result.stdout).toBe(0);
     expect(statuses(report)).toEqual({ "app.e1.out": "updated", "app.e2.out": "updated" });
     const messages = Object.fromEntries(report.pairs.map((p) => [p.stack, p.message ?? ""]));
-    expect(messages["app.e1.out"]).toMatch(/cleared a stale lock \(its process \(pid \d+ on .*\) is gone\)/);
-    expect(messages["app.e2.out"]).toMatch(/cleared a stale lock \(it is 180 min old \(host evicted-pod-7f9c/);
+    expect(messages["app.e1.out"]).toMatch(/cleared a stale lock: its process, pid \d+ on \S+, is gone(;|$)/);
+    expect(messages["app.e2.out"]).toMatch(/cleared a stale lock: taken 180 min ago on host evicted-pod-7f9c, more than --stale-lock-minutes 30(;|$)/);
     expect(locks(box)).toEqual([]);
     expectFiles(box, 2, "2");
   });

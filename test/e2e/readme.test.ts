@@ -4,14 +4,16 @@
  * empty state folder, then what the README says follows: the files and their mode, every pair
  * unchanged on a second run, only the pairs using an edited value updated, the state visible
  * through `esc-sync pulumi stack ls --all`, and `scripts/run.sh plan --output json` printing JSON
- * alone on stdout.
+ * alone on stdout. A second clone under the same user (same home, same state folder) passes the
+ * same first command without touching the first one's files or stacks; and every shell line of
+ * the README that can run here (no account, no long-running process) runs as written.
  *
  * The copy shares the repository's installed packages and build (symlinks): provisioning them is
  * what scripts/test.sh has just done; the copy's own scripts still run the whole provisioning
  * path, finding everything up to date.
  */
 import { execFileSync, spawn } from "node:child_process";
-import { cpSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -40,9 +42,49 @@ function sh(cwd: string, command: string, env: NodeJS.ProcessEnv): Promise<{ cod
   });
 }
 
+/**
+ * The shell lines of the README's ```sh blocks (continuations joined, comments dropped), each
+ * with the reason it cannot run here, if any: every other line is run as written.
+ */
+function readmeShellLines(): { line: string; skip?: string }[] {
+  const SKIP: [RegExp, string][] = [
+    [/^scripts\/test\.sh/, "the test suite itself"],
+    [/^node bench\//, "a benchmark (minutes)"],
+    [/\bserve\b/, "a long-running process"],
+    [/…|pul-|\$PULUMI_ACCESS_TOKEN|webhook register|api\.pulumi\.com|example\.com/, "needs a Pulumi Cloud account or a placeholder filled in"],
+  ];
+  const lines: { line: string; skip?: string }[] = [];
+  for (const [, block] of README.matchAll(/```sh\n([\s\S]*?)```/g)) {
+    // One command per entry: continuation lines joined, and lines inside an open single quote (a
+    // JSON body spread over lines) kept with the command they belong to.
+    const joined: string[] = [];
+    for (const l of block!.replace(/\\\n\s*/g, " ").split("\n")) {
+      const open = joined.length > 0 && (joined.at(-1)!.split("'").length - 1) % 2 === 1;
+      if (open) joined[joined.length - 1] += "\n" + l;
+      else joined.push(l);
+    }
+    for (const raw of joined) {
+      const line = raw.replace(/\s+#.*$/, "").trim();
+      if (!line || line.startsWith("#")) continue;
+      const skip = SKIP.find(([re]) => re.test(line))?.[1];
+      lines.push({ line, ...(skip ? { skip } : {}) });
+    }
+  }
+  return lines;
+}
+
+/** A clone as a new user has it: the files git tracks, sharing the repository's installed packages and build. */
+function cloneInto(copy: string): void {
+  const files = execFileSync("git", ["ls-files", "-z"], { cwd: REPO, encoding: "utf8" }).split("\0").filter(Boolean);
+  for (const f of files) cpSync(join(REPO, f), join(copy, f), { recursive: true });
+  symlinkSync(join(REPO, "node_modules"), join(copy, "node_modules"));
+  symlinkSync(join(REPO, "dist"), join(copy, "dist"));
+}
+
 describe("the README's quick start", () => {
   const dir = mkdtempSync(join(tmpdir(), "esc-sync-readme-"));
   const copy = join(dir, "esc-sync");
+  const second = join(dir, "esc-sync-second-clone");
   const { node } = recordedToolchain();
   const env: NodeJS.ProcessEnv = {
     PATH: `${join(node, "..")}:${process.env.PATH}`,
@@ -54,11 +96,8 @@ describe("the README's quick start", () => {
   };
 
   beforeAll(() => {
-    // The files git tracks: what a clone has.
-    const files = execFileSync("git", ["ls-files", "-z"], { cwd: REPO, encoding: "utf8" }).split("\0").filter(Boolean);
-    for (const f of files) cpSync(join(REPO, f), join(copy, f), { recursive: true });
-    symlinkSync(join(REPO, "node_modules"), join(copy, "node_modules"));
-    symlinkSync(join(REPO, "dist"), join(copy, "dist"));
+    cloneInto(copy);
+    cloneInto(second);
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -97,5 +136,38 @@ describe("the README's quick start", () => {
     const parsed = JSON.parse(plan.stdout) as { steps: { decision: { action: string } }[] };
     expect(parsed.steps.map((s) => s.decision.action)).toEqual(["skip-unchanged", "skip-unchanged", "skip-unchanged", "skip-unchanged", "skip-unchanged"]);
     expect(plan.stderr).toMatch(/\[provision\]/);
+  });
+
+  it("a second clone under the same user passes the first command too, and touches nothing of the first", async () => {
+    const command = firstCommand();
+    const firstFiles = ["out/payments/dev.env", "out/payments/prod.env", "out/checkout/staging.env"].map((f) => [f, readFileSync(join(copy, f), "utf8"), statSync(join(copy, f)).mtimeMs] as const);
+    const stacksOf = (clone: string) => readdirSync(join(clone, ".esc-sync/state/.pulumi/stacks/esc-sync")).filter((f) => f.endsWith(".json")).sort();
+    const firstStacks = stacksOf(copy).map((f) => [f, statSync(join(copy, ".esc-sync/state/.pulumi/stacks/esc-sync", f)).mtimeMs] as const);
+
+    const r = await sh(second, command, env);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/5 pair\(s\): 5 created/);
+    expect(readFileSync(join(second, "out/payments/dev.env"), "utf8")).toMatch(/^DATABASE_URL=postgres:\/\//m);
+    // Each clone keeps its stacks beside its manifest, git-ignored.
+    expect(stacksOf(second)).toHaveLength(5);
+    expect(execFileSync("git", ["check-ignore", "-q", ".esc-sync/state/.pulumi/meta.yaml"], { cwd: REPO, stdio: "ignore" })).toBeDefined();
+    for (const [f, text, mtime] of firstFiles) {
+      expect(readFileSync(join(copy, f), "utf8"), f).toBe(text);
+      expect(statSync(join(copy, f)).mtimeMs, f).toBe(mtime);
+    }
+    for (const [f, mtime] of firstStacks) expect(statSync(join(copy, ".esc-sync/state/.pulumi/stacks/esc-sync", f)).mtimeMs, f).toBe(mtime);
+  });
+
+  it("every shell line of the README that can run here runs as written (exit 0)", async () => {
+    const lines = readmeShellLines();
+    const runnable = lines.filter((l) => !l.skip);
+    // What the README shows a new user first, at least: the quick start and looking at the state.
+    expect(runnable.map((l) => l.line)).toEqual(expect.arrayContaining([firstCommand(), "npx esc-sync pulumi stack ls --all", "npx esc-sync pulumi stack export --stack payments.dev.dotenv"]));
+    const passphrase = /^PULUMI_CONFIG_PASSPHRASE=(\S+)/.exec(firstCommand())![1]!;
+    for (const { line } of runnable) {
+      // `esc-sync` on its own is the README's name for the installed command: here, `npx esc-sync`.
+      const r = await sh(copy, `esc-sync() { npx esc-sync "$@"; }; ${line}`, { ...env, PULUMI_CONFIG_PASSPHRASE: passphrase });
+      expect(r.code, `${line}\n${r.stdout}${r.stderr}`).toBe(0);
+    }
   });
 });

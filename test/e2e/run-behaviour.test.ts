@@ -2,7 +2,7 @@
  * How a run behaves around its pairs: bounded concurrency (measured on the real CLI processes),
  * one failing pair among good ones, previews, and input refused before any Pulumi call.
  */
-import { existsSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { Sandbox, statuses } from "../support/sandbox.js";
@@ -49,11 +49,13 @@ describe("a run", () => {
     const box = sandbox();
     box.writeEnvironment("app", "a", `values:\n  environmentVariables:\n    TOKEN:\n      fn::secret: ${CANARY}\n`);
     box.writeEnvironment("app", "b", `values:\n  environmentVariables:\n    TOKEN: plain\n`);
-    // `blocker` is a file, so nothing can be written below it.
-    writeFileSync(join(box.dir, "blocker"), "not a folder\n");
+    // taken/a.env is someone else's file, so the create fails when it runs (a path that cannot work,
+    // like one below a file, is refused at plan time instead: bad-input.test.ts).
+    mkdirSync(join(box.dir, "taken"));
+    writeFileSync(join(box.dir, "taken", "a.env"), "SOMEONE=else\n");
     box.writeManifest(
       manifest(
-        `  good: { kind: file, path: "out/{env}.env" }\n  bad: { kind: file, path: "blocker/{env}.env" }`,
+        `  good: { kind: file, path: "out/{env}.env" }\n  bad: { kind: file, path: "taken/{env}.env" }`,
         `  - { environments: "app/*", target: good }\n  - { environments: "app/a", target: bad }`,
       ),
     );
@@ -61,7 +63,7 @@ describe("a run", () => {
     expect(result.code).toBe(1);
     expect(statuses(report)).toEqual({ "app.a.good": "created", "app.b.good": "created", "app.a.bad": "failed" });
     const failed = report.pairs.find((p) => p.stack === "app.a.bad")!;
-    expect(failed.message).toMatch(/(EEXIST|ENOTDIR).*blocker/);
+    expect(failed.message).toMatch(/taken\/a\.env already exists and was not written by esc-sync/);
     expect(report.summary).toMatchObject({ failed: 1, exitCode: 1 });
     expect(box.read("out/a.env")).toBe(`TOKEN=${CANARY}\n`);
     expect(result.stdout + result.stderr).not.toContain(CANARY);

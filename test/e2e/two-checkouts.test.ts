@@ -1,6 +1,7 @@
 /**
- * A move is a delete: two checkouts of one repository on one backend (one user's default state
- * folder). The second checkout's sync would move every pair's files away from the first: it is
+ * A move is a delete: two checkouts of one repository on one shared backend (named in both
+ * manifests; by default each checkout keeps its own, beside its manifest: readme.test.ts runs two
+ * clones on the default). The second checkout's sync would move every pair's files away from the first: it is
  * held, says why and what to do, and touches nothing; with --allow-deletes it moves them, and
  * says so. And two targets writing one file are refused at plan time, nothing written.
  */

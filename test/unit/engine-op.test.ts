@@ -80,7 +80,7 @@ describe("engine operations", () => {
     const gone = harness();
     await expect(engineOp(gone.ctx, info, gone.stack, gone.tally, gone.notes, failing(lockedError(hostname(), 2 ** 22 + 7, new Date())).op)).resolves.toBe("done");
     expect(gone.cancelled()).toBe(1);
-    expect(gone.notes).toEqual([expect.stringMatching(/cleared a stale lock \(its process \(pid \d+ on .*\) is gone\)/)]);
+    expect(gone.notes).toEqual([expect.stringMatching(/^cleared a stale lock: its process, pid \d+ on \S+, is gone$/)]);
     const old = harness();
     await expect(engineOp(old.ctx, info, old.stack, old.tally, old.notes, failing(lockedError("pod-x", 1, new Date(Date.now() - 2 * 3600_000))).op)).resolves.toBe("done");
     expect(old.cancelled()).toBe(1);

@@ -54,8 +54,13 @@ describe("manifest", () => {
     expect(byPath["targets.b.path"]?.message).toMatch(/required/);
     expect(byPath["targets.b.mode"]?.message).toMatch(/octal/);
     expect(byPath["targets.b.mode"]?.line).toBe(9);
-    // Cross-field rules run only on a schema-valid manifest, so check them separately below.
-    expect(problems.length).toBeGreaterThanOrEqual(4);
+    // Cross-references in the same pass, though the schema failed: nothing waits for a second run.
+    expect(byPath["bindings[0].target"]?.message).toMatch(/no target "missing" in targets \(known: a, b\)/);
+    expect(problems.filter((p) => p.path === "bindings[0].name").map((p) => p.message)).toEqual([
+      "unknown placeholder {nope}: use {org}, {project}, {env}, {target} or {key}",
+      "a keys binding writes one entry per key: its name template needs {key}",
+    ]);
+    expect(problems.length).toBe(7);
   });
 
   it("checks references, ids and templates across fields", () => {

@@ -1,7 +1,8 @@
 /** Which reporter a run gets: the live table only where a terminal can show it. */
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { Redactor } from "../../orchestrator/redact.js";
 import { chooseReporter } from "../../orchestrator/reporters/choose.js";
+import { liveReporter } from "../../orchestrator/reporters/run.js";
 
 function fakeStream(tty: { isTTY: boolean; columns?: number; rows?: number }) {
   const written: string[] = [];
@@ -46,5 +47,62 @@ describe("chooseReporter", () => {
         expect(written.join("")).toBe("✓ o/app/a → out: in sync\n");
       });
     }
+  });
+});
+
+describe("liveReporter and Ctrl-C", () => {
+  /** A terminal just good enough for log-update: lines, a cursor, erase-line and cursor-up. */
+  function terminal() {
+    const lines: string[] = [""];
+    let row = 0;
+    const write = (text: string) => {
+      // eslint-disable-next-line no-control-regex
+      for (const part of text.split(/(\u001b\[[0-9;?]*[A-Za-z]|\n)/)) {
+        if (!part) continue;
+        if (part === "\n") {
+          row++;
+          if (row === lines.length) lines.push("");
+        } else if (part === "\u001b[2K") lines[row] = "";
+        else if (/^\u001b\[\d*A$/.test(part)) row = Math.max(0, row - Number(part.slice(2, -1) || 1));
+        else if (part.startsWith("\u001b[")) continue; // cursor to column 0, show/hide cursor
+        else lines[row] += part;
+      }
+      return true;
+    };
+    return { stream: { isTTY: true, columns: 100, rows: 30, write } as unknown as NodeJS.WriteStream, write, screen: () => lines.filter((l) => l !== "").join("\n") };
+  }
+
+  const run = async (withSignal: boolean) => {
+    vi.useFakeTimers();
+    try {
+      const term = terminal();
+      const controller = new AbortController();
+      const reporter = liveReporter(term.stream, withSignal ? controller.signal : undefined);
+      reporter.sink({ kind: "pair-queued", pair: info, at: 0 });
+      reporter.sink({ kind: "pair-start", pair: info, operation: "sync", at: 0 });
+      await vi.advanceTimersByTimeAsync(100);
+      // What cli.ts does on SIGINT: abort, then its message on the same terminal.
+      controller.abort();
+      term.write("\nSIGINT: stopping; running pairs are being interrupted (press again to exit at once)\n");
+      reporter.sink({ kind: "pair-done", pair: info, operation: "sync", status: "failed", changes, message: "interrupted", durationMs: 1, at: 1 });
+      await vi.advanceTimersByTimeAsync(100);
+      reporter.finish();
+      return term.screen();
+    } finally {
+      vi.useRealTimers();
+    }
+  };
+
+  it("after an interruption the message stays and each row is on screen once, below it (without the signal, twice)", async () => {
+    const screen = await run(true);
+    expect(screen.match(/^PAIR\s+STACK\s+STATE$/gm)).toHaveLength(1);
+    expect(screen.indexOf("SIGINT: stopping")).toBeLessThan(screen.indexOf("PAIR"));
+    expect(screen).toMatch(/failed: interrupted/);
+    expect(screen.match(/app\.a\.out/g)).toHaveLength(1);
+    // Without the signal, log-update redraws the rows it thinks changed over the message: the
+    // message is lost and the pair's row is on screen twice (its stale "running" line kept).
+    const broken = await run(false);
+    expect(broken).not.toContain("SIGINT: stopping");
+    expect(broken.match(/app\.a\.out/g)).toHaveLength(2);
   });
 });
