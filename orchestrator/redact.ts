@@ -13,6 +13,8 @@ const MIN_LENGTH = 3;
 /** How many generations of one scope's values stay hidden: the current one and the one before. */
 const GENERATIONS = 2;
 
+const NOTHING_KEPT: ReadonlySet<string> = new Set();
+
 export class Redactor {
   /** Values added for good (tokens, the passphrase). */
   #fixed = new Set<string>();
@@ -92,12 +94,19 @@ export class Redactor {
     return out;
   }
 
-  /** A deep copy of a JSON-like value with every string redacted. */
-  deep<T>(value: T): T {
+  /**
+   * A deep copy of a JSON-like value with every string redacted, except the strings of the keys
+   * in `keep`: fields of a closed vocabulary (an event's `kind`, a pair's `status`), which never
+   * hold a value and which consumers switch on. A secret that happens to read "one" must not turn
+   * `pair-done` into `pair-d[secret]`.
+   */
+  deep<T>(value: T, keep: ReadonlySet<string> = NOTHING_KEPT): T {
     if (typeof value === "string") return this.text(value) as T;
-    if (Array.isArray(value)) return value.map((v) => this.deep(v)) as T;
+    if (Array.isArray(value)) return value.map((v) => this.deep(v, keep)) as T;
     if (value !== null && typeof value === "object") {
-      return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, this.deep(v)])) as T;
+      return Object.fromEntries(
+        Object.entries(value).map(([k, v]) => [k, keep.has(k) && typeof v === "string" ? v : this.deep(v, keep)]),
+      ) as T;
     }
     return value;
   }

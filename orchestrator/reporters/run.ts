@@ -17,9 +17,18 @@ export interface Reporter {
   finish(extra?: Record<string, unknown>): void;
 }
 
-/** Wraps a reporter so that every string of every event is redacted first. */
+/**
+ * The event fields of a closed vocabulary ({@link RunEvent}'s `kind`, `operation`, `status`, an
+ * engine event's `op`, a pair's target `kind`): reporters switch on them, and none holds a value.
+ */
+const EVENT_VOCABULARY: ReadonlySet<string> = new Set(["kind", "operation", "command", "status", "op"]);
+
+/** Wraps a reporter so that every string of every event is redacted first (the vocabulary kept). */
 export function redacting(reporter: Reporter, redactor: Redactor): Reporter {
-  return { sink: (e) => reporter.sink(redactor.deep(e)), finish: (extra) => reporter.finish(extra && redactor.deep(extra)) };
+  return {
+    sink: (e) => reporter.sink(redactor.deep(e, EVENT_VOCABULARY)),
+    finish: (extra) => reporter.finish(extra && redactor.deep(extra, EVENT_VOCABULARY)),
+  };
 }
 
 const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;

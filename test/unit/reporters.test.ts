@@ -106,3 +106,23 @@ describe("liveReporter and Ctrl-C", () => {
     expect(broken.match(/app\.a\.out/g)).toHaveLength(2);
   });
 });
+
+describe("redacting reporters and short secrets", () => {
+  // A secret value that is also a piece of esc-sync's own vocabulary ("one" is inside
+  // "pair-done" and "run-done"; "failed" is a status) must not break what reporters switch on.
+  it("keeps the JSON report whole when a secret reads like a word of its vocabulary", () => {
+    const { stream, written } = fakeStream({ isTTY: false });
+    const redactor = new Redactor().add("one", "failed", "sync");
+    const r = chooseReporter("json", redactor, stream);
+    const pair = { ...info, location: "/srv/one/x", entries: ["one"] };
+    r.sink({ kind: "run-start", operation: "sync", pairs: [pair], concurrency: 1, at: 0 });
+    r.sink({ kind: "pair-start", pair, operation: "sync", at: 0 });
+    r.sink({ kind: "pair-done", pair, operation: "sync", status: "failed", changes, message: "wrote one", durationMs: 1, at: 1 });
+    r.sink({ kind: "run-done", operation: "sync", summary: { pairs: 1, byStatus: { failed: 1 }, failed: 1, durationMs: 1, exitCode: 1 }, at: 2 });
+    r.finish();
+    const doc = JSON.parse(written.join(""));
+    expect(doc.operation).toBe("sync");
+    expect(doc.pairs[0]).toMatchObject({ stack: "app.a.out", status: "failed", operation: "sync", message: "wrote [secret]", location: "/srv/[secret]/x", entries: ["[secret]"] });
+    expect(doc.summary).toMatchObject({ pairs: 1, failed: 1, exitCode: 1 });
+  });
+});
