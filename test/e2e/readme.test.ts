@@ -51,6 +51,7 @@ function readmeShellLines(): { line: string; skip?: string }[] {
     [/^scripts\/test\.sh/, "the test suite itself"],
     [/^node bench\//, "a benchmark (minutes)"],
     [/\bserve\b/, "a long-running process"],
+    [/127\.0\.0\.1:8080/, "a request to a running serve (test/e2e/serve-operators.test.ts runs this block against one)"],
     [/…|pul-|\$PULUMI_ACCESS_TOKEN|webhook register|api\.pulumi\.com|example\.com/, "needs a Pulumi Cloud account or a placeholder filled in"],
   ];
   const lines: { line: string; skip?: string }[] = [];
