@@ -28,8 +28,9 @@ export default defineConfig({
           name: "faults",
           include: ["test/faults/**/*.test.ts"],
           globalSetup: ["test/support/build.ts"],
-          testTimeout: 300_000,
-          hookTimeout: 300_000,
+          // Each case bounds its own waits; the soak's length is ESC_SYNC_SOAK_SECONDS (default 120).
+          testTimeout: 900_000,
+          hookTimeout: 600_000,
           fileParallelism: false,
         },
       },
