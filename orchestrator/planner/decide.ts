@@ -130,6 +130,13 @@ export function decide(pairs: readonly Pair[], inventory: Inventory, flags: RunF
 }
 
 function pairDecision(pair: Pair, existing: ExistingStack | undefined, flags: RunFlags): Decision {
+  if (existing?.unreadable) {
+    return {
+      action: "refuse",
+      message: existing.unreadable,
+      hint: `restore the stack's state file (.pulumi/stacks/esc-sync/${pair.stack}.json in a file:// backend) from .pulumi/backups/esc-sync/${pair.stack}/ or .pulumi/history/, or import a good copy with pulumi stack import; then run again`,
+    };
+  }
   const r = pair.refusal;
   if (r) {
     if (r.kind === "no-value") return { action: "skip", why: r.message };
