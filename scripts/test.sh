@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh machine: provisions Node, the npm packages and the Pulumi
-# CLI (scripts/provision.sh), type-checks the sources and the tests, then runs the unit tests and
-# the end-to-end tests.
+# CLI (scripts/provision.sh), type-checks the sources and the tests, then runs the unit tests, the
+# end-to-end tests and the fault suite (every vitest project; its figures are repeated at the end).
 #   scripts/test.sh                 # everything
 #   scripts/test.sh --project unit  # extra arguments go to vitest
 set -euo pipefail
@@ -33,8 +33,16 @@ case " $* " in
     ;;
 esac
 results="$(mktemp)"
+# The fault suite (test/faults/) writes one line of figures per case here; shown at the end.
+ESC_SYNC_FAULT_FIGURES="$(mktemp)"
+export ESC_SYNC_FAULT_FIGURES
 status=0
 node node_modules/vitest/vitest.mjs run --reporter=default --reporter=json --outputFile.json="$results" "$@" || status=$?
+if [ -s "$ESC_SYNC_FAULT_FIGURES" ]; then
+  echo "fault suite figures:"
+  cat "$ESC_SYNC_FAULT_FIGURES"
+fi
+rm -f "$ESC_SYNC_FAULT_FIGURES"
 # A closing line CI can read whatever the runner: "N passed, N failed".
 node -e '
   const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));

@@ -58,7 +58,8 @@ export type Decision =
   /** Reported, not run: an orphan in a dry run or a drift report, a pair never synced in drift. */
   | { action: "report"; why: "orphan" | "never-synced" }
   /** A plan-time error: the pair cannot run as configured. */
-  | { action: "refuse"; message: string; hint: string };
+  /** `retryable`: the source failed, not the configuration; the same run later may succeed. */
+  | { action: "refuse"; message: string; hint: string; retryable?: boolean };
 
 /** One step of a run plan. */
 export interface PlannedStep {
@@ -136,9 +137,19 @@ export function decide(pairs: readonly Pair[], inventory: Inventory, flags: RunF
 }
 
 function pairDecision(pair: Pair, existing: ExistingStack | undefined, flags: RunFlags): Decision {
+  if (existing?.unreadable) {
+    return {
+      action: "refuse",
+      message: existing.unreadable,
+      hint: `restore the stack's state file (.pulumi/stacks/esc-sync/${pair.stack}.json in a file:// backend) from .pulumi/backups/esc-sync/${pair.stack}/ or .pulumi/history/, or import a good copy with pulumi stack import; then run again`,
+    };
+  }
   const r = pair.refusal;
   if (r) {
     if (r.kind === "no-value") return { action: "skip", why: r.message };
+    if (r.kind === "environment-error" && r.retryable) {
+      return { action: "refuse", message: r.message, hint: "the source failed (a server error or the network), not the environment: run again (serve retries it by itself)", retryable: true };
+    }
     if (r.kind === "environment-error") return { action: "refuse", message: r.message, hint: "fix the environment; its pairs run again once it evaluates" };
     if (r.kind === "provider-config") {
       return { action: "refuse", message: r.message, hint: "give the provider setting in the manifest's target or in the environment (pulumiConfig / environmentVariables); nothing was written" };

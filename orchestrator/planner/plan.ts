@@ -31,7 +31,8 @@ export interface Selection {
 
 /** Why a pair cannot run (a plan-time refusal), or has nothing to write (`no-value`). */
 export type PairRefusal =
-  | { kind: "environment-error"; message: string }
+  /** `retryable`: the source failed (a server error, the network), not the environment: trying again may work. */
+  | { kind: "environment-error"; message: string; retryable?: boolean }
   | { kind: "invalid-entries"; problems: EntryProblem[] }
   | { kind: "no-value"; message: string }
   /** The provider's settings are incomplete or wrong, in the manifest or the environment. */
@@ -203,7 +204,7 @@ export function plan(input: PlanInput): Plan {
     const resolved = binding.revision === undefined ? byId.get(key) : input.pinned?.get(key);
     if (failure || !resolved) {
       const at = binding.revision === undefined ? "" : ` at revision ${JSON.stringify(binding.revision)}`;
-      pair.refusal = { kind: "environment-error", message: failure?.message ?? `environment ${envFullName(ref)} was not opened${at}` };
+      pair.refusal = { kind: "environment-error", message: failure?.message ?? `environment ${envFullName(ref)} was not opened${at}`, ...(failure?.retryable ? { retryable: true } : {}) };
     } else {
       if (resolved.revision !== undefined) {
         pair.revision = {

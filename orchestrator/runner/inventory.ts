@@ -51,6 +51,11 @@ export interface ExistingStack {
   pendingOperations: number;
   /** When the state was last written (the deployment's checkpoint time, ISO 8601), where the export says. */
   updatedAt?: string;
+  /**
+   * Why the stack's state cannot be read (a truncated or hand-damaged file): its pair is refused
+   * with this, the others run; it is never taken for absent (that would write over it) nor deleted.
+   */
+  unreadable?: string;
 }
 
 interface ExportedResource {
@@ -112,12 +117,18 @@ export async function listStacks(backend: Backend, toolchain: Toolchain, concurr
       names.map((name) =>
         limit(async () => {
           // Without --show-secrets: the inventory needs names only, so nothing is decrypted.
-          const { stdout } = await execFileAsync(toolchain.command.command, ["stack", "export", "--stack", name], {
-            cwd: dir,
-            env,
-            maxBuffer: 256 * 1024 * 1024,
-          });
-          return describeExport(name, JSON.parse(stdout));
+          try {
+            const { stdout } = await execFileAsync(toolchain.command.command, ["stack", "export", "--stack", name], {
+              cwd: dir,
+              env,
+              maxBuffer: 256 * 1024 * 1024,
+            });
+            return describeExport(name, JSON.parse(stdout));
+          } catch (err) {
+            // One damaged stack costs its own pair, not the run.
+            const why = ((err as { stderr?: string }).stderr || (err instanceof Error ? err.message : String(err))).trim().split("\n")[0];
+            return { name, resources: 0, pendingOperations: 0, unreadable: `the state of stack ${name} cannot be read (${why})` } satisfies ExistingStack;
+          }
         }),
       ),
     );
@@ -212,6 +223,11 @@ export function classifyStacks(
   const inv: Inventory = { byName: new Map(owned.map((s) => [s.name, s])), orphans: [], leftovers: [], unknown: [], foreign: [], idle: [] };
   for (const s of owned) {
     if (planned.has(s.name)) continue;
+    // Unreadable: not known to be empty, so never a leftover to remove.
+    if (s.unreadable) {
+      inv.unknown.push(s);
+      continue;
+    }
     if (!s.record) {
       if (s.resources === 0 && s.pendingOperations === 0) inv.leftovers.push(s);
       else inv.unknown.push(s);

@@ -20,6 +20,7 @@ export class ServeMetrics {
   });
   readonly cycles = new Counter({ name: "esc_sync_cycles_total", help: "Plan and execute cycles, by what started them", labelNames: ["trigger"], registers: [this.registry] });
   readonly queueDepth = new Gauge({ name: "esc_sync_queue_depth", help: "Environments waiting for a sync", registers: [this.registry] });
+  readonly retrying = new Gauge({ name: "esc_sync_retrying", help: "Environments (and the reconcile) that failed and wait for their retry: above 0, serve is degraded", registers: [this.registry] });
   readonly deliveries = new Counter({ name: "esc_sync_webhook_deliveries_total", help: "Webhook deliveries received, by result", labelNames: ["result"], registers: [this.registry] });
   readonly lastReconcile = new Gauge({
     name: "esc_sync_last_successful_reconcile_timestamp_seconds",

@@ -25,7 +25,8 @@ export interface OperatorDeps {
   book: StatusBook;
   /** Hides every value and token learnt so far. */
   redact: (text: string) => string;
-  state: () => { ready: boolean; stopping: boolean };
+  /** `retrying`: what failed and waits for its retry (environments, and `(reconcile)`). */
+  state: () => { ready: boolean; stopping: boolean; retrying: string[] };
   /** The environments serve keeps in sync (`project/name`), listed now. */
   environments: () => Promise<string[]>;
 }

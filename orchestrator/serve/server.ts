@@ -31,6 +31,20 @@ import { watchDefinitions, type DefinitionWatcher } from "./watch.js";
 export const MAX_BODY_BYTES = 1024 * 1024;
 /** What a refused sender is told to wait before retrying. */
 const RETRY_AFTER_SECONDS = 5;
+/**
+ * How long a client may take, so that a slow or stalled one (slowloris) cannot hold a connection:
+ * its headers within 10 s, its whole request within 30 s, at most 30 s of silence on a socket, 5 s
+ * idle between keep-alive requests. Node checks the first two every second (its default is 30 s).
+ * Headers are limited to 16 KiB (larger: 431) and bodies to {@link MAX_BODY_BYTES} (larger: 413).
+ */
+export const HTTP_LIMITS = {
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+  connectionTimeoutMs: 30_000,
+  keepAliveTimeoutMs: 5_000,
+  checkEveryMs: 1_000,
+  maxHeaderBytes: 16 * 1024,
+} as const;
 /** A failed environment's first retry, and the longest wait between retries. */
 const RETRY_FIRST_MS = 5_000;
 const RETRY_MAX_MS = 5 * 60_000;
@@ -123,11 +137,13 @@ export async function startServer(opts: ServeOptions): Promise<Server> {
     }, delayMs);
     timer.unref();
     retries.set(key, { attempts, timer });
+    metrics.retrying.set(retries.size);
     logger.info({ ...(key === RECONCILE ? { reconcile: true } : { environment: key }), attempt: attempts, delayMs }, why);
   }
   function succeeded(key: string): void {
     clearTimeout(retries.get(key)?.timer);
     retries.delete(key);
+    metrics.retrying.set(retries.size);
   }
 
   /** Per environment of a cycle: when its last target was written, how many pairs did not sync, and how many failed. */
@@ -138,7 +154,7 @@ export async function startServer(opts: ServeOptions): Promise<Server> {
       const { stack, environment, target } = event.pair;
       // Events name `org/project/name`; the scheduler works with `project/name`.
       const env = environment.slice(environment.indexOf("/") + 1);
-      const o = outcomes.get(env) ?? { lastWriteAt: 0, pairs: 0, bad: 0, failed: 0 };
+      const o = outcomes.get(env) ?? { lastWriteAt: 0, pairs: 1, bad: 1, failed: 0 };
       o.pairs++;
       const transition = book.observe(event);
       if (!isSynced(event.status)) o.bad++;
@@ -228,8 +244,17 @@ export async function startServer(opts: ServeOptions): Promise<Server> {
     logger.info({ trigger, environments: work.kind === "environments" ? work.environments : "all" }, "cycle start");
     await refreshGraph(work.kind === "environments" ? work.environments : undefined, signal);
     const runPlan = await session.plan(selection, { operation: "sync", dryRun: false, refresh: false, force: false, deletions: opts.deletions }, signal);
+    // Environments the source failed to open (the ESC API down, a reset): retried like a failure.
+    const unreachable = new Set(
+      runPlan.steps.filter((s) => s.decision.action === "refuse" && s.decision.retryable && s.pair).map((s) => envId(s.pair!.env)),
+    );
     const outcomes = new Map<string, Outcome>();
     const summary = await session.execute(runPlan, { ...opts.execute, emit: emit(trigger, outcomes), signal });
+    for (const env of unreachable) {
+      const o = outcomes.get(env) ?? { lastWriteAt: 0, pairs: 1, bad: 1, failed: 0 };
+      o.failed++;
+      outcomes.set(env, o);
+    }
     // Only a failure is retried: a held or refused pair waits for its user (a flag, a fix).
     for (const [env, o] of outcomes) if (o.failed === 0) succeeded(env);
     if (!signal.aborted) for (const [env, o] of outcomes) if (o.failed > 0) retryLater(env, "a pair failed: retrying the environment");
@@ -263,7 +288,16 @@ export async function startServer(opts: ServeOptions): Promise<Server> {
     return scheduler.request(affected, { urgent });
   }
 
-  const app: FastifyInstance = Fastify({ logger: false, bodyLimit: MAX_BODY_BYTES });
+  const app: FastifyInstance = Fastify({
+    logger: false,
+    bodyLimit: MAX_BODY_BYTES,
+    connectionTimeout: HTTP_LIMITS.connectionTimeoutMs,
+    requestTimeout: HTTP_LIMITS.requestTimeoutMs,
+    keepAliveTimeout: HTTP_LIMITS.keepAliveTimeoutMs,
+    // Closing: idle keep-alive sockets go at once (a stalled client does not delay a rollout).
+    forceCloseConnections: "idle",
+    http: { headersTimeout: HTTP_LIMITS.headersTimeoutMs, maxHeaderSize: HTTP_LIMITS.maxHeaderBytes, connectionsCheckingInterval: HTTP_LIMITS.checkEveryMs },
+  });
   // The signature covers the raw bytes: the body is kept as received, parsed only once verified.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser("*", { parseAs: "buffer" }, (_req, body, done) => done(null, body));
@@ -351,9 +385,15 @@ export async function startServer(opts: ServeOptions): Promise<Server> {
 
   app.get("/healthz", async () => ({ status: "ok" }));
   // Paused stays ready: webhooks must keep reaching serve (they queue) while syncs are held.
-  app.get("/readyz", async (_req, reply) =>
-    stopping ? reply.code(503).send({ status: "stopping" }) : !ready ? reply.code(503).send({ status: "starting: the first reconcile has not ended" }) : { status: scheduler.paused ? "paused" : "ready" },
-  );
+  // Degraded (something failing is being retried: the ESC API down, a store refusing) stays ready
+  // too, and says so: failing readiness would turn away deliveries serve can still queue, on every
+  // replica at once when the fault is the ESC API's.
+  app.get("/readyz", async (_req, reply) => {
+    if (stopping) return reply.code(503).send({ status: "stopping" });
+    if (!ready) return reply.code(503).send({ status: "starting: the first reconcile has not ended", ...(retries.size ? { retrying: [...retries.keys()] } : {}) });
+    if (retries.size > 0) return { status: "degraded", retrying: [...retries.keys()] };
+    return { status: scheduler.paused ? "paused" : "ready" };
+  });
   app.get("/metrics", async (_req, reply) => reply.header("Content-Type", metrics.registry.contentType).send(await metrics.registry.metrics()));
   operatorRoutes(app, {
     adminToken: opts.adminToken,
@@ -361,7 +401,7 @@ export async function startServer(opts: ServeOptions): Promise<Server> {
     scheduler,
     book,
     redact: opts.redact,
-    state: () => ({ ready, stopping }),
+    state: () => ({ ready, stopping, retrying: [...retries.keys()] }),
     environments: async () => (await session.source.list(AbortSignal.timeout(30_000))).map(envId).filter(inSelection),
   });
 

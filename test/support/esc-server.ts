@@ -23,12 +23,13 @@
  * `environment_revision_retracted` (`POST .../versions/{version}/retract`: tags on the retracted
  * revision move to its replacement), `environment_tag_created/_updated/_deleted` (`.../tags`).
  *
- * Fault injection (429 with `Retry-After`, 5xx, connection resets, latency) and a request log
+ * Fault injection (429 with `Retry-After`, 5xx, connection resets, requests never answered,
+ * latency) and a request log
  * let tests prove that retries happen.
  */
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { AddressInfo, Socket } from "node:net";
 import { setTimeout as delay } from "node:timers/promises";
 import { gunzipSync } from "node:zlib";
 import { parse as parseYaml, parseDocument } from "yaml";
@@ -68,6 +69,8 @@ export interface EscServerOptions {
 export interface FaultMatch {
   path?: string | RegExp;
   method?: string;
+  /** A substring of the query string (with its `?`), or a pattern: e.g. only later list pages. */
+  query?: string | RegExp;
 }
 
 export interface RequestRecord {
@@ -79,7 +82,7 @@ export interface RequestRecord {
   body?: string;
   status: number;
   /** The fault applied, if any. */
-  fault?: "429" | "5xx" | "reset";
+  fault?: "429" | "5xx" | "reset" | "hang";
 }
 
 export interface EscServer {
@@ -97,6 +100,15 @@ export interface EscServer {
   inject500(count: number, options?: FaultMatch & { status?: number }): void;
   /** The next `count` matching requests have their connection destroyed (ECONNRESET). */
   injectReset(count: number, options?: FaultMatch): void;
+  /**
+   * The next `count` matching requests are never answered (a server that stopped responding: the
+   * client's own timeout decides); {@link clearFaults} or {@link close} destroys their connections.
+   */
+  injectHang(count: number, options?: FaultMatch): void;
+  /** The next `count` matching requests wait `ms` first (then are handled, faults included): some environments slower than others. */
+  injectDelay(count: number, ms: number, options?: FaultMatch): void;
+  /** Requests held by {@link injectHang} now. */
+  readonly hanging: number;
   /** Latency added to every request from now on. */
   setLatency(ms: number): void;
   /** Drops pending faults. */
@@ -111,7 +123,7 @@ export interface EscServer {
 }
 
 interface Fault {
-  kind: "429" | "5xx" | "reset";
+  kind: "429" | "5xx" | "reset" | "hang";
   remaining: number;
   match: FaultMatch;
   status: number;
@@ -148,6 +160,9 @@ export async function startEscServer(options: EscServerOptions): Promise<EscServ
   const pageSize = Math.max(1, options.pageSize ?? 100);
   let latencyMs = options.latencyMs ?? 0;
   const faults: Fault[] = [];
+  const delays: { remaining: number; ms: number; match: FaultMatch }[] = [];
+  /** Connections of requests held unanswered (a hang fault). */
+  const hung = new Set<Socket>();
   const requests: RequestRecord[] = [];
   const sessions = new Map<string, Session>();
   const webhooks = new WebhookHub(USER);
@@ -278,12 +293,28 @@ export async function startEscServer(options: EscServerOptions): Promise<EscServ
     }
   }
 
-  function takeFault(method: string, path: string): Fault | undefined {
+  function matches(match: FaultMatch, method: string, path: string, query: string): boolean {
+    if (match.method && match.method.toUpperCase() !== method) return false;
+    const p = match.path;
+    if (p !== undefined && !(typeof p === "string" ? path.includes(p) : p.test(path))) return false;
+    const q = match.query;
+    return q === undefined || (typeof q === "string" ? query.includes(q) : q.test(query));
+  }
+  function takeDelay(method: string, path: string, query: string): number {
+    const d = delays.find((x) => x.remaining > 0 && matches(x.match, method, path, query));
+    if (!d) return 0;
+    d.remaining--;
+    return d.ms;
+  }
+
+  function takeFault(method: string, path: string, query: string): Fault | undefined {
     for (const fault of faults) {
       if (fault.remaining <= 0) continue;
       if (fault.match.method && fault.match.method.toUpperCase() !== method) continue;
       const p = fault.match.path;
       if (p !== undefined && !(typeof p === "string" ? path.includes(p) : p.test(path))) continue;
+      const q = fault.match.query;
+      if (q !== undefined && !(typeof q === "string" ? query.includes(q) : q.test(query))) continue;
       fault.remaining--;
       return fault;
     }
@@ -296,13 +327,21 @@ export async function startEscServer(options: EscServerOptions): Promise<EscServ
     const record: RequestRecord = { method, path: url.pathname, query: url.search, status: 0 };
     requests.push(record);
     if (latencyMs > 0) await delay(latencyMs);
+    const slow = takeDelay(method, url.pathname, url.search);
+    if (slow > 0) await delay(slow);
 
-    const fault = takeFault(method, url.pathname);
+    const fault = takeFault(method, url.pathname, url.search);
     if (fault) {
       record.fault = fault.kind;
       if (fault.kind === "reset") {
         record.status = -1;
         req.socket.destroy();
+        return;
+      }
+      if (fault.kind === "hang") {
+        record.status = -1;
+        hung.add(req.socket);
+        req.socket.on("close", () => hung.delete(req.socket));
         return;
       }
       record.status = fault.status;
@@ -733,8 +772,20 @@ export async function startEscServer(options: EscServerOptions): Promise<EscServ
     setLatency(ms) {
       latencyMs = ms;
     },
+    injectDelay(count, ms, opts = {}) {
+      delays.push({ remaining: count, ms, match: opts });
+    },
+    injectHang(count, opts = {}) {
+      faults.push({ kind: "hang", remaining: count, match: opts, status: -1 });
+    },
+    get hanging() {
+      return hung.size;
+    },
     clearFaults() {
       faults.length = 0;
+      delays.length = 0;
+      for (const socket of hung) socket.destroy();
+      hung.clear();
     },
     get sessionCount() {
       return sessions.size;
@@ -743,6 +794,7 @@ export async function startEscServer(options: EscServerOptions): Promise<EscServ
       return stores.get(org)?.at(project, name, version)?.stored;
     },
     async close() {
+      for (const socket of hung) socket.destroy();
       await new Promise<void>((resolve, reject) => {
         server.close((error) => (error ? reject(error) : resolve()));
         server.closeAllConnections();
