@@ -154,7 +154,7 @@ export async function startServer(opts: ServeOptions): Promise<Server> {
       const { stack, environment, target } = event.pair;
       // Events name `org/project/name`; the scheduler works with `project/name`.
       const env = environment.slice(environment.indexOf("/") + 1);
-      const o = outcomes.get(env) ?? { lastWriteAt: 0, pairs: 1, bad: 1, failed: 0 };
+      const o = outcomes.get(env) ?? { lastWriteAt: 0, pairs: 0, bad: 0, failed: 0 };
       o.pairs++;
       const transition = book.observe(event);
       if (!isSynced(event.status)) o.bad++;
