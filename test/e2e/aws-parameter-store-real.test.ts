@@ -10,8 +10,8 @@
  * starts where the one before left off.
  */
 import { DeleteParameterCommand, DescribeParametersCommand, GetParameterCommand, ListTagsForResourceCommand, PutParameterCommand, type SSMClient } from "@aws-sdk/client-ssm";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { engineRuns, expectNoCanary, startAwsWorld, type AwsWorld } from "../support/aws-e2e.js";
+import { describe, expect, it } from "vitest";
+import { engineRuns, expectNoCanary, type AwsWorld, useAwsWorld } from "../support/aws-e2e.js";
 import { statuses } from "../support/sandbox.js";
 
 const C = {
@@ -57,25 +57,12 @@ async function parameter(ssm: SSMClient, name: string): Promise<{ value?: string
 describe("aws-parameter-store through the real provider into moto", () => {
   let w: AwsWorld;
   let ssm: SSMClient;
-
-  // Without the provider (or moto), every test fails with the reason, rather than being skipped.
-  let unavailable: Error | undefined;
-  beforeAll(async () => {
-    try {
-      w = await startAwsWorld();
-      ssm = w.ssm(REGION);
-      w.box.writeEnvironment("shop", "prod", prod(C.api));
-      w.box.writeEnvironment("shop", "stage", stage);
-      w.box.writeManifest(manifest(REGION));
-    } catch (err) {
-      unavailable = err as Error;
-    }
-  });
-  beforeEach(() => {
-    if (unavailable) throw unavailable;
-  });
-  afterAll(async () => {
-    await w?.stop();
+  useAwsWorld((started) => {
+    w = started;
+    ssm = started.ssm(REGION);
+    started.box.writeEnvironment("shop", "prod", prod(C.api));
+    started.box.writeEnvironment("shop", "stage", stage);
+    started.box.writeManifest(manifest(REGION));
   });
 
   it("sync writes what ESC holds: SecureString parameters under the path, a JSON document in the Advanced tier with its KMS key, tags", async () => {

@@ -18,8 +18,8 @@ import {
   PutSecretValueCommand,
   type SecretsManagerClient,
 } from "@aws-sdk/client-secrets-manager";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { engineRuns, expectNoCanary, startAwsWorld, type AwsWorld } from "../support/aws-e2e.js";
+import { describe, expect, it } from "vitest";
+import { engineRuns, expectNoCanary, type AwsWorld, useAwsWorld } from "../support/aws-e2e.js";
 import { statuses } from "../support/sandbox.js";
 
 const C = {
@@ -74,25 +74,12 @@ async function exists(sm: SecretsManagerClient, id: string): Promise<"present" |
 describe("aws-secrets-manager through the real provider into moto", () => {
   let w: AwsWorld;
   let sm: SecretsManagerClient;
-
-  // Without the provider (or moto), every test fails with the reason, rather than being skipped.
-  let unavailable: Error | undefined;
-  beforeAll(async () => {
-    try {
-      w = await startAwsWorld();
-      sm = w.sm(REGION);
-      w.box.writeEnvironment("shop", "prod", prod(C.api));
-      w.box.writeEnvironment("shop", "stage", stage);
-      w.box.writeManifest(manifest(REGION));
-    } catch (err) {
-      unavailable = err as Error;
-    }
-  });
-  beforeEach(() => {
-    if (unavailable) throw unavailable;
-  });
-  afterAll(async () => {
-    await w?.stop();
+  useAwsWorld((started) => {
+    w = started;
+    sm = started.sm(REGION);
+    started.box.writeEnvironment("shop", "prod", prod(C.api));
+    started.box.writeEnvironment("shop", "stage", stage);
+    started.box.writeManifest(manifest(REGION));
   });
 
   it("sync writes what ESC holds: one secret per key, a JSON document, tags and the KMS key", async () => {

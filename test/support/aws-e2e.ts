@@ -7,7 +7,7 @@
  */
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { SSMClient } from "@aws-sdk/client-ssm";
-import { expect } from "vitest";
+import { afterAll, beforeAll, beforeEach, expect } from "vitest";
 import { awsPulumiHome, type AwsPulumiHome } from "./aws-provider.js";
 import { startMoto, type Moto } from "./moto.js";
 import { loggingPulumi, type PulumiLog } from "./pulumi-log.js";
@@ -116,4 +116,28 @@ export function expectNoCanary(world: AwsWorld, canaries: readonly string[]): vo
 /** The engine operations (`up`, `preview`, `refresh`, `destroy`, `import`) among logged Pulumi calls. */
 export function engineRuns(calls: readonly string[]): string[] {
   return calls.filter((c) => /^(up|update|preview|refresh|destroy|import)\b/.test(c));
+}
+
+/**
+ * Starts one AWS world for a describe block and stops it afterwards. Without the provider (or
+ * moto), every test of the block fails with the reason, rather than being skipped: CI must run them.
+ * `setup` receives the started world and writes the block's environments and manifest.
+ */
+export function useAwsWorld(setup: (world: AwsWorld) => void): void {
+  let world: AwsWorld | undefined;
+  let unavailable: Error | undefined;
+  beforeAll(async () => {
+    try {
+      world = await startAwsWorld();
+      setup(world);
+    } catch (err) {
+      unavailable = err as Error;
+    }
+  });
+  beforeEach(() => {
+    if (unavailable) throw unavailable;
+  });
+  afterAll(async () => {
+    await world?.stop();
+  });
 }
