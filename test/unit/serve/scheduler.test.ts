@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { Scheduler, type Work } from "../../../orchestrator/serve/scheduler.js";
 
 /** A scheduler whose cycles end when the test says so, and a log of what ran. */
@@ -24,9 +24,13 @@ function harness(opts: { debounceMs?: number; maxQueue?: number } = {}) {
       });
     },
   });
-  const settle = () => new Promise((r) => setTimeout(r, 5));
+  // On the fake clock: the debounce passes when the test says, not in real time.
+  const settle = () => vi.advanceTimersByTimeAsync(5);
   return { scheduler, ran, finish: async () => (finish.shift()!(), await settle()), settle, peak: () => peak };
 }
+
+beforeEach(() => vi.useFakeTimers());
+afterEach(() => vi.useRealTimers());
 
 describe("serve's scheduler", () => {
   it("coalesces requests for a running environment into one pending sync", async () => {
@@ -67,7 +71,10 @@ describe("serve's scheduler", () => {
     // The other environment is due at once; app/dev waits for its debounce.
     expect(h.ran.map((w) => (w.kind === "environments" ? w.environments : "all"))).toEqual([["app/dev"], ["app/other"]]);
     await h.finish();
-    await new Promise((r) => setTimeout(r, 80));
+    // Within its debounce (60 ms after its last sync started), app/dev has not run again.
+    await vi.advanceTimersByTimeAsync(30);
+    expect(h.ran).toHaveLength(2);
+    await vi.advanceTimersByTimeAsync(50);
     expect(h.ran.at(-1)).toEqual({ kind: "environments", environments: ["app/dev"] });
     await h.finish();
   });
@@ -80,7 +87,8 @@ describe("serve's scheduler", () => {
     expect(h.scheduler.request(["a/2"])).toBe(true); // already waiting: no room needed
     const stopped = h.scheduler.stop(10);
     expect(h.scheduler.request(["a/5"])).toBe(false);
-    // The grace passes: the running cycle is aborted and stop resolves; nothing more starts.
+    // The grace passes (on the fake clock): the running cycle is aborted and stop resolves; nothing more starts.
+    await vi.advanceTimersByTimeAsync(10);
     await stopped;
     await h.settle();
     expect(h.ran).toHaveLength(1);
