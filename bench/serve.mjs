@@ -38,7 +38,7 @@ execFileSync(toolchain.ESC_SYNC_NODE, [join(repo, "node_modules", "typescript", 
 // The compiled modules resolve packages from the repository's node_modules.
 execFileSync("ln", ["-s", join(repo, "node_modules"), join(compiled, "node_modules")]);
 writeFileSync(join(compiled, "package.json"), JSON.stringify({ type: "module" }));
-const { startEscServer } = await import(pathToFileURL(join(compiled, "test", "support", "esc-server.js")).href);
+const { startEscServer } = await import(pathToFileURL(join(compiled, "test", "support", "esc-server", "index.js")).href);
 
 const dir = mkdtempSync(join(tmpdir(), "esc-sync-bench-serve-"));
 const definition = (value) => `values:\n  environmentVariables:\n    N: "${value}"\n    S:\n      fn::secret: s-${value}\n`;

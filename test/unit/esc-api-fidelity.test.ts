@@ -17,7 +17,7 @@ import { SecretValue } from "../../programs/secret-value.js";
 import { EscClient } from "../../orchestrator/sources/esc-client.js";
 import { PulumiCloudSource } from "../../orchestrator/sources/pulumi-cloud.js";
 import type { EnvironmentRef } from "../../programs/environment-ref.js";
-import { startEscServer, type EscServer } from "../support/esc-server.js";
+import { startEscServer, type EscServer } from "../support/esc-server/index.js";
 import { ciphertextsOf } from "../support/esc-server/secrets.js";
 
 const ORG = "acme";

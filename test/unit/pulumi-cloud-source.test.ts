@@ -15,7 +15,7 @@ import { PulumiCloudSource } from "../../orchestrator/sources/pulumi-cloud.js";
 import { EnvironmentError } from "../../orchestrator/sources/source.js";
 import { type EnvironmentRef } from "../../programs/environment-ref.js";
 import type { Properties, ValueNode } from "../../orchestrator/values.js";
-import { startEscServer, type EscServer, type EvaluateFn } from "../support/esc-server.js";
+import { startEscServer, type EscServer, type EvaluateFn } from "../support/esc-server/index.js";
 
 const ORG = "acme";
 const TOKEN = "pul-CANARY-TOKEN-123";

@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { KIND_FILTERS, readEvent } from "../../../orchestrator/serve/events.js";
 import { verifySignature } from "../../../orchestrator/serve/signature.js";
-import { startEscServer, type EscServer } from "../../support/esc-server.js";
+import { startEscServer, type EscServer } from "../../support/esc-server/index.js";
 import { KIND_OF_FILTER, WebhookHub } from "../../support/esc-server/webhooks.js";
 
 interface Fixture {

@@ -15,7 +15,7 @@
  * evaluated by the official evaluator (`official: true`, esc-eval built by provisioning), by the
  * project's local evaluator (default), or by an injected function.
  *
- * Webhooks (`esc-server/webhooks.ts`): registered at the official CLI's paths, per environment or
+ * Webhooks (`webhooks.ts`): registered at the official CLI's paths, per environment or
  * per organisation, and delivered signed on every change, with the kinds and bodies Pulumi
  * documents (`test/fixtures/esc-webhooks/`): `environment_revision_created` (and
  * `imported_environment_changed` to every environment importing the one changed, transitively),
@@ -33,15 +33,15 @@ import type { AddressInfo, Socket } from "node:net";
 import { setTimeout as delay } from "node:timers/promises";
 import { gunzipSync } from "node:zlib";
 import { parse as parseYaml, parseDocument } from "yaml";
-import { evaluate as realEvaluate, type Definition, type DefinitionLoader, type EvaluationResult } from "../../orchestrator/esc-eval/index.js";
-import type { EnvironmentDiagnostic } from "../../orchestrator/sources/source.js";
-import type { ValueNode } from "../../orchestrator/values.js";
-import { startOfficialEvaluator, type ApiDiagnostic, type ApiEvaluation, type ApiValue, type EvaluationRequest, type OfficialEvaluator } from "./esc-server/official.js";
-import { InvalidCiphertextError, SecretBox } from "./esc-server/secrets.js";
-import { EnvironmentStore, NAME_PATTERN, TAG_PATTERN, type StoredRevision } from "./esc-server/store.js";
-import { Conflict, WebhookHub, type Hook } from "./esc-server/webhooks.js";
+import { evaluate as realEvaluate, type Definition, type DefinitionLoader, type EvaluationResult } from "../../../orchestrator/esc-eval/index.js";
+import type { EnvironmentDiagnostic } from "../../../orchestrator/sources/source.js";
+import type { ValueNode } from "../../../orchestrator/values.js";
+import { startOfficialEvaluator, type ApiDiagnostic, type ApiEvaluation, type ApiValue, type EvaluationRequest, type OfficialEvaluator } from "./official.js";
+import { InvalidCiphertextError, SecretBox } from "./secrets.js";
+import { EnvironmentStore, NAME_PATTERN, TAG_PATTERN, type StoredRevision } from "./store.js";
+import { Conflict, WebhookHub, type Hook } from "./webhooks.js";
 
-export type { ApiDiagnostic, ApiValue } from "./esc-server/official.js";
+export type { ApiDiagnostic, ApiValue } from "./official.js";
 
 /** The local evaluator's signature: what tests inject to control evaluation. */
 export type EvaluateFn = (definition: Definition, load: DefinitionLoader) => EvaluationResult;
