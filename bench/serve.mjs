@@ -2,7 +2,7 @@
 // How fast `esc-sync serve` carries an ESC change to a target, through the loopback ESC server's
 // real signed webhook deliveries (no timed assertion anywhere: this prints). The deliveries have
 // the kinds and bodies Pulumi documents (`Pulumi-Webhook-Kind: environment_revision`, `revision`,
-// `action`...; test/fixtures/esc-webhooks/, checked by test/unit/serve/webhook-contract.test.ts).
+// `action`...; test/fixtures/esc-webhooks/, checked by test/unit/orchestrator/serve/webhook-contract.test.ts).
 //   node bench/serve.mjs [edits=50] [burst=20]
 // Needs the build and the toolchain: run scripts/provision.sh first. Compiles the test support
 // (the loopback server) into a temp folder first.

@@ -6,7 +6,7 @@
  * The property runs ESC_SYNC_E2E_PROPERTY_RUNS cases (each is three CLI runs). By default one: a
  * known case that edits both files, so both must drift and be repaired. Asked for more
  * (`ESC_SYNC_E2E_PROPERTY_RUNS=10`), it also runs the two known-clean cases, then random edits.
- * The breadth lives in the unit property test (test/unit/file/drift-property.test.ts), which runs
+ * The breadth lives in the unit property test (test/unit/programs/file/drift-property.test.ts), which runs
  * hundreds of cases without the CLI.
  */
 import { chmodSync, existsSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
