@@ -14,7 +14,7 @@ import { join } from "node:path";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Sandbox, type CliResult } from "../support/sandbox.js";
-import { dotenvEdit, editDotenv, editJson, jsonEdit, type Disk, type Edit, type JsonEdit } from "../unit/file/edits.js";
+import { dotenvEdit, editDotenv, editJson, jsonEdit, type Disk, type Edit, type JsonEdit } from "../unit/programs/file/edits.js";
 
 const CANARY = "canary-file-drift-93d2";
 const RUNS = Math.max(1, Number(process.env.ESC_SYNC_E2E_PROPERTY_RUNS ?? 1));
