@@ -145,11 +145,11 @@ async function openMany() {
   mkdirSync(build, { recursive: true });
   writeFileSync(
     join(build, "tsconfig.json"),
-    JSON.stringify({ extends: "../../tsconfig.json", compilerOptions: { outDir: "./out", rootDir: "../..", noEmit: false, declaration: false, sourceMap: false }, include: ["../../test/support/esc-server.ts"] }),
+    JSON.stringify({ extends: "../../tsconfig.json", compilerOptions: { outDir: "./out", rootDir: "../..", noEmit: false, declaration: false, sourceMap: false }, include: ["../../test/support/esc-server/index.ts"] }),
   );
   log("(f) building the loopback ESC server");
   execFileSync(toolchain.ESC_SYNC_NODE, [join(repo, "node_modules", "typescript", "bin", "tsc"), "-p", join(build, "tsconfig.json")], { stdio: "inherit" });
-  const { startEscServer } = await import(pathToFileURL(join(build, "out", "test", "support", "esc-server.js")).href);
+  const { startEscServer } = await import(pathToFileURL(join(build, "out", "test", "support", "esc-server", "index.js")).href);
   const dir = join(work, "cloud");
   const folder = join(dir, "esc");
   const perProject = 100;

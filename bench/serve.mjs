@@ -2,7 +2,7 @@
 // How fast `esc-sync serve` carries an ESC change to a target, through the loopback ESC server's
 // real signed webhook deliveries (no timed assertion anywhere: this prints). The deliveries have
 // the kinds and bodies Pulumi documents (`Pulumi-Webhook-Kind: environment_revision`, `revision`,
-// `action`...; test/fixtures/esc-webhooks/, checked by test/unit/serve/webhook-contract.test.ts).
+// `action`...; test/fixtures/esc-webhooks/, checked by test/unit/orchestrator/serve/webhook-contract.test.ts).
 //   node bench/serve.mjs [edits=50] [burst=20]
 // Needs the build and the toolchain: run scripts/provision.sh first. Compiles the test support
 // (the loopback server) into a temp folder first.
@@ -38,7 +38,7 @@ execFileSync(toolchain.ESC_SYNC_NODE, [join(repo, "node_modules", "typescript", 
 // The compiled modules resolve packages from the repository's node_modules.
 execFileSync("ln", ["-s", join(repo, "node_modules"), join(compiled, "node_modules")]);
 writeFileSync(join(compiled, "package.json"), JSON.stringify({ type: "module" }));
-const { startEscServer } = await import(pathToFileURL(join(compiled, "test", "support", "esc-server.js")).href);
+const { startEscServer } = await import(pathToFileURL(join(compiled, "test", "support", "esc-server", "index.js")).href);
 
 const dir = mkdtempSync(join(tmpdir(), "esc-sync-bench-serve-"));
 const definition = (value) => `values:\n  environmentVariables:\n    N: "${value}"\n    S:\n      fn::secret: s-${value}\n`;

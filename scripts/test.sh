@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh machine: provisions Node, the npm packages and the Pulumi
-# CLI (scripts/provision.sh), type-checks the sources and the tests, then runs the unit tests, the
-# end-to-end tests and the fault suite (every vitest project; its figures are repeated at the end).
+# CLI (scripts/provision.sh), type-checks the sources and the tests, checks the import rules and
+# the documentation's links, then runs the unit tests, the end-to-end tests and the fault suite
+# (every vitest project; its figures are repeated at the end).
 #   scripts/test.sh                 # everything
 #   scripts/test.sh --project unit  # extra arguments go to vitest
 set -euo pipefail
@@ -21,6 +22,14 @@ node node_modules/typescript/bin/tsc -p tsconfig.test.json --noEmit || {
 # The import rules (no cycles; programs/ never imports orchestrator/; commands never import each other).
 echo "[test] checking the import rules (.dependency-cruiser.cjs)" >&2
 node node_modules/dependency-cruiser/bin/dependency-cruiser.mjs orchestrator programs --config .dependency-cruiser.cjs >&2
+# The documentation's links: every link of the Markdown files to a file, a folder or a heading of
+# the repository resolves (remark-validate-links, .remarkrc.mjs). Offline, so links to web pages
+# are not checked (docs/contributing.md says so).
+echo "[test] checking the documentation's links (.remarkrc.mjs)" >&2
+node node_modules/remark-cli/cli.js --frail --quiet --no-stdout --ignore-path .remarkignore . >&2 || {
+  echo "[test] broken links in the documentation (above, each with its file and line): fix them first; no test was run" >&2
+  exit 1
+}
 # The AWS end-to-end tests' peers: moto (scripts/moto.sh) and a real AWS provider built from
 # upstream parts (scripts/aws-provider/build.sh: minutes once, cached in the tools folder). A
 # failure does not stop the suite: the tests that need them fail with its one-line reason. A run

@@ -23,7 +23,7 @@ export interface DriftPairReport {
   entries: EntryDrift[];
 }
 
-/** The JSON report, schema version 1 (documented in README.md). */
+/** The JSON report, schema version 1 (documented in docs/json.md). */
 export interface DriftReport {
   version: 1;
   generatedAt: string;

@@ -73,7 +73,7 @@ const REVISION_TAG = /^[A-Za-z][A-Za-z0-9._-]*$/;
 /** A binding's environment selector: a glob over `project/name`, or several. */
 const selector = z.union([glob, z.array(glob).min(1)]);
 
-/** Where a pair's provider settings and credentials come from; see the README's "Provider configuration from the environment". */
+/** Where a pair's provider settings and credentials come from; see docs/manifest.md, "Provider configuration from the environment". */
 export const providerConfigFrom = z
   .enum(["environment", "manifest"])
   .optional()

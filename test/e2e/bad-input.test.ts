@@ -8,7 +8,7 @@ import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { loggingPulumi } from "../support/pulumi-log.js";
-import { startEscServer } from "../support/esc-server.js";
+import { startEscServer } from "../support/esc-server/index.js";
 import { Sandbox, statuses } from "../support/sandbox.js";
 
 const CANARY = "canary-bad-input-31f9";

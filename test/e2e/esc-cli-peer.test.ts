@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EscClient } from "../../orchestrator/sources/esc-client.js";
 import { PulumiCloudSource } from "../../orchestrator/sources/pulumi-cloud.js";
 import { toPlain, type Plain } from "../../orchestrator/values.js";
-import { startEscServer, type EscServer } from "../support/esc-server.js";
+import { startEscServer, type EscServer } from "../support/esc-server/index.js";
 import { escCliPath } from "../support/esc-server/official.js";
 import { ciphertextsOf } from "../support/esc-server/secrets.js";
 

@@ -9,7 +9,7 @@ import { existsSync } from "node:fs";
 import { afterAll, describe, expect, it } from "vitest";
 import type { InventoryDocument } from "../../orchestrator/inventory/render.js";
 import { inventoryDocumentSchema } from "../../orchestrator/inventory/schema.js";
-import { startEscServer } from "../support/esc-server.js";
+import { startEscServer } from "../support/esc-server/index.js";
 import { APP_TO_FILES, cloudToFiles, Sandbox } from "../support/sandbox.js";
 import { REPO } from "../support/toolchain.js";
 

@@ -16,7 +16,7 @@ import { CreateSecretCommand, GetSecretValueCommand, SecretsManagerClient } from
 import { DeleteParameterCommand, PutParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { awsPulumiHome } from "../support/aws-provider.js";
-import { startEscServer, type EscServer } from "../support/esc-server.js";
+import { startEscServer, type EscServer } from "../support/esc-server/index.js";
 import { startMoto, type Moto } from "../support/moto.js";
 import { Sandbox, statuses, type CliResult } from "../support/sandbox.js";
 import { sandboxState } from "../support/states.js";

@@ -8,7 +8,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EscClient } from "../../orchestrator/sources/esc-client.js";
-import { startEscServer, type EscServer } from "../support/esc-server.js";
+import { startEscServer, type EscServer } from "../support/esc-server/index.js";
 import { Sandbox, statuses } from "../support/sandbox.js";
 
 const TOKEN = "pul-canary-token-pin-7c1";

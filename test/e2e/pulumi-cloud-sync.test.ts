@@ -4,7 +4,7 @@
  * injected 429; then syncs them with the real Pulumi CLI. The token is never printed.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startEscServer, type EscServer } from "../support/esc-server.js";
+import { startEscServer, type EscServer } from "../support/esc-server/index.js";
 import { cloudToFiles, Sandbox, statuses } from "../support/sandbox.js";
 
 const TOKEN = "pul-canary-token-0d4e7";

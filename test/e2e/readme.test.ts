@@ -6,20 +6,26 @@
  * through `esc-sync pulumi stack ls --all`, and `scripts/run.sh plan --output json` printing JSON
  * alone on stdout. A second clone under the same user (same home, same state folder) passes the
  * same first command without touching the first one's files or stacks; and every shell line of
- * the README that can run here (no account, no long-running process) runs as written.
+ * the README, of docs/*.md and of bench/README.md that can run here (no account, no long-running
+ * process) runs as written, so text moved out of the README stays under test.
  *
  * The copy shares the repository's installed packages and build (symlinks): provisioning them is
  * what scripts/test.sh has just done; the copy's own scripts still run the whole provisioning
  * path, finding everything up to date.
  */
 import { execFileSync, spawn } from "node:child_process";
-import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { REPO, recordedToolchain } from "../support/toolchain.js";
 
 const README = readFileSync(join(REPO, "README.md"), "utf8");
+
+/** The documents whose shell lines are run: the README, every page of docs/, and the benchmarks' README. */
+const DOCUMENTS = ["README.md", ...readdirSync(join(REPO, "docs")).filter((f) => f.endsWith(".md")).sort().map((f) => `docs/${f}`), "bench/README.md"].filter((f) =>
+  existsSync(join(REPO, f)),
+);
 
 /** The first command of "The two commands": the line that runs the main job. */
 function firstCommand(): string {
@@ -43,24 +49,28 @@ function sh(cwd: string, command: string, env: NodeJS.ProcessEnv): Promise<{ cod
 }
 
 /**
- * The shell lines of the README's ```sh blocks (continuations joined, comments dropped), each
- * with the reason it cannot run here, if any: every other line is run as written.
+ * The shell lines of the documents' ```sh blocks (continuations joined, comments dropped), each
+ * with the document it comes from and the reason it cannot run here, if any: every other line is
+ * run as written.
  */
-function readmeShellLines(): { line: string; skip?: string }[] {
+function readmeShellLines(): { file: string; line: string; skip?: string }[] {
   const SKIP: [RegExp, string][] = [
     [/^scripts\/test\.sh/, "the test suite itself"],
     [/^node bench\//, "a benchmark (minutes)"],
     [/\bserve\b/, "a long-running process"],
-    [/127\.0\.0\.1:8080/, "a request to a running serve (test/e2e/serve-operators.test.ts runs this block against one)"],
+    [/127\.0\.0\.1:8080/, "a request to a running serve (test/e2e/serve-operators.test.ts runs docs/serve.md's block against one)"],
     [/…|pul-|\$PULUMI_ACCESS_TOKEN|webhook register|api\.pulumi\.com|example\.com/, "needs a Pulumi Cloud account or a placeholder filled in"],
   ];
-  const lines: { line: string; skip?: string }[] = [];
-  for (const [, block] of README.matchAll(/```sh\n([\s\S]*?)```/g)) {
+  const lines: { file: string; line: string; skip?: string }[] = [];
+  const blocks = DOCUMENTS.flatMap((file) => [...readFileSync(join(REPO, file), "utf8").matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => ({ file, block: m[1]! })));
+  for (const { file, block } of blocks) {
     // One command per entry: continuation lines joined, and lines inside an open single quote (a
-    // JSON body spread over lines) kept with the command they belong to.
+    // JSON body spread over lines) kept with the command they belong to. Quotes are counted in the
+    // code only: an apostrophe in a comment ("# the organisation's …") opens nothing.
     const joined: string[] = [];
-    for (const l of block!.replace(/\\\n\s*/g, " ").split("\n")) {
-      const open = joined.length > 0 && (joined.at(-1)!.split("'").length - 1) % 2 === 1;
+    const code = (entry: string) => entry.replace(/(^|\s)#[^\n]*$/gm, "");
+    for (const l of block.replace(/\\\n\s*/g, " ").split("\n")) {
+      const open = joined.length > 0 && (code(joined.at(-1)!).split("'").length - 1) % 2 === 1;
       if (open) joined[joined.length - 1] += "\n" + l;
       else joined.push(l);
     }
@@ -68,7 +78,7 @@ function readmeShellLines(): { line: string; skip?: string }[] {
       const line = raw.replace(/\s+#.*$/, "").trim();
       if (!line || line.startsWith("#")) continue;
       const skip = SKIP.find(([re]) => re.test(line))?.[1];
-      lines.push({ line, ...(skip ? { skip } : {}) });
+      lines.push({ file, line, ...(skip ? { skip } : {}) });
     }
   }
   return lines;
@@ -159,16 +169,22 @@ describe("the README's quick start", () => {
     for (const [f, mtime] of firstStacks) expect(statSync(join(copy, ".esc-sync/state/.pulumi/stacks/esc-sync", f)).mtimeMs, f).toBe(mtime);
   });
 
-  it("every shell line of the README that can run here runs as written (exit 0)", async () => {
+  it("every shell line of the README and of docs/ that can run here runs as written (exit 0)", async () => {
     const lines = readmeShellLines();
     const runnable = lines.filter((l) => !l.skip);
+    // The pages the README's text moved to are read too (their lines are not silently dropped).
+    expect([...new Set(lines.map((l) => l.file))]).toEqual(expect.arrayContaining(["README.md", "docs/inventory.md", "docs/serve.md", "bench/README.md"]));
+    // What was run and what was skipped, and why, for whoever reads the test's output.
+    for (const l of lines) console.log(`${l.skip ? `skip (${l.skip})` : "run"}: ${l.file}: ${l.line.split("\n")[0]}`);
     // What the README shows a new user first, at least: the quick start and looking at the state.
-    expect(runnable.map((l) => l.line)).toEqual(expect.arrayContaining([firstCommand(), "npx esc-sync pulumi stack ls --all", "npx esc-sync pulumi stack export --stack payments.dev.dotenv"]));
+    expect(runnable.map((l) => l.line)).toEqual(
+      expect.arrayContaining([firstCommand(), "npx esc-sync plan", "npx esc-sync sync --dry-run", "npx esc-sync pulumi stack ls --all", "npx esc-sync pulumi stack export --stack payments.dev.dotenv"]),
+    );
     const passphrase = /^PULUMI_CONFIG_PASSPHRASE=(\S+)/.exec(firstCommand())![1]!;
-    for (const { line } of runnable) {
+    for (const { file, line } of runnable) {
       // `esc-sync` on its own is the README's name for the installed command: here, `npx esc-sync`.
       const r = await sh(copy, `esc-sync() { npx esc-sync "$@"; }; ${line}`, { ...env, PULUMI_CONFIG_PASSPHRASE: passphrase });
-      expect(r.code, `${line}\n${r.stdout}${r.stderr}`).toBe(0);
+      expect(r.code, `${file}: ${line}\n${r.stdout}${r.stderr}`).toBe(0);
     }
   });
 });

@@ -222,13 +222,13 @@ describe("serve that cannot start", () => {
   });
 });
 
-describe("the README's delivery by hand (curl, signature by openssl)", () => {
+describe("docs/serve.md's delivery by hand (curl, signature by openssl)", () => {
   const box = new Sandbox({ ESC_SYNC_WEBHOOK_SECRET: "try-it-secret" });
   afterAll(() => box.cleanup());
 
   it("is accepted, and syncs the environment it names", async () => {
-    const readme = readFileSync(join(REPO, "README.md"), "utf8");
-    const section = readme.slice(readme.indexOf("Send one by hand"));
+    const doc = readFileSync(join(REPO, "docs/serve.md"), "utf8");
+    const section = doc.slice(doc.indexOf("Send one by hand"));
     const block = /```sh\n([\s\S]*?)```/.exec(section)![1]!;
     expect(block).toContain("openssl dgst -sha256 -hmac");
     box.writeManifest(APP_TO_FILES.replace('environments: "app/*"', 'environments: "payments/*"'));

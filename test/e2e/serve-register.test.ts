@@ -6,7 +6,7 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startEscServer, type EscServer } from "../support/esc-server.js";
+import { startEscServer, type EscServer } from "../support/esc-server/index.js";
 import { APP_TO_FILES, cloudToFiles, Sandbox } from "../support/sandbox.js";
 import { ServeProcess } from "../support/serve.js";
 

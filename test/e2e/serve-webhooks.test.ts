@@ -11,7 +11,7 @@ import { join } from "node:path";
 import parsePrometheus from "parse-prometheus-text-format";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sign } from "../../orchestrator/serve/signature.js";
-import { startEscServer, type EscServer } from "../support/esc-server.js";
+import { startEscServer, type EscServer } from "../support/esc-server/index.js";
 import { cloudToFiles, Sandbox } from "../support/sandbox.js";
 import { ServeProcess, waitUntil, type LogLine } from "../support/serve.js";
 

@@ -14,7 +14,7 @@ import parsePrometheus from "parse-prometheus-text-format";
 import pLimit from "p-limit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sign } from "../../orchestrator/serve/signature.js";
-import { startEscServer, type EscServer } from "../support/esc-server.js";
+import { startEscServer, type EscServer } from "../support/esc-server/index.js";
 import { cloudToFiles, Sandbox } from "../support/sandbox.js";
 import { ServeProcess, waitUntil } from "../support/serve.js";
 import { figures, leftovers } from "./support.js";

@@ -7,7 +7,7 @@
 import { connect, type Socket } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { HTTP_LIMITS } from "../../orchestrator/serve/server.js";
-import { startEscServer, type EscServer } from "../support/esc-server.js";
+import { startEscServer, type EscServer } from "../support/esc-server/index.js";
 import { cloudToFiles, Sandbox } from "../support/sandbox.js";
 import { ServeProcess, waitUntil } from "../support/serve.js";
 import { figures, leftovers } from "./support.js";

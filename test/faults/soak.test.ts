@@ -11,7 +11,7 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startEscServer, type EscServer } from "../support/esc-server.js";
+import { startEscServer, type EscServer } from "../support/esc-server/index.js";
 import { cloudToFiles, Sandbox } from "../support/sandbox.js";
 import { ServeProcess, waitUntil } from "../support/serve.js";
 import { figures, leftovers, percentile } from "./support.js";

@@ -9,7 +9,7 @@
  * What is sent is what pulumi/docs `content/docs/esc/concepts/webhooks.md` documents: a hook
  * subscribes to *filters* (or the `environments` group), a delivery carries the event *kind*
  * (table "Event Filtering"), and the body has the fields of that kind's sample ("Payload
- * Examples"). `test/unit/serve/webhook-contract.test.ts` checks every delivery against the
+ * Examples"). `test/unit/orchestrator/serve/webhook-contract.test.ts` checks every delivery against the
  * samples kept in `test/fixtures/esc-webhooks/`, so that this sender cannot drift from them.
  *
  * Test controls: drop the next deliveries (a lost webhook), hold deliveries and release them in

@@ -15,7 +15,7 @@ import { plan, programInput } from "../../../orchestrator/planner/plan.js";
 import { PulumiCloudSource } from "../../../orchestrator/sources/pulumi-cloud.js";
 import type { ValueNode } from "../../../orchestrator/values.js";
 import { findTargetKind } from "../../../programs/registry.js";
-import { startEscServer, type EscServer, type EvaluateFn } from "../../support/esc-server.js";
+import { startEscServer, type EscServer, type EvaluateFn } from "../../support/esc-server/index.js";
 import { expectSecret, one, runProgram } from "./fixtures.js";
 
 const ORG = "acme";
