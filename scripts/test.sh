@@ -22,7 +22,8 @@ node node_modules/typescript/bin/tsc -p tsconfig.test.json --noEmit || {
 echo "[test] checking the import rules (.dependency-cruiser.cjs)" >&2
 node node_modules/dependency-cruiser/bin/dependency-cruiser.mjs orchestrator programs --config .dependency-cruiser.cjs >&2
 # The AWS end-to-end tests' peers: moto (scripts/moto.sh) and a real AWS provider built from
-# upstream parts (scripts/aws-provider/build.sh: minutes once, cached in the tools folder). A
+# upstream parts (scripts/aws-provider/build.sh: minutes once, cached in the tools folder); the
+# Kubernetes tests' API server and etcd (scripts/kube/build.sh, the same way). A
 # failure does not stop the suite: the tests that need them fail with its one-line reason. A run
 # of the unit tests alone needs neither.
 case " $* " in
@@ -30,6 +31,7 @@ case " $* " in
   *)
     bash "$repo/scripts/moto.sh" "$repo/.esc-sync/moto.env" >/dev/null || true
     bash "$repo/scripts/aws-provider/build.sh" "$repo/.esc-sync/aws-provider.env" >/dev/null || true
+    bash "$repo/scripts/kube/build.sh" "$repo/.esc-sync/kube.env" >/dev/null || true
     ;;
 esac
 results="$(mktemp)"
