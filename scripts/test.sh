@@ -31,7 +31,8 @@ node node_modules/remark-cli/cli.js --frail --quiet --no-stdout --ignore-path .r
   exit 1
 }
 # The AWS end-to-end tests' peers: moto (scripts/moto.sh) and a real AWS provider built from
-# upstream parts (scripts/aws-provider/build.sh: minutes once, cached in the tools folder). A
+# upstream parts (scripts/aws-provider/build.sh: minutes once, cached in the tools folder); the
+# Kubernetes tests' API server and etcd (scripts/kube/build.sh, the same way). A
 # failure does not stop the suite: the tests that need them fail with its one-line reason. A run
 # of the unit tests alone needs neither.
 case " $* " in
@@ -39,6 +40,7 @@ case " $* " in
   *)
     bash "$repo/scripts/moto.sh" "$repo/.esc-sync/moto.env" >/dev/null || true
     bash "$repo/scripts/aws-provider/build.sh" "$repo/.esc-sync/aws-provider.env" >/dev/null || true
+    bash "$repo/scripts/kube/build.sh" "$repo/.esc-sync/kube.env" >/dev/null || true
     ;;
 esac
 results="$(mktemp)"

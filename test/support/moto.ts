@@ -7,10 +7,10 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
 import { readRecord } from "./aws-provider.js";
+import { freePort } from "./ports.js";
 import { REPO } from "./toolchain.js";
 
 /** The version scripts/moto.sh installs. */
@@ -35,17 +35,6 @@ export function ensureMoto(): string {
   const server = record.ESC_SYNC_MOTO_SERVER;
   if (!server || !existsSync(server)) throw new Error(`the moto_server recorded in ${file} (${server}) is gone: run scripts/moto.sh .esc-sync/moto.env again`);
   return server;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const port = (server.address() as { port: number }).port;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** Starts a moto server on loopback; resolves once it answers. */
