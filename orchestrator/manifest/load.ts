@@ -6,7 +6,7 @@ import { existsSync, statSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { dirname, relative, resolve } from "node:path";
 import { isNode, LineCounter, parseDocument, type Document } from "yaml";
-import { nearest } from "../esc-eval/spell.js";
+import { nearest } from "../suggest.js";
 import type { z } from "zod";
 import { findTargetKind, targetKinds } from "../../programs/registry.js";
 import { ConfigError, type Problem } from "../errors.js";
