@@ -25,8 +25,10 @@ if (!process.env.ESC_SYNC_PULUMI_ROOT && recorded.ESC_SYNC_PULUMI_ROOT) process.
 
 const major = Number(process.versions.node.split(".")[0]);
 if (major >= 22) {
-  // This Node will do: run the CLI in this process.
-  import(require("node:url").pathToFileURL(cli).href);
+  // This Node will do: run the CLI in this process (importing it runs nothing by itself).
+  import(require("node:url").pathToFileURL(cli).href).then(async (m) => {
+    process.exitCode = await m.main(process.argv.slice(2));
+  });
 } else {
   const node = recorded.ESC_SYNC_NODE;
   if (!node || !existsSync(node)) {

@@ -32,19 +32,24 @@ export interface SessionFlags {
   shard?: Shard | undefined;
 }
 
-/** The lock and deadline options of commands that run the engine. */
+/** The lock and deadline options of commands that run the engine (named as their flags). */
 export interface LockFlags {
   staleLockMinutes?: number | undefined;
   lockWaitSeconds?: number | undefined;
   /** `--pair-timeout`, in milliseconds. */
-  pairTimeoutMs?: number | undefined;
+  pairTimeout?: number | undefined;
   /** `--timeout`, in milliseconds: the whole run's deadline. */
-  timeoutMs?: number | undefined;
+  timeout?: number | undefined;
 }
 
 /** Arms the run's `--timeout`, if given. */
 export function armTimeout(opts: LockFlags, ctx: CommandContext): void {
-  if (opts.timeoutMs !== undefined) ctx.startDeadline?.(opts.timeoutMs);
+  if (opts.timeout !== undefined) ctx.startDeadline?.(opts.timeout);
+}
+
+/** What the lock flags mean to `session.execute`. */
+export function lockOptionsOf(opts: LockFlags): { staleLockMinutes?: number | undefined; lockWaitSeconds?: number | undefined; pairTimeoutMs?: number | undefined } {
+  return { staleLockMinutes: opts.staleLockMinutes, lockWaitSeconds: opts.lockWaitSeconds, pairTimeoutMs: opts.pairTimeout };
 }
 
 /** The deletion guard's flags. */

@@ -7,7 +7,7 @@
 import { findTargetKind } from "../../programs/registry.js";
 import { envFullName } from "../../programs/environment-ref.js";
 import { StoreReadError } from "../../programs/shared/reader.js";
-import { armTimeout, openSession, selectionOf, type CommandContext, type LockFlags, type SessionFlags } from "../command-context.js";
+import { armTimeout, openSession, selectionOf, type CommandContext, type LockFlags, type SessionFlags, lockOptionsOf } from "../command-context.js";
 import { valueFingerprint } from "../drift/compare.js";
 import { UserError } from "../errors.js";
 import { programInput } from "../planner/plan.js";
@@ -100,7 +100,7 @@ export async function adoptCommand(opts: AdoptOptions, ctx: CommandContext): Pro
   runPlan.warnings.push(...notes);
   const reporter = chooseReporter(opts.output, ctx.redactor, process.stdout, ctx.signal);
   try {
-    return (await session.execute(runPlan, { emit: reporter.sink, signal: ctx.signal, ...opts })).exitCode;
+    return (await session.execute(runPlan, { emit: reporter.sink, signal: ctx.signal, ...lockOptionsOf(opts) })).exitCode;
   } finally {
     reporter.finish();
   }

@@ -3,7 +3,7 @@
  * Exit code 1 if a pair errored, else 2 if anything is not in sync, else 0.
  */
 import { appendFile, writeFile } from "node:fs/promises";
-import { armTimeout, openSession, selectionOf, type CommandContext, type LockFlags, type SessionFlags } from "../command-context.js";
+import { armTimeout, openSession, selectionOf, type CommandContext, type LockFlags, type SessionFlags, lockOptionsOf } from "../command-context.js";
 import { DriftCollector, renderDrift, type DriftFormat } from "../drift/report.js";
 import { plainReporter, redacting } from "../reporters/run.js";
 
@@ -30,7 +30,7 @@ export async function driftCommand(opts: DriftOptions, ctx: CommandContext): Pro
       progress.sink(e);
     },
     signal: ctx.signal,
-    ...opts,
+    ...lockOptionsOf(opts),
   });
   progress.finish();
   const report = collector.report();

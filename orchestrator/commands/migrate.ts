@@ -23,12 +23,12 @@ export interface ImportCommandOptions {
   into: string;
   prefix?: string | undefined;
   filter?: string[] | undefined;
-  "strip-prefix"?: string | undefined;
+  stripPrefix?: string | undefined;
   path: string;
-  "json-as": "string" | "object";
+  jsonAs: "string" | "object";
   overwrite: boolean;
-  "max-bytes": number;
-  "dry-run": boolean;
+  maxBytes: number;
+  dryRun: boolean;
   output: "text" | "json";
 }
 
@@ -56,7 +56,7 @@ export async function importCommand(opts: ImportCommandOptions, ctx: CommandCont
   const reader = kind.reader(checked.data);
 
   const path = parsePath(opts.path);
-  if (!Number.isInteger(opts["max-bytes"]) || opts["max-bytes"] < 1) throw new ConfigError("--max-bytes must be a positive whole number");
+  if (!Number.isInteger(opts.maxBytes) || opts.maxBytes < 1) throw new ConfigError("--max-bytes must be a positive whole number");
   const source = openSource(manifest, env);
   const ref = parseInto(opts.into, manifest.source.org);
   const destination: ImportDestination =
@@ -76,7 +76,7 @@ export async function importCommand(opts: ImportCommandOptions, ctx: CommandCont
     from: { target: opts.from, kind: kind.kind, location: reader.location },
     into: `${ref.org}/${ref.project}/${ref.name}`,
     path: opts.path,
-    dryRun: opts["dry-run"],
+    dryRun: opts.dryRun,
   };
   let report: ImportReport;
   // Ctrl-C or SIGTERM (the CLI's signal) stops reading and writing; the ETag makes a rerun safe.
@@ -86,13 +86,13 @@ export async function importCommand(opts: ImportCommandOptions, ctx: CommandCont
       reader,
       destination,
       signal,
-      dryRun: opts["dry-run"],
+      dryRun: opts.dryRun,
       options: {
-        mapping: keyMapping({ prefix: opts.prefix, filter: opts.filter, stripPrefix: opts["strip-prefix"] }),
+        mapping: keyMapping({ prefix: opts.prefix, filter: opts.filter, stripPrefix: opts.stripPrefix }),
         path,
-        jsonAs: opts["json-as"],
+        jsonAs: opts.jsonAs,
         overwrite: opts.overwrite,
-        maxBytes: opts["max-bytes"],
+        maxBytes: opts.maxBytes,
       },
       onValue: (entry) => redactor.add(entry.value?.reveal()),
     });

@@ -8,7 +8,7 @@
  * SIGTERM/SIGINT with exit code 0.
  */
 import { pino } from "pino";
-import { deletionsOf, openSession, selectionOf, type CommandContext, type DeletionFlags, type LockFlags, type SessionFlags } from "../command-context.js";
+import { deletionsOf, openSession, selectionOf, type CommandContext, type DeletionFlags, type LockFlags, type SessionFlags, lockOptionsOf } from "../command-context.js";
 import { ConfigError } from "../errors.js";
 import { parseNotifyTarget, type NotifyTarget } from "../serve/notify.js";
 import { adminToken, webhookSecret } from "../serve/secret.js";
@@ -16,9 +16,12 @@ import { ServeStartError, startServer, type Server } from "../serve/server.js";
 
 export interface ServeCommandOptions extends SessionFlags, DeletionFlags, LockFlags {
   listen: string;
-  reconcileEveryMs: number;
-  debounceMs: number;
-  shutdownGraceMs: number;
+  /** `--reconcile-every`, in milliseconds. */
+  reconcileEvery: number;
+  /** `--debounce`, in milliseconds. */
+  debounce: number;
+  /** `--shutdown-grace`, in milliseconds. */
+  shutdownGrace: number;
   maxQueue: number;
   watch: boolean;
   insecureNoVerify: boolean;
@@ -89,11 +92,11 @@ export async function serveCommand(opts: ServeCommandOptions, ctx: CommandContex
     logger,
     selection: { ...selectionOf(opts), allowEmpty: true },
     deletions: deletionsOf(opts),
-    execute: { staleLockMinutes: opts.staleLockMinutes, lockWaitSeconds: opts.lockWaitSeconds, pairTimeoutMs: opts.pairTimeoutMs },
+    execute: lockOptionsOf(opts),
     host: listen.host,
     port: listen.port,
-    reconcileEveryMs: opts.reconcileEveryMs,
-    debounceMs: opts.debounceMs,
+    reconcileEveryMs: opts.reconcileEvery,
+    debounceMs: opts.debounce,
     maxQueue: opts.maxQueue,
     secret: opts.insecureNoVerify ? undefined : secret,
     webhooks: Boolean(secret) || opts.insecureNoVerify,
@@ -112,6 +115,6 @@ export async function serveCommand(opts: ServeCommandOptions, ctx: CommandContex
     if (ctx.signal.aborted) resolve();
     else ctx.signal.addEventListener("abort", () => resolve(), { once: true });
   });
-  await server.stop(opts.shutdownGraceMs);
+  await server.stop(opts.shutdownGrace);
   return 0;
 }

@@ -1,5 +1,5 @@
 /** `esc-sync sync`: bring every selected pair up to date, and remove what no binding claims. */
-import { armTimeout, deletionsOf, openSession, selectionOf, type CommandContext, type DeletionFlags, type LockFlags, type SessionFlags } from "../command-context.js";
+import { armTimeout, deletionsOf, openSession, selectionOf, type CommandContext, type DeletionFlags, type LockFlags, type SessionFlags, lockOptionsOf } from "../command-context.js";
 import { chooseReporter } from "../reporters/choose.js";
 import { outputWidth, runPlanToJson, runPlanToText } from "../reporters/plan.js";
 
@@ -18,7 +18,7 @@ export async function syncCommand(opts: SyncOptions, ctx: CommandContext): Promi
   if (opts.dryRun && opts.output === "text") process.stdout.write(ctx.redactor.text(runPlanToText(runPlan, outputWidth())) + "\n\n");
   const reporter = chooseReporter(opts.output, ctx.redactor, process.stdout, ctx.signal);
   try {
-    const summary = await session.execute(runPlan, { emit: reporter.sink, signal: ctx.signal, ...opts });
+    const summary = await session.execute(runPlan, { emit: reporter.sink, signal: ctx.signal, ...lockOptionsOf(opts) });
     return summary.exitCode;
   } finally {
     reporter.finish(opts.dryRun ? { runPlan: runPlanToJson(runPlan) } : undefined);

@@ -4,7 +4,7 @@
  */
 import { parseInterpolation, type Accessor, type Interpolation } from "./access.js";
 import type { Diag } from "./diagnostics.js";
-import { nearest } from "./spell.js";
+import { nearest } from "../suggest.js";
 import type { Position, SyntaxNode } from "./syntax.js";
 import type { Val } from "./value.js";
 

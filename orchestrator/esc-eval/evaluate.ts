@@ -6,7 +6,7 @@ import type { Accessor } from "./access.js";
 import { parseEnvironment, type EnvironmentDecl, type Expr } from "./ast.js";
 import { evaluateBuiltin } from "./builtins.js";
 import { unsupportedMessage, type Diag } from "./diagnostics.js";
-import { nearest } from "./spell.js";
+import { nearest } from "../suggest.js";
 import { joinIndex, joinKey, parseYaml, type Position } from "./syntax.js";
 import { compareKeys, depsBelow, known, maybeObject, merge, originKey, property, toStringValue, unknownVal, withDeps, type Val } from "./value.js";
 

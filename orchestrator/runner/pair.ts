@@ -14,7 +14,8 @@ import { withRetry } from "../retry.js";
 import { noChanges, type ChangeCounts, type Operation, type PairDrift, type PairInfo, type PairStatus } from "./events.js";
 import type { ExecuteContext } from "./context.js";
 import { describeExport, RECORD_OUTPUT, type ExistingStack, type StackRecord } from "./inventory.js";
-import { parseLocks, staleReason } from "./locks.js";
+import { classifyEngineError, EngineFailure, interrupted, lastLines, staleLockCleared, timedOut } from "./failures.js";
+import { staleReason } from "./locks.js";
 import { withSettledRecord } from "./record-output.js";
 import { missingPluginOf } from "./plugins.js";
 import { killRun, RUN_MARK } from "./processes.js";
@@ -93,19 +94,11 @@ async function releaseLock(ctx: ExecuteContext, stackName: string): Promise<void
   clearTimeout(timer);
 }
 
-/** Marks an error as worth another attempt, with the cause the report shows. */
-function retryable(err: unknown, cause: string): Error {
-  const e = err instanceof Error ? err : new Error(String(err));
-  return Object.assign(e, { retryable: true, cause });
-}
-
-/** Engine errors that say "slow down": worth waiting for. */
-const THROTTLED = /throttl|rate exceeded|too many requests|\b429\b|slowdown|requestlimitexceeded/i;
-
 /**
  * Runs one engine operation with the pair's retry rules: a stale lock is cleared at once (with a
  * note); a lock held by a live run and provider throttling are retried with backoff, within
- * bounds; anything else fails at once.
+ * bounds; anything else fails at once. Throws an {@link EngineFailure} (its cause the error the
+ * operation threw), unless the run was interrupted.
  */
 export async function engineOp<T>(ctx: Pick<ExecuteContext, "emit" | "signal" | "lockWaitMs" | "staleLockMs">, info: PairInfo, stack: automation.Stack, tally: EngineEventTally, notes: string[], op: () => Promise<T>): Promise<T> {
   const lockDeadline = Date.now() + ctx.lockWaitMs;
@@ -115,22 +108,19 @@ export async function engineOp<T>(ctx: Pick<ExecuteContext, "emit" | "signal" | 
         return await op();
       } catch (err) {
         if (ctx.signal?.aborted) throw err;
-        if (err instanceof automation.ConcurrentUpdateError) {
-          const locks = parseLocks(err.message);
-          const stale = locks.length > 0 ? locks.map((l) => staleReason(l, { maxAgeMs: ctx.staleLockMs })) : [];
+        const failure = classifyEngineError(err, tally.errors);
+        if (failure.kind === "locked") {
+          const stale = failure.locks.map((l) => staleReason(l, { maxAgeMs: ctx.staleLockMs }));
           if (stale.length > 0 && stale.every(Boolean)) {
             await stack.cancel();
             // One clause per distinct reason, one note per lock cleared: a retry finding it again says nothing new.
             const note = `cleared a stale lock: ${[...new Set(stale)].join("; ")}`;
             if (!notes.includes(note)) notes.push(note);
-            throw retryable(err, "stale lock cleared");
+            throw staleLockCleared(failure);
           }
-          if (Date.now() < lockDeadline) throw retryable(err, "stack locked by another run");
-          throw err;
+          throw Date.now() < lockDeadline ? failure : failure.final();
         }
-        const text = [...tally.errors, err instanceof Error ? err.message : String(err)].join("\n");
-        if (THROTTLED.test(text)) throw retryable(err, "provider throttling");
-        throw err;
+        throw failure;
       }
     },
     {
@@ -140,8 +130,8 @@ export async function engineOp<T>(ctx: Pick<ExecuteContext, "emit" | "signal" | 
       ...(ctx.signal ? { signal: ctx.signal } : {}),
       onRetry: (e) => {
         tally.errors.length = 0;
-        const cause = (e.error as { cause?: unknown }).cause;
-        ctx.emit({ kind: "pair-retry", pair: info, attempt: e.attempt, cause: typeof cause === "string" ? cause : e.reason.split("\n")[0]!, delayMs: e.delayMs, at: Date.now() });
+        const cause = e.error instanceof EngineFailure ? e.error.retryCause : e.reason.split("\n")[0]!;
+        ctx.emit({ kind: "pair-retry", pair: info, attempt: e.attempt, cause, delayMs: e.delayMs, at: Date.now() });
       },
     },
   );
@@ -339,21 +329,14 @@ async function runEngine(ctx: PairContext, step: PlannedStep, pair: Pair, info: 
     });
   } catch (err) {
     tally.errors.push(...refreshTally.errors);
-    if (deadline.timedOut()) {
+    if (deadline.timedOut() || ctx.signal?.aborted) {
       if (deadline.killed() > 0) await releaseLock(ctx, pair.stack);
-      const ended = deadline.killed() > 0 ? `; it did not stop when asked, so its ${deadline.killed()} process(es) were ended` : "";
-      return error(
-        `timed out after ${formatDuration(ctx.pairTimeoutMs)}: the operation was cancelled${ended} and its lock released`,
-        "raise --pair-timeout (or pairTimeout in the manifest) if the store is slow; otherwise find out why it hangs, then run again",
-      );
+      const failure = deadline.timedOut() ? timedOut(formatDuration(ctx.pairTimeoutMs), deadline.killed()) : interrupted();
+      return error(failure.message, failure.hint);
     }
-    if (ctx.signal?.aborted) {
-      if (deadline.killed() > 0) await releaseLock(ctx, pair.stack);
-      return error("interrupted: the update was cancelled and its lock released", "run again to finish");
-    }
-    const message = failureMessage(err, tally);
-    if (WRONG_PASSPHRASE.test([...tally.errors, String(err)].join("\n"))) ctx.halted.reason ??= "the passphrase does not decrypt the state (see the pair that failed)";
-    return error(message, failureHint(err));
+    const failure = classifyEngineError(err, tally.errors);
+    if (failure.kind === "wrong-passphrase") ctx.halted.reason ??= "the passphrase does not decrypt the state (see the pair that failed)";
+    return error(failure.message, failure.hint);
   } finally {
     deadline.dispose();
   }
@@ -402,9 +385,8 @@ async function destroyOrphan(ctx: PairContext, orphan: ExistingStack, info: Pair
     });
   } catch (err) {
     if (deadline.killed() > 0) await releaseLock(ctx, orphan.name);
-    if (deadline.timedOut()) return done("failed", `timed out after ${formatDuration(ctx.pairTimeoutMs)}: the removal was cancelled`, "raise --pair-timeout, or find out why it hangs");
-    if (ctx.signal?.aborted) return done("failed", "interrupted", "run again to finish");
-    return done("failed", failureMessage(err, tally), failureHint(err));
+    const failure = deadline.timedOut() ? timedOut(formatDuration(ctx.pairTimeoutMs), deadline.killed(), "removal") : ctx.signal?.aborted ? interrupted("removal") : classifyEngineError(err, tally.errors);
+    return done("failed", failure.message, failure.hint);
   } finally {
     deadline.dispose();
   }
@@ -432,45 +414,6 @@ export async function removeLeftover(ctx: ExecuteContext, stack: ExistingStack):
     });
     ctx.emit({ kind: "warning", message: `removed empty stack ${stack.name} (no resources, no pair claims it)`, at: Date.now() });
   } catch (err) {
-    ctx.emit({ kind: "warning", message: `could not remove empty stack ${stack.name}: ${lastLine(err instanceof Error ? err.message : String(err))}`, at: Date.now() });
+    ctx.emit({ kind: "warning", message: `could not remove empty stack ${stack.name}: ${lastLines(err instanceof Error ? err.message : String(err))}`, at: Date.now() });
   }
-}
-
-/** The state cannot be decrypted with the passphrase given: every pair would fail the same way. */
-export const WRONG_PASSPHRASE = /incorrect passphrase/i;
-
-function failureMessage(err: unknown, tally: EngineEventTally): string {
-  const raw = [...tally.errors, err instanceof Error ? err.message : String(err)].join("\n");
-  if (WRONG_PASSPHRASE.test(raw)) return "the passphrase does not decrypt this backend's state (PULUMI_CONFIG_PASSPHRASE or PULUMI_CONFIG_PASSPHRASE_FILE)";
-  if (err instanceof automation.ConcurrentUpdateError) {
-    const locks = parseLocks(err.message).map((l) => `${l.user}@${l.host} pid ${l.pid} since ${l.createdAt.toISOString()}`);
-    return `the stack is locked by another run${locks.length ? ` (${[...new Set(locks)].join("; ")})` : ""}, still after waiting`;
-  }
-  if (tally.errors.length > 0) return tally.errors.slice(0, 3).join("\n");
-  if (err instanceof automation.CommandError) {
-    const stderr = /stderr: ([\s\S]*?)(?:\n err\?:|$)/.exec(err.message)?.[1]?.trim();
-    return withoutCommandLine(lastLine(stderr || err.message));
-  }
-  return withoutCommandLine(err instanceof Error ? err.message : String(err));
-}
-
-/** The CLI's own words, without the command line the Automation API puts before them. */
-function withoutCommandLine(text: string): string {
-  const m = /^Command failed with exit code \d+: .*?\s(error: [\s\S]*)$/.exec(text);
-  return m ? m[1]! : text;
-}
-
-function failureHint(err: unknown): string | undefined {
-  if (WRONG_PASSPHRASE.test(err instanceof Error ? err.message : String(err))) {
-    return "set the passphrase this state was written with; the run stopped before its other pairs, which would fail the same way";
-  }
-  if (err instanceof automation.ConcurrentUpdateError) {
-    return "another esc-sync run holds it: run again later; if no run is active, `pulumi cancel` clears the lock";
-  }
-  return undefined;
-}
-
-function lastLine(text: string): string {
-  const lines = text.split("\n").map((l) => l.trim()).filter(Boolean);
-  return lines.slice(-2).join(" ") || text;
 }

@@ -131,7 +131,7 @@ describe("bad input", () => {
     await expectConfigError(s, /source pulumi-cloud needs an access token: set PULUMI_ACCESS_TOKEN/);
   });
 
-  it("flags are checked before anything runs: a clear message, exit 1, never an internal error", async () => {
+  it("flags are checked before anything runs: a clear message, exit 1, never an internal error (in process)", async () => {
     const s = sandbox(`${HEADER}${GOOD_TARGETS}${GOOD_BINDINGS}`);
     const cases: [string[], RegExp][] = [
       [["sync", "--concurrency", "0"], /--concurrency 0: must be a whole number of at least 1/],
@@ -146,15 +146,37 @@ describe("bad input", () => {
       [["drift", "--out", "/nonexistent/x.xml"], /--out \/nonexistent\/x\.xml: the folder \/nonexistent does not exist/],
       [["synk"], /unknown command: Did you mean sync\?/],
       [["sync", "--dryrun"], /unknown flag: --dryrun \(did you mean --dry-run\?\)/],
+      [["sync", "--dry-runn"], /^error: unknown flag: --dry-runn \(did you mean --dry-run\?\)\n/],
+      // Each command's own flags: adopt opens environments, so it takes --esc-rps; drift merge reads files only.
+      [["migrate", "adopt", "--esc-rps", "0"], /--esc-rps 0: must be a whole number of at least 1/],
+      [["drift", "merge", "--filter", "app/*", "r.json"], /^error: unknown flag: --filter\n/],
       [["migrate"], /Name a migrate command: import or adopt/],
       [["sync", "-m", "."], /is a folder: pass the manifest file itself \(--manifest \.\/environments\.yaml\)/],
     ];
     for (const [args, message] of cases) {
-      const r = await s.run(args);
+      const r = await s.box.runInProcess(args, { env: { ESC_SYNC_PULUMI_ROOT: s.pulumi.root } });
       expect(r.code, args.join(" ")).toBe(1);
       expect(r.stderr, args.join(" ")).toMatch(message);
       expect(r.stderr).not.toMatch(/internal error|\n\s+at /);
     }
+    expect(s.pulumi.calls()).toEqual([]);
+  });
+
+  it("the real process: a flag's error is its stderr and exit code 1; --esc-rps is migrate adopt's own", async () => {
+    const s = sandbox(`${HEADER}${GOOD_TARGETS}${GOOD_BINDINGS}`);
+    for (const [args, message] of [
+      [["synk"], /^error: unknown command: Did you mean sync\?\nhint: /],
+      [["sync", "--dryrun"], /^error: unknown flag: --dryrun \(did you mean --dry-run\?\)\nhint: /],
+    ] as const) {
+      const r = await s.run([...args]);
+      expect(r.code, args.join(" ")).toBe(1);
+      expect(r.stderr, args.join(" ")).toMatch(message);
+      expect(r.stdout).toBe("");
+    }
+    // Accepted (it was "unknown flags: --esc-rps (did you mean --esc-rps?)"): a dry run with it lists nothing to adopt.
+    const adopt = await s.run(["migrate", "adopt", "--esc-rps", "5", "--dry-run"]);
+    expect(adopt.stderr).not.toMatch(/unknown flag|internal error/);
+    expect(adopt.code, adopt.stderr).toBe(0);
     expect(s.pulumi.calls()).toEqual([]);
   });
 

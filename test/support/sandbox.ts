@@ -6,6 +6,8 @@ import { spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
+import { runCli } from "../../orchestrator/cli/program.js";
+import { Redactor } from "../../orchestrator/redact.js";
 import { CLI, recordedToolchain } from "./toolchain.js";
 
 export interface CliResult {
@@ -94,6 +96,26 @@ export class Sandbox {
       child.on("error", reject);
       child.on("close", (code, signal) => resolve({ code, signal, stdout, stderr }));
     });
+  }
+
+  /**
+   * Runs the command line in this process (`runCli`, what the real CLI runs after its signal
+   * handlers), in the sandbox's folder with its variables: for checks that end before any
+   * engine runs. Its stderr is captured; commands that succeed still write their output to this
+   * process's stdout, so keep it to failures.
+   */
+  async runInProcess(args: string[], opts: { env?: NodeJS.ProcessEnv } = {}): Promise<Omit<CliResult, "signal" | "stdout">> {
+    const env = { ...this.env, ...opts.env };
+    const ctx = { redactor: new Redactor().add(env.PULUMI_ACCESS_TOKEN, env.PULUMI_CONFIG_PASSPHRASE), signal: new AbortController().signal, env };
+    let stderr = "";
+    const cwd = process.cwd();
+    process.chdir(this.dir);
+    try {
+      const code = await runCli(args, ctx, { stderr: (t) => void (stderr += t) });
+      return { code, stderr };
+    } finally {
+      process.chdir(cwd);
+    }
   }
 
   /** `sync --output json`, parsed. */

@@ -15,7 +15,7 @@ describe("migrate import --from a target with providerConfigFrom: environment", 
       "version: 1\nsource: { kind: local, folder: envs }\ntargets:\n  sm: { kind: aws-secrets-manager, providerConfigFrom: environment }\n",
     );
     const run = importCommand(
-      { manifest, from: "sm", into: "app/prod", path: "environmentVariables", "json-as": "string", overwrite: false, "max-bytes": 65536, "dry-run": true, output: "text" },
+      { manifest, from: "sm", into: "app/prod", path: "environmentVariables", jsonAs: "string", overwrite: false, maxBytes: 65536, dryRun: true, output: "text" },
       { redactor: undefined as never, signal: new AbortController().signal, env: {} },
     );
     await expect(run).rejects.toBeInstanceOf(ConfigError);

@@ -1,7 +1,8 @@
 /** The runner's pure rules: stale locks, and reading the inventory. (The deletion guard: run-plan.test.ts.) */
 import { describe, expect, it } from "vitest";
 import { classifyStacks, describeExport } from "../../../../orchestrator/runner/inventory.js";
-import { parseLocks, staleReason } from "../../../../orchestrator/runner/locks.js";
+import { parseLocks } from "../../../../orchestrator/runner/failures.js";
+import { staleReason } from "../../../../orchestrator/runner/locks.js";
 import type { Pair } from "../../../../orchestrator/planner/plan.js";
 import type { EnvironmentRef } from "../../../../programs/environment-ref.js";
 

@@ -1,4 +1,4 @@
-/** "Did you mean" suggestions for unknown property names, as ESC makes them. */
+/** "Did you mean" suggestions, as ESC makes them for unknown property names: used by the evaluator, the manifest and the CLI. */
 
 /** The candidate nearest to `x` by edit distance (case and `_` ignored), if within 50% typos. */
 export function nearest(x: string, candidates: Iterable<string>): string | undefined {
