@@ -4,8 +4,8 @@
  * unknown commands, value checks; and `cli.ts` runs nothing when imported.
  */
 import { describe, expect, it } from "vitest";
-import { runCli } from "../../../orchestrator/cli/program.js";
-import { Redactor } from "../../../orchestrator/redact.js";
+import { runCli } from "../../../../orchestrator/cli/program.js";
+import { Redactor } from "../../../../orchestrator/redact.js";
 
 async function cli(...args: string[]) {
   let stderr = "";
@@ -56,7 +56,7 @@ describe("the command line, in process", () => {
 
   it("importing cli.ts runs nothing: it is the program only when node runs it", async () => {
     const before = process.exitCode;
-    const cliModule = await import("../../../orchestrator/cli.js");
+    const cliModule = await import("../../../../orchestrator/cli.js");
     expect(typeof cliModule.main).toBe("function");
     expect(process.exitCode).toBe(before);
   });

@@ -8,9 +8,9 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import * as automation from "@pulumi/pulumi/automation/index.js";
 import { describe, expect, it } from "vitest";
-import { classifyEngineError, cliWords, EngineFailure, interrupted, isEngineSummary, missingPlugin, staleLockCleared, timedOut, unreadableState } from "../../../orchestrator/runner/failures.js";
+import { classifyEngineError, cliWords, EngineFailure, interrupted, isEngineSummary, missingPlugin, staleLockCleared, timedOut, unreadableState } from "../../../../orchestrator/runner/failures.js";
 
-const FIXTURES = join(import.meta.dirname, "..", "..", "fixtures", "pulumi-cli-3.274.1");
+const FIXTURES = join(import.meta.dirname, "..", "..", "..", "fixtures", "pulumi-cli-3.274.1");
 const text = (name: string) => readFileSync(join(FIXTURES, name), "utf8");
 
 type CommandErrorClass = new (result: { toString(): string }) => Error;

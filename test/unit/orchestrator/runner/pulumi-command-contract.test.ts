@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as automation from "@pulumi/pulumi/automation/index.js";
 import { afterAll, describe, expect, it } from "vitest";
-import { leanStack, workspaceOptions } from "../../../orchestrator/runner/stack.js";
+import { leanStack, workspaceOptions } from "../../../../orchestrator/runner/stack.js";
 
 const dir = mkdtempSync(join(tmpdir(), "esc-sync-contract-"));
 const log = join(dir, "calls.log");
@@ -62,8 +62,8 @@ async function workspace() {
 
 describe("the Automation API's CLI calls (pinned SDK contract)", () => {
   it("the SDK is the version this contract was checked against", () => {
-    const pkg = JSON.parse(readFileSync(join(import.meta.dirname, "..", "..", "..", "package.json"), "utf8")) as { dependencies: Record<string, string> };
-    const sdk = JSON.parse(readFileSync(join(import.meta.dirname, "..", "..", "..", "node_modules", "@pulumi", "pulumi", "package.json"), "utf8")) as { version: string };
+    const pkg = JSON.parse(readFileSync(join(import.meta.dirname, "..", "..", "..", "..", "package.json"), "utf8")) as { dependencies: Record<string, string> };
+    const sdk = JSON.parse(readFileSync(join(import.meta.dirname, "..", "..", "..", "..", "node_modules", "@pulumi", "pulumi", "package.json"), "utf8")) as { version: string };
     expect(pkg.dependencies["@pulumi/pulumi"]).toBe("3.276.0");
     expect(sdk.version).toBe("3.276.0");
   });
