@@ -10,20 +10,20 @@ import { homedir } from "node:os";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import pLimit from "p-limit";
-import picomatch from "picomatch";
 import { envId, type EnvironmentRef } from "../programs/environment-ref.js";
 import { parseDuration } from "./duration.js";
 import { ConfigError, UserError } from "./errors.js";
 import { loadManifest, resolveManifestPaths } from "./manifest/load.js";
 import type { Manifest } from "./manifest/schema.js";
 import { decide, type RunFlags, type RunPlan } from "./planner/decide.js";
-import { inShard } from "./planner/shard.js";
-import { bindingId, deadGlobs, idleBindings, matchBindings, openKey, plan as planPairs, programInput, type Plan, type Selection } from "./planner/plan.js";
+import { bindingId, deadGlobs, idleBindings, matchBindings, openKey, plan as planPairs, programInput, type Plan } from "./planner/plan.js";
+import type { Selection } from "./planner/selection.js";
 import { findTargetKind } from "../programs/registry.js";
 import { Redactor } from "./redact.js";
 import type { EventSink, RunSummary } from "./runner/events.js";
 import { execute } from "./runner/execute.js";
-import { classifyStacks, listStacks, readFileBackend, type Inventory } from "./runner/inventory.js";
+import { listStacks, readFileBackend } from "./runner/inventory.js";
+import { classifyStacks, type StackClassification } from "./planner/stacks.js";
 import type { Backend } from "./runner/stack.js";
 import { resolveToolchain, type Toolchain } from "./runner/toolchain.js";
 import { LocalSource } from "./sources/local.js";
@@ -124,7 +124,7 @@ export class Session {
 
   /** Checks a selection against the manifest: an unknown target id is the user's to fix. */
   checkSelection(selection: Selection): void {
-    const unknown = (selection.targets ?? []).filter((t) => !this.manifest.targets[t]);
+    const unknown = selection.targets.filter((t) => !this.manifest.targets[t]);
     if (unknown.length) {
       throw new ConfigError(`--target ${unknown.join(", ")}: no such target in ${this.manifestFile} (known: ${Object.keys(this.manifest.targets).join(", ")})`);
     }
@@ -145,8 +145,8 @@ export class Session {
     ];
     const matches = matchBindings(this.manifest, refs, selection);
     // Every environment in the selection is opened: any of them may carry its own sync: block.
-    const inFilter = refs.filter((r) => !selection.filter?.length || picomatch.isMatch(envId(r), selection.filter));
-    if (selection.filter?.length && inFilter.length === 0 && !selection.allowEmpty) {
+    const inFilter = refs.filter((r) => selection.includesEnvironment(r));
+    if (selection.filtersEnvironments && inFilter.length === 0 && !selection.allowEmpty) {
       throw new UserError(
         `--filter ${selection.filter.join(" ")} selects none of the ${refs.length} environment(s) of ${this.source.description}`,
         "check the glob (it matches project/name, e.g. 'payments/*'); pass --allow-empty where an empty selection is expected",
@@ -187,10 +187,10 @@ export class Session {
    * What the backend holds, sorted against the prepared pairs. Reads state only (no engine, no
    * decryption); a `file://` backend that does not exist yet holds nothing and is not created.
    */
-  async inventory(prepared: Prepared): Promise<Inventory> {
+  async inventory(prepared: Prepared): Promise<StackClassification> {
     const backend = this.backend({ create: false, needPassphrase: false });
-    const shard = prepared.selection.shard;
-    const stacks = backend ? await listStacks(backend, await this.toolchain(), this.concurrency, (name) => inShard(name, shard)) : [];
+    const selection = prepared.selection;
+    const stacks = backend ? await listStacks(backend, await this.toolchain(), this.concurrency, (name) => selection.ownsStack(name)) : [];
     if (this.usesDefaultBackend && stacks.length === 0) await this.checkLegacyBackend(prepared);
     const inventory = classifyStacks(stacks, prepared.plan.pairs, prepared.selection, new Set(Object.keys(this.manifest.targets)), prepared.idleBindings);
     for (const s of inventory.unknown) prepared.warnings.push(`stack ${s.name} holds resources but no esc-sync record: left alone`);
@@ -225,7 +225,7 @@ export class Session {
   }
 
   /** The run plan of prepared pairs against the inventory. Pure but for the kinds' cheap local looks at their stores. */
-  decide(prepared: Prepared, inventory: Inventory, flags: Omit<RunFlags, "manifest">): RunPlan {
+  decide(prepared: Prepared, inventory: StackClassification, flags: Omit<RunFlags, "manifest">): RunPlan {
     // Without the key, a record's fingerprint cannot be compared: say so rather than guess "changed".
     const compared = prepared.plan.pairs.filter((p) => inventory.byName.get(p.stack)?.record).length;
     if (this.#keyMissing && compared > 0) {
@@ -243,7 +243,7 @@ export class Session {
   }
 
   /** Per synced pair whose kind can look at its store cheaply (a file), what changed there since. */
-  private changedInPlace(prepared: Prepared, inventory: Inventory): Map<string, string> {
+  private changedInPlace(prepared: Prepared, inventory: StackClassification): Map<string, string> {
     const found = new Map<string, string>();
     for (const pair of prepared.plan.pairs) {
       const check = findTargetKind(pair.kind)?.checkInPlace;
@@ -402,7 +402,7 @@ function emptyReason(prepared: Prepared): string {
   if (selection.shard && (plan.otherShards ?? 0) > 0) {
     return `shard ${selection.shard.index}/${selection.shard.count} holds none of the selection's ${plan.otherShards} pair(s): they belong to the other shards`;
   }
-  if (selection.filter?.length || selection.targets?.length) return "the selection (--filter, --target) holds no pair";
+  if (selection.narrowed) return "the selection (--filter, --target) holds no pair";
   return "no binding selects any environment";
 }
 

@@ -14,7 +14,7 @@ import { programInput } from "../planner/plan.js";
 import { chooseReporter } from "../reporters/choose.js";
 import { renderTable } from "../reporters/table.js";
 import type { Prepared } from "../session.js";
-import type { Inventory } from "../runner/inventory.js";
+import type { StackClassification } from "../planner/stacks.js";
 
 export interface AdoptOptions extends SessionFlags, LockFlags {
   output: "text" | "json";
@@ -37,7 +37,7 @@ export interface AdoptionCandidate {
  * Reads each pair's store for planned entries that exist there but no stack manages. A store that
  * cannot be read is the user's to fix (credentials, endpoint): a {@link UserError} naming it.
  */
-async function findCandidates(prepared: Prepared, inventory: Inventory, key: string, signal: AbortSignal) {
+async function findCandidates(prepared: Prepared, inventory: StackClassification, key: string, signal: AbortSignal) {
   const candidates: AdoptionCandidate[] = [];
   const notes: string[] = [];
   const adopt = new Map<string, Set<string>>();

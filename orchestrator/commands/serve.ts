@@ -87,7 +87,7 @@ export async function serveCommand(opts: ServeCommandOptions, ctx: CommandContex
     server = await startServer({
     session,
     logger,
-    selection: { ...selectionOf(opts), allowEmpty: true },
+    selection: selectionOf(opts).acceptingEmpty(),
     deletions: deletionsOf(opts),
     execute: { staleLockMinutes: opts.staleLockMinutes, lockWaitSeconds: opts.lockWaitSeconds, pairTimeoutMs: opts.pairTimeoutMs },
     host: listen.host,

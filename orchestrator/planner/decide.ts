@@ -5,7 +5,7 @@
  * every decision with no Pulumi at all.
  */
 import { formatProblem } from "../errors.js";
-import type { ExistingStack, Inventory } from "../runner/inventory.js";
+import type { ExistingStack, StackClassification } from "./stacks.js";
 import { envFullName } from "../../programs/environment-ref.js";
 import { bindingLabel, type Pair, type PairRevision } from "./plan.js";
 
@@ -88,7 +88,7 @@ export interface RunPlan {
 export const ADOPTED_PREFIX = "adopted:";
 
 /** Computes the run plan. Pure: same input, same plan. */
-export function decide(pairs: readonly Pair[], inventory: Inventory, flags: RunFlags): RunPlan {
+export function decide(pairs: readonly Pair[], stacks: StackClassification, flags: RunFlags): RunPlan {
   const steps: PlannedStep[] = [];
   const warnings: string[] = [];
   const budget = { left: flags.deletions.max };
@@ -97,7 +97,7 @@ export function decide(pairs: readonly Pair[], inventory: Inventory, flags: RunF
   if (flags.operation !== "prune") {
     for (const pair of pairs) {
       if (flags.operation === "adopt" && !(flags.adopt?.get(pair.stack)?.size && !pair.refusal)) continue;
-      const existing = inventory.byName.get(pair.stack);
+      const existing = stacks.byName.get(pair.stack);
       const step: PlannedStep = { stack: pair.stack, pair, decision: pairDecision(pair, existing, flags), ...(existing ? { existing } : {}) };
       steps.push(step);
       const d = step.decision;
@@ -105,7 +105,7 @@ export function decide(pairs: readonly Pair[], inventory: Inventory, flags: RunF
     }
   }
   if (flags.operation === "sync" || flags.operation === "prune" || flags.operation === "drift") {
-    for (const orphan of inventory.orphans) {
+    for (const orphan of stacks.orphans) {
       const step: PlannedStep = { stack: orphan.name, existing: orphan, decision: { action: "report", why: "orphan" } };
       steps.push(step);
       if (flags.operation !== "drift" && !flags.dryRun) {
@@ -128,12 +128,12 @@ export function decide(pairs: readonly Pair[], inventory: Inventory, flags: RunF
     }
   }
   steps.sort((a, b) => a.stack.localeCompare(b.stack));
-  for (const s of inventory.idle) {
+  for (const s of stacks.idle) {
     warnings.push(
       `binding "${s.record!.binding}" selects no environment, but stack ${s.name} was written by it: left alone (check the binding's glob; to remove its entries, remove the binding and prune)`,
     );
   }
-  return { operation: flags.operation, dryRun: flags.dryRun, refresh: flags.refresh, steps, leftovers: flags.dryRun || flags.operation === "drift" ? [] : inventory.leftovers, warnings };
+  return { operation: flags.operation, dryRun: flags.dryRun, refresh: flags.refresh, steps, leftovers: flags.dryRun || flags.operation === "drift" ? [] : stacks.leftovers, warnings };
 }
 
 function pairDecision(pair: Pair, existing: ExistingStack | undefined, flags: RunFlags): Decision {

@@ -14,20 +14,8 @@ import { SecretValue } from "../../programs/secret-value.js";
 import { valueText } from "../../programs/shared/readback.js";
 import { checkCollisions } from "../../programs/shared/rules.js";
 import { locationOf, providerConfig, type ProviderConfigReport } from "./provider-config.js";
-import { inShard, type Shard } from "./shard.js";
+import { Selection } from "./selection.js";
 import { renderTemplate } from "./template.js";
-
-/** Narrows a run to some environments and targets (`--filter`, `--target`). */
-export interface Selection {
-  /** Globs over `project/name`; all environments when empty. */
-  filter?: string[];
-  /** Target ids; all targets when empty. */
-  targets?: string[];
-  /** Accept a `filter` that selects no environment (a mistyped glob in a CI job is likelier). */
-  allowEmpty?: boolean;
-  /** `--shard i/n`: only the stacks this shard owns (see `shard.ts`); all when absent. */
-  shard?: Shard;
-}
 
 /** Why a pair cannot run (a plan-time refusal), or has nothing to write (`no-value`). */
 export type PairRefusal =
@@ -109,19 +97,12 @@ export function bindingSelects(b: Binding, ref: EnvironmentRef): boolean {
   return picomatch.isMatch(id, asList(b.environments)) && !picomatch.isMatch(id, asList(b.exclude));
 }
 
-/** True when the run's selection includes the environment and the target. */
-export function selectionIncludes(sel: Selection, ref: EnvironmentRef | undefined, targetId: string): boolean {
-  if (sel.targets?.length && !sel.targets.includes(targetId)) return false;
-  if (ref && sel.filter?.length && !picomatch.isMatch(envId(ref), sel.filter)) return false;
-  return true;
-}
-
 /** The (environment, binding) matches of a run, before any environment is opened. */
 export function matchBindings(manifest: Manifest, refs: readonly EnvironmentRef[], sel: Selection): { ref: EnvironmentRef; binding: Binding }[] {
   const out: { ref: EnvironmentRef; binding: Binding }[] = [];
   for (const ref of refs) {
     for (const binding of manifest.bindings) {
-      if (bindingSelects(binding, ref) && selectionIncludes(sel, ref, binding.target)) out.push({ ref, binding });
+      if (bindingSelects(binding, ref) && sel.includesPair(ref, binding.target)) out.push({ ref, binding });
     }
   }
   return out;
@@ -232,7 +213,7 @@ export function plan(input: PlanInput): Plan {
     pairs.push(pair);
   }
   for (const env of input.environments) {
-    for (const pair of syncBlockPairs(input.manifest, env, input.selection ?? {}, warnings)) {
+    for (const pair of syncBlockPairs(input.manifest, env, input.selection ?? Selection.all, warnings)) {
       pair.fingerprint = fingerprint(pair, input.fingerprintKey);
       pairs.push(pair);
     }
@@ -250,9 +231,9 @@ export function plan(input: PlanInput): Plan {
   refuseSharedPlaces(pairs);
   // The shard narrows last: collisions and shared places are found across every shard's pairs,
   // so that each shard refuses exactly what an unsharded run would.
-  const shard = input.selection?.shard;
-  if (!shard) return { pairs, warnings };
-  const own = pairs.filter((p) => inShard(p.stack, shard));
+  const selection = input.selection ?? Selection.all;
+  if (!selection.shard) return { pairs, warnings };
+  const own = pairs.filter((p) => selection.ownsStack(p.stack));
   return { pairs: own, warnings, otherShards: pairs.length - own.length };
 }
 
@@ -393,7 +374,7 @@ function syncBlockPairs(manifest: Manifest, env: ResolvedEnvironment, sel: Selec
         return;
       }
       const targetId = candidates[0]![0];
-      if (!selectionIncludes(sel, env.ref, targetId)) return;
+      if (!sel.includesPair(env.ref, targetId)) return;
       const group = byTarget.get(targetId) ?? { kind, key, items: [] };
       group.items.push({ name, node: value });
       byTarget.set(targetId, group);

@@ -9,7 +9,7 @@ import type { PlannedStep, RunPlan } from "../planner/decide.js";
 import type { Pair } from "../planner/plan.js";
 import type { ExecuteContext } from "./context.js";
 import type { Operation, PairInfo, PairStatus, RunSummary } from "./events.js";
-import type { ExistingStack } from "./inventory.js";
+import type { ExistingStack } from "../planner/stacks.js";
 import { removeLeftover, runStep } from "./pair.js";
 import { ensurePlugins } from "./plugins.js";
 import { executionMark, killRun, reapOrphans, RUN_MARK } from "./processes.js";

@@ -5,7 +5,7 @@ import { renderInventory, summarise, type InventoryDocument, type InventoryForma
 import { inventoryRows, parseSecretQuery, rowsDerivedFrom, type InventoryRow } from "../../orchestrator/inventory/rows.js";
 import { INVENTORY_SCHEMA_VERSION, inventoryDocumentSchema, inventoryJsonSchema } from "../../orchestrator/inventory/schema.js";
 import type { PlannedStep, RunPlan } from "../../orchestrator/planner/decide.js";
-import type { ExistingStack, StackRecord } from "../../orchestrator/runner/inventory.js";
+import type { ExistingStack, StackRecord } from "../../orchestrator/planner/stacks.js";
 import type { Provenance } from "../../orchestrator/values.js";
 import { filePair } from "../support/pairs.js";
 
