@@ -16,9 +16,13 @@ import { ConfigError, UserError } from "./errors.js";
 import { loadManifest, resolveManifestPaths } from "./manifest/load.js";
 import type { Manifest } from "./manifest/schema.js";
 import { decide, type RunFlags, type RunPlan } from "./planner/decide.js";
+import { needsEngine } from "./planner/work.js";
 import { bindingId, deadGlobs, idleBindings, matchBindings, openKey, plan as planPairs, programInput, type Plan } from "./planner/plan.js";
 import type { Selection } from "./planner/selection.js";
 import { findTargetKind } from "../programs/registry.js";
+import type { SecretValue } from "../programs/secret-value.js";
+import { StoreReadError } from "../programs/shared/reader.js";
+import { chooseAdoptions, type Adoptions } from "./planner/adopt.js";
 import { Redactor } from "./redact.js";
 import type { EventSink, RunSummary } from "./runner/events.js";
 import { execute } from "./runner/execute.js";
@@ -254,6 +258,33 @@ export class Session {
     return found;
   }
 
+  /**
+   * What the prepared pairs' stores hold already, for `migrate adopt`, and the entries chosen to
+   * adopt (`planner/adopt.ts`). A store that cannot be read is the user's to fix (credentials,
+   * endpoint): a {@link UserError} naming it.
+   */
+  async adoptions(prepared: Prepared, stacks: StackClassification, signal: AbortSignal): Promise<Adoptions> {
+    const found = new Map<string, ReadonlyMap<string, SecretValue> | undefined>();
+    for (const pair of prepared.plan.pairs) {
+      if (pair.refusal) continue;
+      const kind = findTargetKind(pair.kind)!;
+      if (!kind.findExisting) {
+        found.set(pair.stack, undefined);
+        continue;
+      }
+      try {
+        found.set(pair.stack, await kind.findExisting(programInput(pair), signal));
+      } catch (err) {
+        if (!(err instanceof StoreReadError)) throw err;
+        throw new UserError(
+          `cannot read target "${pair.targetId}" (${pair.location}) for ${pair.stack}: ${err.message}`,
+          err.retryable ? "the store answered with a transient error: run again later" : "check the target's settings and the credentials esc-sync runs with",
+        );
+      }
+    }
+    return chooseAdoptions(prepared.plan.pairs, stacks, found, this.fingerprintKey());
+  }
+
   /** `prepare`, `inventory` and `decide` in one: the run plan of a selection. */
   async plan(selection: Selection, flags: Omit<RunFlags, "manifest">, signal?: AbortSignal): Promise<RunPlan> {
     const prepared = await this.prepare(selection, signal);
@@ -262,7 +293,7 @@ export class Session {
 
   /** Carries out a run plan. Never throws for one pair; resolves with the summary. */
   async execute(runPlan: RunPlan, opts: ExecuteOptions): Promise<RunSummary> {
-    const engine = runPlan.steps.some((s) => ["run", "adopt", "move", "destroy-orphan"].includes(s.decision.action));
+    const engine = runPlan.steps.some((s) => needsEngine(s.does));
     // A dry run or a report never creates the backend: a pair it does not hold needs no engine.
     const backend = this.backend({ create: !runPlan.dryRun && runPlan.operation !== "drift", needPassphrase: engine }) ?? this.backendUnchecked();
     const toolchain = await this.toolchain();

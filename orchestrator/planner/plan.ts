@@ -15,7 +15,7 @@ import { valueText } from "../../programs/shared/readback.js";
 import { checkCollisions } from "../../programs/shared/rules.js";
 import { locationOf, providerConfig, type ProviderConfigReport } from "./provider-config.js";
 import { Selection } from "./selection.js";
-import { renderTemplate } from "./template.js";
+import { renderTemplate } from "../manifest/template.js";
 
 /** Why a pair cannot run (a plan-time refusal), or has nothing to write (`no-value`). */
 export type PairRefusal =

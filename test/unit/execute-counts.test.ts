@@ -61,7 +61,7 @@ describe("the live table", () => {
     const stream = { isTTY: true, columns: 100, rows: 30, write: (t: string) => ((out += t), true), on: () => stream, off: () => stream, once: () => stream } as unknown as NodeJS.WriteStream;
     const r = liveReporter(stream);
     const info = { stack: "app.a.out", environment: "o/app/a", target: "out", kind: "file", location: "/x", entries: [], fingerprint: "" };
-    r.sink({ kind: "pair-done", pair: info, operation: "sync", status: "held", changes: { create: 0, update: 0, delete: 0, replace: 0, same: 0 }, message: "would delete 1 entry (K)", hint: "run again with --allow-deletes", durationMs: 1, at: 0 });
+    r.sink({ kind: "pair-done", pair: info, operation: "sync", step: "report", status: "held", changes: { create: 0, update: 0, delete: 0, replace: 0, same: 0 }, message: "would delete 1 entry (K)", hint: "run again with --allow-deletes", durationMs: 1, at: 0 });
     r.sink({ kind: "run-done", operation: "sync", summary: { pairs: 1, byStatus: { held: 1 }, failed: 1, durationMs: 10, exitCode: 1 }, at: 0 });
     r.finish();
     expect(out).toContain("held: would delete 1 entry (K)");

@@ -4,8 +4,8 @@
  * drift reports of n shards merged into the unsharded one. No Pulumi.
  */
 import { describe, expect, it } from "vitest";
-import { DriftCollector } from "../../orchestrator/drift/report.js";
-import { mergeDriftReports } from "../../orchestrator/drift/merge.js";
+import { DriftCollector } from "../../orchestrator/reporters/drift.js";
+import { mergeDriftReports } from "../../orchestrator/reporters/drift-merge.js";
 import { ConfigError } from "../../orchestrator/errors.js";
 import { parseManifest } from "../../orchestrator/manifest/load.js";
 import { Selection, type SelectionSpec } from "../../orchestrator/planner/selection.js";
