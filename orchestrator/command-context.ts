@@ -6,7 +6,8 @@
 import { Selection } from "./planner/selection.js";
 import { resolveShard, type Shard } from "./planner/shard.js";
 import type { Redactor } from "./redact.js";
-import { Session, type KeyAccess } from "./session.js";
+import type { KeyAccess } from "./fingerprint-key.js";
+import { Session } from "./session.js";
 
 export interface CommandContext {
   redactor: Redactor;

@@ -17,8 +17,8 @@ export async function adoptCommand(opts: AdoptOptions, ctx: CommandContext): Pro
   armTimeout(opts, ctx);
   const session = await openSession(opts, ctx, opts.dryRun ? "read" : "write");
   const prepared = await session.prepare(selectionOf(opts), ctx.signal);
-  const inventory = await session.inventory(prepared);
-  const { candidates, notes, adopt } = await session.adoptions(prepared, inventory, ctx.signal);
+  const stacks = await session.stacks(prepared);
+  const { candidates, notes, adopt } = await session.adoptions(prepared, stacks, ctx.signal);
   const write = (text: string) => process.stdout.write(ctx.redactor.text(text));
   if (opts.dryRun) {
     // A dry run lists; it does not import.
@@ -36,7 +36,7 @@ export async function adoptCommand(opts: AdoptOptions, ctx: CommandContext): Pro
     }
     return 0;
   }
-  const runPlan = session.decide(prepared, inventory, { operation: "adopt", dryRun: false, refresh: false, force: false, deletions: { allowAll: false, max: 0 }, adopt });
+  const runPlan = session.decide(prepared, stacks, { operation: "adopt", dryRun: false, refresh: false, force: false, deletions: { allowAll: false, max: 0 }, adopt });
   runPlan.warnings.push(...notes);
   const reporter = chooseReporter(opts.output, ctx.redactor, process.stdout, ctx.signal);
   try {

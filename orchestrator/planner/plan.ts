@@ -131,7 +131,7 @@ export function stackName(ref: EnvironmentRef, targetId: string): string {
   return [ref.project, ref.name, targetId].map((p) => p.replace(/[^A-Za-z0-9_.-]/g, "_")).join(".");
 }
 
-/** Input to {@link plan}. */
+/** Input to {@link planPairs}. */
 export interface PlanInput {
   manifest: Manifest;
   /** The environments the matches refer to, opened and resolved at their latest revision. */
@@ -147,8 +147,8 @@ export interface PlanInput {
   selection?: Selection;
 }
 
-/** The pairs of a run, plus problems that span pairs. */
-export interface Plan {
+/** The pairs of a run, plus problems that span pairs (the run plan of their decisions is `decide.ts`'s). */
+export interface PairPlan {
   pairs: Pair[];
   warnings: string[];
   /** With a shard: how many of the selection's pairs belong to the other shards. */
@@ -156,7 +156,7 @@ export interface Plan {
 }
 
 /** Computes the pairs: entries, names, rule checks, collisions, fingerprints. Pure. */
-export function plan(input: PlanInput): Plan {
+export function planPairs(input: PlanInput): PairPlan {
   const byId = new Map(input.environments.map((e) => [envId(e.ref), e]));
   const pairs: Pair[] = [];
   const warnings: string[] = [];

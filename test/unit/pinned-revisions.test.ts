@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { parseManifest } from "../../orchestrator/manifest/load.js";
 import { decide } from "../../orchestrator/planner/decide.js";
-import { matchBindings, plan, type Pair } from "../../orchestrator/planner/plan.js";
+import { matchBindings, planPairs as plan, type Pair } from "../../orchestrator/planner/plan.js";
 import { runPlanToJson, runPlanToText } from "../../orchestrator/reporters/plan.js";
 import { describeExport } from "../../orchestrator/runner/inventory.js";
 import { classifyStacks } from "../../orchestrator/planner/stacks.js";

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { fromPlain } from "../support/value-nodes.js";
 import { parseManifest } from "../../orchestrator/manifest/load.js";
 import { Selection, type SelectionSpec } from "../../orchestrator/planner/selection.js";
-import { matchBindings, plan, stackName } from "../../orchestrator/planner/plan.js";
+import { matchBindings, planPairs as plan, stackName } from "../../orchestrator/planner/plan.js";
 import { decide } from "../../orchestrator/planner/decide.js";
 import { runPlanToJson, runPlanToText } from "../../orchestrator/reporters/plan.js";
 import { classifyStacks } from "../../orchestrator/planner/stacks.js";

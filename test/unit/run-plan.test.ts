@@ -6,7 +6,7 @@
 import { describe, expect, it } from "vitest";
 import { decide, type Decision, type RunFlags } from "../../orchestrator/planner/decide.js";
 import { parseManifest } from "../../orchestrator/manifest/load.js";
-import { matchBindings, plan as planPairs, type Pair } from "../../orchestrator/planner/plan.js";
+import { matchBindings, planPairs, type Pair } from "../../orchestrator/planner/plan.js";
 import { runPlanToJson, runPlanToText } from "../../orchestrator/reporters/plan.js";
 import { classifyStacks, type ExistingStack, type StackRecord } from "../../orchestrator/planner/stacks.js";
 import { filePair, type FilePairOptions } from "../support/pairs.js";

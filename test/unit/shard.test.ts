@@ -9,7 +9,7 @@ import { mergeDriftReports } from "../../orchestrator/reporters/drift-merge.js";
 import { ConfigError } from "../../orchestrator/errors.js";
 import { parseManifest } from "../../orchestrator/manifest/load.js";
 import { Selection, type SelectionSpec } from "../../orchestrator/planner/selection.js";
-import { matchBindings, plan } from "../../orchestrator/planner/plan.js";
+import { matchBindings, planPairs as plan } from "../../orchestrator/planner/plan.js";
 import { inShard, parseShard, resolveShard, shardOf } from "../../orchestrator/planner/shard.js";
 import type { PairInfo } from "../../orchestrator/runner/events.js";
 import { classifyStacks, type ExistingStack } from "../../orchestrator/planner/stacks.js";

@@ -8,7 +8,7 @@
 import { describe, expect, it } from "vitest";
 import { parseManifest } from "../../../orchestrator/manifest/load.js";
 import { decide } from "../../../orchestrator/planner/decide.js";
-import { plan, programInput, type Pair } from "../../../orchestrator/planner/plan.js";
+import { planPairs as plan, programInput, type Pair } from "../../../orchestrator/planner/plan.js";
 import { runPlanToJson, runPlanToText } from "../../../orchestrator/reporters/plan.js";
 import { classifyStacks } from "../../../orchestrator/planner/stacks.js";
 import type { ResolvedEnvironment } from "../../../orchestrator/sources/source.js";
