@@ -114,6 +114,8 @@ interface RawProblem {
   pathKeys: PropertyKey[];
   path: string;
   message: string;
+  /** What the problem is, for the passes that pair problems up (never read from the message). */
+  is?: "missing" | { unknownKey: string };
 }
 
 /** Turns a zod issue into problems a person can act on. */
@@ -137,6 +139,7 @@ function describeIssue(issue: z.core.$ZodIssue, raw: unknown): RawProblem[] {
       return {
         pathKeys: [...pathKeys, key],
         path: formatPath([...pathKeys, key]),
+        is: { unknownKey: key },
         message: meant
           ? `unknown setting "${key}"${pathKeys.length ? "" : " at the top level"}: did you mean "${meant}"? rename it`
           : `unknown setting "${key}"${pathKeys.length ? "" : " at the top level"}: remove it or check its spelling${known.length ? ` (known: ${known.join(", ")})` : ""}`,
@@ -144,8 +147,8 @@ function describeIssue(issue: z.core.$ZodIssue, raw: unknown): RawProblem[] {
     });
   }
   if ((issue.code === "invalid_type" || issue.code === "invalid_union") && valueAt(raw, pathKeys) === undefined) {
-    if (issue.code === "invalid_union") return [{ pathKeys, path, message: "required" }];
-    return [{ pathKeys, path, message: `required: ${issue.message.replace(/^Invalid input: /, "")}` }];
+    if (issue.code === "invalid_union") return [{ pathKeys, path, message: "required", is: "missing" }];
+    return [{ pathKeys, path, message: `required: ${issue.message.replace(/^Invalid input: /, "")}`, is: "missing" }];
   }
   return [{ pathKeys, path, message: issue.message }];
 }
@@ -155,10 +158,10 @@ function describeIssue(issue: z.core.$ZodIssue, raw: unknown): RawProblem[] {
  * one problem, saying which setting was meant.
  */
 function pairMisspellings(problems: RawProblem[]): RawProblem[] {
-  const missing = problems.filter((p) => p.message.startsWith("required"));
+  const missing = problems.filter((p) => p.is === "missing");
   const dropped = new Set<RawProblem>();
   const out = problems.map((p) => {
-    const unknown = /^unknown setting "([^"]+)"/.exec(p.message)?.[1];
+    const unknown = typeof p.is === "object" ? p.is.unknownKey : undefined;
     if (!unknown) return p;
     const parent = formatPath(p.pathKeys.slice(0, -1));
     const candidates = missing.filter((m) => formatPath(m.pathKeys.slice(0, -1)) === parent && !dropped.has(m));

@@ -14,6 +14,7 @@ import * as automation from "@pulumi/pulumi/automation/index.js";
 import pLimit from "p-limit";
 import type { PairRevision } from "../planner/plan.js";
 import type { ExistingStack, StackRecord } from "../planner/stacks.js";
+import { unreadableState } from "./failures.js";
 import { PROJECT_NAME, workspaceOptions, withWorkDir, type Backend } from "./stack.js";
 import type { Toolchain } from "./toolchain.js";
 
@@ -76,7 +77,10 @@ export async function listStacks(backend: Backend, toolchain: Toolchain, concurr
   return withWorkDir("inventory", async (dir) => {
     const options = workspaceOptions(backend, toolchain, dir);
     const env = { ...process.env, ...options.envVars } as Record<string, string>;
-    const names = files ? files.unreadable : (await (await automation.LocalWorkspace.create(options)).listStacks()).map((s) => s.name).filter(wanted);
+    // The workspace writes the Pulumi.yaml naming the backend, which `stack export` needs too
+    // (without it the CLI falls back to Pulumi Cloud and asks for PULUMI_ACCESS_TOKEN).
+    const ws = await automation.LocalWorkspace.create(options);
+    const names = files ? files.unreadable : (await ws.listStacks()).map((s) => s.name).filter(wanted);
     const limit = pLimit(Math.max(2, concurrency));
     const exported = await Promise.all(
       names.map((name) =>
@@ -91,8 +95,7 @@ export async function listStacks(backend: Backend, toolchain: Toolchain, concurr
             return describeExport(name, JSON.parse(stdout));
           } catch (err) {
             // One damaged stack costs its own pair, not the run.
-            const why = ((err as { stderr?: string }).stderr || (err instanceof Error ? err.message : String(err))).trim().split("\n")[0];
-            return { name, resources: 0, pendingOperations: 0, unreadable: `the state of stack ${name} cannot be read (${why})` } satisfies ExistingStack;
+            return { name, resources: 0, pendingOperations: 0, unreadable: unreadableState(name, err) } satisfies ExistingStack;
           }
         }),
       ),

@@ -4,7 +4,7 @@
  */
 import { hostname } from "node:os";
 
-/** One lock, as the Pulumi CLI describes it in a "stack is currently locked" error. */
+/** One lock, as the Pulumi CLI describes it in a "stack is currently locked" error (read by failures.ts). */
 export interface LockInfo {
   user: string;
   host: string;
@@ -12,12 +12,6 @@ export interface LockInfo {
   createdAt: Date;
 }
 
-const LOCK_LINE = /created by (\S+)@(\S+) \(pid (\d+)\) at (\S+)/g;
-
-/** The locks named in a `ConcurrentUpdateError` message (empty when it names none). */
-export function parseLocks(message: string): LockInfo[] {
-  return [...message.matchAll(LOCK_LINE)].map((m) => ({ user: m[1]!, host: m[2]!, pid: Number(m[3]), createdAt: new Date(m[4]!) }));
-}
 
 /** True when a process of that pid runs on this machine. */
 export function processAlive(pid: number): boolean {

@@ -1,26 +1,22 @@
 /**
  * What every engine step of a pair shares (the handlers are in `steps.ts`): its deadline, the
  * release of a lock a killed operation left, the retry rules of one engine operation (a lock held
- * by a live run, a stale lock, provider throttling), the creation of a new pair's stack, and the
- * words of an engine failure.
+ * by a live run, a stale lock, provider throttling), and the creation of a new pair's stack.
+ * Failures are classified in `failures.ts`.
  */
 import * as automation from "@pulumi/pulumi/automation/index.js";
 import { envFullName } from "../../programs/environment-ref.js";
-import { findTargetKind } from "../../programs/registry.js";
-import { compareEntries, pairStatus } from "../drift/compare.js";
-import { ADOPTED_PREFIX, type Decision, type PlannedStep, type RunPlan } from "../planner/decide.js";
-import { programInput, STACK_TAGS, type Pair } from "../planner/plan.js";
+import type { RunPlan } from "../planner/decide.js";
+import { STACK_TAGS, type Pair } from "../planner/plan.js";
+import type { ExistingStack } from "../planner/stacks.js";
 import { withRetry } from "../retry.js";
-import { noChanges, type ChangeCounts, type Operation, type PairDrift, type PairInfo, type PairStatus } from "./events.js";
+import type { PairInfo } from "./events.js";
 import type { ExecuteContext } from "./context.js";
-import type { ExistingStack, StackRecord } from "../planner/stacks.js";
-import { describeExport, RECORD_OUTPUT } from "./inventory.js";
-import { parseLocks, staleReason } from "./locks.js";
-import { withSettledRecord } from "./record-output.js";
-import { missingPluginOf } from "./plugins.js";
+import { describeExport } from "./inventory.js";
+import { classifyEngineError, EngineFailure, lastLines, staleLockCleared } from "./failures.js";
+import { staleReason } from "./locks.js";
 import { killRun, RUN_MARK } from "./processes.js";
 import { EngineEventTally, leanStack, workspaceOptions, withWorkDir } from "./stack.js";
-import { refreshedResources, stateResources } from "./state.js";
 
 /** What every step of a run shares. */
 export interface PairContext extends ExecuteContext {
@@ -93,19 +89,11 @@ export async function releaseLock(ctx: ExecuteContext, stackName: string): Promi
   clearTimeout(timer);
 }
 
-/** Marks an error as worth another attempt, with the cause the report shows. */
-function retryable(err: unknown, cause: string): Error {
-  const e = err instanceof Error ? err : new Error(String(err));
-  return Object.assign(e, { retryable: true, cause });
-}
-
-/** Engine errors that say "slow down": worth waiting for. */
-const THROTTLED = /throttl|rate exceeded|too many requests|\b429\b|slowdown|requestlimitexceeded/i;
-
 /**
  * Runs one engine operation with the pair's retry rules: a stale lock is cleared at once (with a
  * note); a lock held by a live run and provider throttling are retried with backoff, within
- * bounds; anything else fails at once.
+ * bounds; anything else fails at once. Throws an {@link EngineFailure} (its cause the error the
+ * operation threw), unless the run was interrupted.
  */
 export async function engineOp<T>(ctx: Pick<ExecuteContext, "emit" | "signal" | "lockWaitMs" | "staleLockMs">, info: PairInfo, stack: automation.Stack, tally: EngineEventTally, notes: string[], op: () => Promise<T>): Promise<T> {
   const lockDeadline = Date.now() + ctx.lockWaitMs;
@@ -115,22 +103,19 @@ export async function engineOp<T>(ctx: Pick<ExecuteContext, "emit" | "signal" | 
         return await op();
       } catch (err) {
         if (ctx.signal?.aborted) throw err;
-        if (err instanceof automation.ConcurrentUpdateError) {
-          const locks = parseLocks(err.message);
-          const stale = locks.length > 0 ? locks.map((l) => staleReason(l, { maxAgeMs: ctx.staleLockMs })) : [];
+        const failure = classifyEngineError(err, tally.errors);
+        if (failure.kind === "locked") {
+          const stale = failure.locks.map((l) => staleReason(l, { maxAgeMs: ctx.staleLockMs }));
           if (stale.length > 0 && stale.every(Boolean)) {
             await stack.cancel();
             // One clause per distinct reason, one note per lock cleared: a retry finding it again says nothing new.
             const note = `cleared a stale lock: ${[...new Set(stale)].join("; ")}`;
             if (!notes.includes(note)) notes.push(note);
-            throw retryable(err, "stale lock cleared");
+            throw staleLockCleared(failure);
           }
-          if (Date.now() < lockDeadline) throw retryable(err, "stack locked by another run");
-          throw err;
+          throw Date.now() < lockDeadline ? failure : failure.final();
         }
-        const text = [...tally.errors, err instanceof Error ? err.message : String(err)].join("\n");
-        if (THROTTLED.test(text)) throw retryable(err, "provider throttling");
-        throw err;
+        throw failure;
       }
     },
     {
@@ -140,8 +125,8 @@ export async function engineOp<T>(ctx: Pick<ExecuteContext, "emit" | "signal" | 
       ...(ctx.signal ? { signal: ctx.signal } : {}),
       onRetry: (e) => {
         tally.errors.length = 0;
-        const cause = (e.error as { cause?: unknown }).cause;
-        ctx.emit({ kind: "pair-retry", pair: info, attempt: e.attempt, cause: typeof cause === "string" ? cause : e.reason.split("\n")[0]!, delayMs: e.delayMs, at: Date.now() });
+        const cause = e.error instanceof EngineFailure ? e.error.retryCause : e.reason.split("\n")[0]!;
+        ctx.emit({ kind: "pair-retry", pair: info, attempt: e.attempt, cause, delayMs: e.delayMs, at: Date.now() });
       },
     },
   );
@@ -191,45 +176,6 @@ export async function removeLeftover(ctx: ExecuteContext, stack: ExistingStack):
     });
     ctx.emit({ kind: "warning", message: `removed empty stack ${stack.name} (no resources, no pair claims it)`, at: Date.now() });
   } catch (err) {
-    ctx.emit({ kind: "warning", message: `could not remove empty stack ${stack.name}: ${lastLine(err instanceof Error ? err.message : String(err))}`, at: Date.now() });
+    ctx.emit({ kind: "warning", message: `could not remove empty stack ${stack.name}: ${lastLines(err instanceof Error ? err.message : String(err))}`, at: Date.now() });
   }
-}
-
-/** The state cannot be decrypted with the passphrase given: every pair would fail the same way. */
-export const WRONG_PASSPHRASE = /incorrect passphrase/i;
-
-export function failureMessage(err: unknown, tally: EngineEventTally): string {
-  const raw = [...tally.errors, err instanceof Error ? err.message : String(err)].join("\n");
-  if (WRONG_PASSPHRASE.test(raw)) return "the passphrase does not decrypt this backend's state (PULUMI_CONFIG_PASSPHRASE or PULUMI_CONFIG_PASSPHRASE_FILE)";
-  if (err instanceof automation.ConcurrentUpdateError) {
-    const locks = parseLocks(err.message).map((l) => `${l.user}@${l.host} pid ${l.pid} since ${l.createdAt.toISOString()}`);
-    return `the stack is locked by another run${locks.length ? ` (${[...new Set(locks)].join("; ")})` : ""}, still after waiting`;
-  }
-  if (tally.errors.length > 0) return tally.errors.slice(0, 3).join("\n");
-  if (err instanceof automation.CommandError) {
-    const stderr = /stderr: ([\s\S]*?)(?:\n err\?:|$)/.exec(err.message)?.[1]?.trim();
-    return withoutCommandLine(lastLine(stderr || err.message));
-  }
-  return withoutCommandLine(err instanceof Error ? err.message : String(err));
-}
-
-/** The CLI's own words, without the command line the Automation API puts before them. */
-function withoutCommandLine(text: string): string {
-  const m = /^Command failed with exit code \d+: .*?\s(error: [\s\S]*)$/.exec(text);
-  return m ? m[1]! : text;
-}
-
-export function failureHint(err: unknown): string | undefined {
-  if (WRONG_PASSPHRASE.test(err instanceof Error ? err.message : String(err))) {
-    return "set the passphrase this state was written with; the run stopped before its other pairs, which would fail the same way";
-  }
-  if (err instanceof automation.ConcurrentUpdateError) {
-    return "another esc-sync run holds it: run again later; if no run is active, `pulumi cancel` clears the lock";
-  }
-  return undefined;
-}
-
-function lastLine(text: string): string {
-  const lines = text.split("\n").map((l) => l.trim()).filter(Boolean);
-  return lines.slice(-2).join(" ") || text;
 }

@@ -7,6 +7,7 @@ import * as automation from "@pulumi/pulumi/automation/index.js";
 import type { PluginRequirement } from "../../programs/contract.js";
 import { findTargetKind } from "../../programs/registry.js";
 import type { Pair } from "../planner/plan.js";
+import { missingPlugin } from "./failures.js";
 import { workspaceOptions, withWorkDir, type Backend } from "./stack.js";
 import type { Toolchain } from "./toolchain.js";
 
@@ -36,11 +37,7 @@ export async function ensurePlugins(pairs: readonly Pair[], backend: Backend, to
       try {
         await ws.installPlugin(p.name, `v${p.version}`);
       } catch (err) {
-        const lines = (err instanceof Error ? err.message : String(err)).split("\n").map((l) => l.trim()).filter(Boolean);
-        const reason = lines.find((l) => l.startsWith("error:"))?.replace(/^error:\s*/, "") ?? lines.at(-1) ?? "unknown error";
-        const message =
-          `provider plugin ${p.name} v${p.version} is not installed and could not be installed (${reason}); ` +
-          `side-load it with: pulumi plugin install resource ${p.name} ${p.version} --file PATH`;
+        const { message } = missingPlugin(p.name, p.version, err);
         missing.set(key, message);
         warn(message);
       }

@@ -8,7 +8,9 @@ import { join } from "node:path";
 import * as automation from "@pulumi/pulumi/automation/index.js";
 import type { ChangeCounts } from "./events.js";
 import { noChanges } from "./events.js";
+import { isEngineSummary } from "./failures.js";
 import { PAIR_MARK } from "./processes.js";
+import { leanCommand } from "./pulumi-command.js";
 import type { Toolchain } from "./toolchain.js";
 
 /** The one Pulumi project every esc-sync stack belongs to. */
@@ -31,7 +33,8 @@ export function workspaceOptions(
   return {
     workDir,
     ...(program ? { program } : {}),
-    pulumiCommand: toolchain.command,
+    // One per workspace: it follows the workspace's own calls.
+    pulumiCommand: leanCommand(toolchain.command),
     secretsProvider: backend.secretsProvider,
     projectSettings: { name: PROJECT_NAME, runtime: "nodejs", backend: { url: backend.url } },
     envVars: { ...toolchain.env, ...(pair ? { [PAIR_MARK]: pair } : {}) },
@@ -39,19 +42,12 @@ export function workspaceOptions(
 }
 
 /**
- * The stack of a pair, with the CLI calls esc-sync needs no answer from left out: selecting a
- * stack the inventory has just found (every command names its stack with `--stack`), and the
- * `stack output` (twice) and `stack history` the Automation API runs after each `up`, `refresh`
- * and `destroy` for a result esc-sync does not read (the engine's events carry the counts, the
- * record is in the state). Three or four processes fewer per pair.
+ * The stack of a pair, selected (the inventory has just found it) or created. The workspace's
+ * command ({@link leanCommand}, set by {@link workspaceOptions}) leaves out the CLI calls esc-sync
+ * needs no answer from: the select itself, and the outputs and history read after each operation.
  */
 export async function leanStack(name: string, ws: automation.LocalWorkspace, mode: "select" | "create"): Promise<automation.Stack> {
-  const stack =
-    mode === "create"
-      ? await automation.Stack.create(name, ws)
-      : // Own properties shadow the workspace's method for this workspace alone.
-        await automation.Stack.select(name, Object.assign(ws, { selectStack: async () => undefined }));
-  return Object.assign(stack, { outputs: async () => ({}), info: async () => undefined });
+  return mode === "create" ? automation.Stack.create(name, ws) : automation.Stack.select(name, ws);
 }
 
 /** Runs `fn` with a fresh work directory, removed afterwards whatever happens. */
@@ -63,9 +59,6 @@ export async function withWorkDir<T>(prefix: string, fn: (dir: string) => Promis
     await rm(dir, { recursive: true, force: true });
   }
 }
-
-/** The engine's own last word on a failed operation, beside the resource's error. */
-const ENGINE_SUMMARY = /^(update|preview|refresh|destroy) failed$/i;
 
 /** Counts resource steps and collects error diagnostics from the engine's event stream. */
 export class EngineEventTally {
@@ -84,7 +77,7 @@ export class EngineEventTally {
     if (event.diagnosticEvent && event.diagnosticEvent.severity === "error") {
       const text = event.diagnosticEvent.message.trim();
       // The engine's closing "update failed" says nothing the resource's own error did not.
-      if (text && !ENGINE_SUMMARY.test(text) && !this.errors.includes(text)) this.errors.push(text);
+      if (text && !isEngineSummary(text) && !this.errors.includes(text)) this.errors.push(text);
     }
   };
 

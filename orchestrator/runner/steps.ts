@@ -15,7 +15,8 @@ import type { Operation, StepKind, StepWork } from "../planner/work.js";
 import { withRetry } from "../retry.js";
 import { noChanges, type ChangeCounts, type PairDrift, type PairInfo, type PairStatus } from "./events.js";
 import { RECORD_OUTPUT } from "./inventory.js";
-import { createStack, engineOp, failureHint, failureMessage, formatDuration, pairDeadline, releaseLock, removeIfEmpty, WRONG_PASSPHRASE, type PairContext } from "./pair.js";
+import { classifyEngineError, interrupted, timedOut } from "./failures.js";
+import { createStack, engineOp, formatDuration, pairDeadline, releaseLock, removeIfEmpty, type PairContext } from "./pair.js";
 import { missingPluginOf } from "./plugins.js";
 import { withSettledRecord } from "./record-output.js";
 import { EngineEventTally, leanStack, workspaceOptions, withWorkDir } from "./stack.js";
@@ -211,21 +212,14 @@ async function engineStep({ ctx, step, work, info, notes }: StepRun<EngineWork>)
     });
   } catch (err) {
     tally.errors.push(...refreshTally.errors);
-    if (deadline.timedOut()) {
+    if (deadline.timedOut() || ctx.signal?.aborted) {
       if (deadline.killed() > 0) await releaseLock(ctx, pair.stack);
-      const ended = deadline.killed() > 0 ? `; it did not stop when asked, so its ${deadline.killed()} process(es) were ended` : "";
-      return failed(
-        `timed out after ${formatDuration(ctx.pairTimeoutMs)}: the operation was cancelled${ended} and its lock released`,
-        "raise --pair-timeout (or pairTimeout in the manifest) if the store is slow; otherwise find out why it hangs, then run again",
-      );
+      const failure = deadline.timedOut() ? timedOut(formatDuration(ctx.pairTimeoutMs), deadline.killed()) : interrupted();
+      return failed(failure.message, failure.hint);
     }
-    if (ctx.signal?.aborted) {
-      if (deadline.killed() > 0) await releaseLock(ctx, pair.stack);
-      return failed("interrupted: the update was cancelled and its lock released", "run again to finish");
-    }
-    const message = failureMessage(err, tally);
-    if (WRONG_PASSPHRASE.test([...tally.errors, String(err)].join("\n"))) ctx.halted.reason ??= "the passphrase does not decrypt the state (see the pair that failed)";
-    return failed(message, failureHint(err));
+    const failure = classifyEngineError(err, tally.errors);
+    if (failure.kind === "wrong-passphrase") ctx.halted.reason ??= "the passphrase does not decrypt the state (see the pair that failed)";
+    return failed(failure.message, failure.hint);
   } finally {
     deadline.dispose();
   }
@@ -249,9 +243,8 @@ async function destroyOrphan({ ctx, step, work, info, notes }: StepRun<Extract<S
     });
   } catch (err) {
     if (deadline.killed() > 0) await releaseLock(ctx, orphan.name);
-    if (deadline.timedOut()) return end("failed", `timed out after ${formatDuration(ctx.pairTimeoutMs)}: the removal was cancelled`, "raise --pair-timeout, or find out why it hangs");
-    if (ctx.signal?.aborted) return end("failed", "interrupted", "run again to finish");
-    return end("failed", failureMessage(err, tally), failureHint(err));
+    const failure = deadline.timedOut() ? timedOut(formatDuration(ctx.pairTimeoutMs), deadline.killed(), "removal") : ctx.signal?.aborted ? interrupted("removal") : classifyEngineError(err, tally.errors);
+    return end("failed", failure.message, failure.hint);
   } finally {
     deadline.dispose();
   }

@@ -7,6 +7,7 @@ import { hostname } from "node:os";
 import * as automation from "@pulumi/pulumi/automation/index.js";
 import { describe, expect, it } from "vitest";
 import type { RunEvent } from "../../orchestrator/runner/events.js";
+import { EngineFailure } from "../../orchestrator/runner/failures.js";
 import { engineOp, type PairContext } from "../../orchestrator/runner/pair.js";
 import { EngineEventTally } from "../../orchestrator/runner/stack.js";
 
@@ -55,6 +56,7 @@ describe("engine operations", () => {
     const h = harness();
     const f = failing(new Error("AccessDeniedException: not authorized"));
     await expect(engineOp(h.ctx, info, h.stack, h.tally, h.notes, f.op)).rejects.toThrow(/AccessDenied/);
+    await expect(engineOp(h.ctx, info, h.stack, h.tally, h.notes, failing(new Error("AccessDeniedException: not authorized")).op)).rejects.toMatchObject({ kind: "failed", retryable: false });
     expect(f.calls()).toBe(1);
     expect(h.events).toEqual([]);
   });
@@ -71,9 +73,11 @@ describe("engine operations", () => {
       "stack locked by another run",
     ]);
     const impatient = harness({ lockWaitMs: 0 });
-    await expect(engineOp(impatient.ctx, info, impatient.stack, impatient.tally, impatient.notes, failing(live()).op)).rejects.toBeInstanceOf(
-      automation.ConcurrentUpdateError,
-    );
+    const gaveUp = await engineOp(impatient.ctx, info, impatient.stack, impatient.tally, impatient.notes, failing(live()).op).catch((e: unknown) => e);
+    expect(gaveUp).toBeInstanceOf(EngineFailure);
+    expect(gaveUp).toMatchObject({ kind: "locked", retryable: false, message: expect.stringMatching(/^the stack is locked by another run \(root@\S+ pid \d+ since .*\), still after waiting$/) });
+    // The cause stays the Automation API's own error, an Error (not a string put over it).
+    expect((gaveUp as EngineFailure).cause).toBeInstanceOf(automation.ConcurrentUpdateError);
   });
 
   it("clears a stale lock (its process gone, or old and foreign) and says so", async () => {

@@ -2,7 +2,8 @@
 import { describe, expect, it } from "vitest";
 import { describeExport } from "../../orchestrator/runner/inventory.js";
 import { classifyStacks } from "../../orchestrator/planner/stacks.js";
-import { parseLocks, staleReason } from "../../orchestrator/runner/locks.js";
+import { parseLocks } from "../../orchestrator/runner/failures.js";
+import { staleReason } from "../../orchestrator/runner/locks.js";
 import type { Pair } from "../../orchestrator/planner/plan.js";
 import type { EnvironmentRef } from "../../programs/environment-ref.js";
 import { Selection } from "../../orchestrator/planner/selection.js";
