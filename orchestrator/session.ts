@@ -26,7 +26,7 @@ import { fingerprintKey, type KeyAccess } from "./fingerprint-key.js";
 import { Redactor } from "./redact.js";
 import type { EventSink, RunSummary } from "./runner/events.js";
 import { execute } from "./runner/execute.js";
-import { listStacks, readFileBackend } from "./runner/inventory.js";
+import { listStacks, readFileBackend } from "./runner/backend-stacks.js";
 import { classifyStacks, type StackClassification } from "./planner/stacks.js";
 import type { Backend } from "./runner/stack.js";
 import { resolveToolchain, type Toolchain } from "./runner/toolchain.js";

@@ -8,10 +8,14 @@ import { formatProblem } from "../errors.js";
 import type { ExistingStack, StackClassification } from "./stacks.js";
 import { envFullName } from "../../programs/environment-ref.js";
 import { bindingLabel, type Pair, type PairRevision } from "./plan.js";
-import type { Operation, StepWork } from "./work.js";
+import type { Operation, StepWork, UpdateReason } from "./work.js";
 
-/** What a run is for. `prune` handles orphans only; `adopt` only the pairs with entries to adopt. */
-export type RunOperation = "sync" | "drift" | "prune" | "adopt";
+/**
+ * The command a run carries out. `prune` handles orphans only; `adopt` only the pairs with
+ * entries to adopt. What the engine does to each pair is its step's {@link Operation}, the one
+ * operation vocabulary (events, reports); the plan's `engineOperation` names it for the run.
+ */
+export type RunCommand = "sync" | "drift" | "prune" | "adopt";
 
 /** Which deletions a run may make: `--allow-deletes`, or at most `--max-deletes N` entries in all. */
 export interface DeletionPolicy {
@@ -22,7 +26,7 @@ export interface DeletionPolicy {
 
 /** The flags that shape decisions. */
 export interface RunFlags {
-  operation: RunOperation;
+  operation: RunCommand;
   /** Change nothing: previews instead of updates, orphans reported instead of removed. */
   dryRun: boolean;
   /** Read the targets first, so that drift is seen (and, for sync, repaired). */
@@ -76,7 +80,7 @@ export interface PlannedStep {
 
 /** The whole plan of a run. */
 export interface RunPlan {
-  operation: RunOperation;
+  operation: RunCommand;
   /** What the engine does to the pairs of this run, as events name it: a sync, a preview (dry run) or a drift. */
   engineOperation: Operation;
   dryRun: boolean;
@@ -257,6 +261,8 @@ export function workOf(step: Omit<PlannedStep, "does">, operation: Operation, fl
       : "its input changed since the last sync (settings, names or values): a sync would rewrite it";
     return { kind: "inspect", operation: "drift", recoverPending, inputMovedOn };
   }
+  // "inspect" is a drift's, handled above.
+  const why: UpdateReason = d.action === "run" ? (d.why as Exclude<RunReason, "inspect">) : d.action;
   const notes: string[] = [];
   const runNote = d.action === "run" ? RUN_NOTE[d.why] : undefined;
   if (runNote) notes.push(runNote);
@@ -269,11 +275,12 @@ export function workOf(step: Omit<PlannedStep, "does">, operation: Operation, fl
     // A dry run never writes to the backend: a new pair's stack is not created to preview it.
     const wouldCreate = existing ? {} : { wouldCreate: pair.entries.map((e) => e.name) };
     const said = d.action === "move" ? `would move from ${d.from} to ${d.to}` : deletes.length ? `would delete ${deletes.join(", ")}` : undefined;
-    return { kind: "preview", operation: "preview", deletes, ...move, refresh, recoverPending, notes, ...(said ? { message: said } : {}), ...wouldCreate };
+    return { kind: "preview", operation: "preview", why, deletes, ...move, refresh, recoverPending, notes, ...(said ? { message: said } : {}), ...wouldCreate };
   }
   return {
     kind: "up",
     operation: "sync",
+    why,
     deletes,
     ...(d.action === "adopt" ? { adopt: d.names } : {}),
     ...move,

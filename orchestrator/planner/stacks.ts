@@ -3,7 +3,7 @@
  * successful update wrote) and their classification against a run's pairs: which are the pairs'
  * own, which are orphans to remove, leftovers of an interrupted first update, stacks of another
  * manifest's targets, or of a binding that selects nothing. Pure: the runner reads the backend
- * (`runner/inventory.ts`), the planner decides what the stacks mean.
+ * (`runner/backend-stacks.ts`), the planner decides what the stacks mean.
  */
 import type { Pair, PairRevision } from "./plan.js";
 import type { Selection } from "./selection.js";

@@ -15,6 +15,13 @@ export type Operation = "sync" | "preview" | "drift" | "destroy";
  */
 export type PairStatus = "created" | "updated" | "moved" | "deleted" | "unchanged" | "changes-pending" | "skipped" | "held" | "refused" | "failed";
 
+/**
+ * Why an update runs: a new pair, its input changed, `--force`, `--refresh`, operations an
+ * interrupted run left, entries adopted last time, its store changed in place; `adopt` and `move`
+ * for a `migrate adopt` and a target location change.
+ */
+export type UpdateReason = "new" | "input-changed" | "forced" | "refresh" | "pending-operations" | "adopted-entries" | "changed-in-place" | "adopt" | "move";
+
 /** A target location change: the entries are written at `to` and deleted at `from`. */
 export interface Move {
   from: string;
@@ -24,12 +31,12 @@ export interface Move {
 /** The work of one step. */
 export type StepWork =
   /**
-   * Update the stack (`pulumi up`): write the pair's entries, delete `deletes`, import `adopt`
+   * Update the stack (`pulumi up`), for `why`: write the pair's entries, delete `deletes`, import `adopt`
    * (entries found in the store), or move the entries from `move.from`. `refreshFirst`: read the
    * targets back first, to say what the update repaired. `recoverPending`: operations an
    * interrupted run left, cleared by a refresh before anything else. `notes`: why, for the report.
    */
-  | { kind: "up"; operation: "sync"; deletes: string[]; adopt?: string[]; move?: Move; refreshFirst: boolean; recoverPending: number; notes: string[] }
+  | { kind: "up"; operation: "sync"; why: UpdateReason; deletes: string[]; adopt?: string[]; move?: Move; refreshFirst: boolean; recoverPending: number; notes: string[] }
   /**
    * Preview the update (a dry run), `refresh` first where asked. `wouldCreate`: the pair has no
    * stack yet (a dry run never creates one), so no engine runs: it would create these entries.
@@ -38,6 +45,7 @@ export type StepWork =
   | {
       kind: "preview";
       operation: "preview";
+      why: UpdateReason;
       deletes: string[];
       move?: Move;
       refresh: boolean;

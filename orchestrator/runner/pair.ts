@@ -12,7 +12,7 @@ import type { ExistingStack } from "../planner/stacks.js";
 import { withRetry } from "../retry.js";
 import type { PairInfo } from "./events.js";
 import type { ExecuteContext } from "./context.js";
-import { describeExport } from "./inventory.js";
+import { describeExport } from "./backend-stacks.js";
 import { classifyEngineError, EngineFailure, lastLines, staleLockCleared } from "./failures.js";
 import { staleReason } from "./locks.js";
 import { killRun, RUN_MARK } from "./processes.js";

@@ -14,7 +14,7 @@ import type { StackRecord } from "../planner/stacks.js";
 import type { Operation, StepKind, StepWork } from "../planner/work.js";
 import { withRetry } from "../retry.js";
 import { noChanges, type ChangeCounts, type PairDrift, type PairInfo, type PairStatus } from "./events.js";
-import { RECORD_OUTPUT } from "./inventory.js";
+import { RECORD_OUTPUT } from "./backend-stacks.js";
 import { classifyEngineError, interrupted, timedOut } from "./failures.js";
 import { createStack, engineOp, formatDuration, pairDeadline, releaseLock, removeIfEmpty, type PairContext } from "./pair.js";
 import { missingPluginOf } from "./plugins.js";

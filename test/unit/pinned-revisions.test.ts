@@ -12,7 +12,7 @@ import { parseManifest } from "../../orchestrator/manifest/load.js";
 import { decide } from "../../orchestrator/planner/decide.js";
 import { matchBindings, planPairs as plan, type Pair } from "../../orchestrator/planner/plan.js";
 import { runPlanToJson, runPlanToText } from "../../orchestrator/reporters/plan.js";
-import { describeExport } from "../../orchestrator/runner/inventory.js";
+import { describeExport } from "../../orchestrator/runner/backend-stacks.js";
 import { classifyStacks } from "../../orchestrator/planner/stacks.js";
 import { Session } from "../../orchestrator/session.js";
 import { EnvironmentError, type EnvironmentSource, type ResolvedEnvironment } from "../../orchestrator/sources/source.js";

@@ -1,6 +1,6 @@
 /** The runner's pure rules: stale locks, and reading the inventory. (The deletion guard: run-plan.test.ts.) */
 import { describe, expect, it } from "vitest";
-import { describeExport } from "../../orchestrator/runner/inventory.js";
+import { describeExport } from "../../orchestrator/runner/backend-stacks.js";
 import { classifyStacks } from "../../orchestrator/planner/stacks.js";
 import { parseLocks } from "../../orchestrator/runner/failures.js";
 import { staleReason } from "../../orchestrator/runner/locks.js";

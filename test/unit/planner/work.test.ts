@@ -39,31 +39,32 @@ const work = (pairs: Pair[], stacks: ExistingStack[], f: Partial<RunFlags> = {})
 
 describe("the plan's work: sync", () => {
   it("updates a new pair, with nothing to delete, refresh or recover", () => {
-    expect(work([filePair("a")], [])["app.a.out"]).toEqual({ kind: "up", operation: "sync", deletes: [], refreshFirst: false, recoverPending: 0, notes: [] });
+    expect(work([filePair("a")], [])["app.a.out"]).toEqual({ kind: "up", operation: "sync", why: "new", deletes: [], refreshFirst: false, recoverPending: 0, notes: [] });
   });
 
   it("updates a changed pair with the entries it deletes; --force says so", () => {
     const stacks = [stack("app.a.out", { fingerprint: "old", entries: ["A", "B", "GONE"] })];
-    expect(work([filePair("a")], stacks, { deletions: { allowAll: true, max: 0 } })["app.a.out"]).toMatchObject({ kind: "up", deletes: ["GONE"], notes: [] });
-    expect(work([filePair("a")], [stack("app.a.out", {})], { force: true })["app.a.out"]).toMatchObject({ kind: "up", notes: ["forced"] });
+    expect(work([filePair("a")], stacks, { deletions: { allowAll: true, max: 0 } })["app.a.out"]).toMatchObject({ kind: "up", why: "input-changed", deletes: ["GONE"], notes: [] });
+    expect(work([filePair("a")], [stack("app.a.out", {})], { force: true })["app.a.out"]).toMatchObject({ kind: "up", why: "forced", notes: ["forced"] });
   });
 
   it("reads the store back first with --refresh, or when the store changed in place, but never for a new pair", () => {
     const synced = [stack("app.a.out", {})];
     expect(work([filePair("a")], synced, { refresh: true })["app.a.out"]).toMatchObject({ kind: "up", refreshFirst: true });
-    expect(work([filePair("a")], synced, { changedInPlace: new Map([["app.a.out", "A was edited"]]) })["app.a.out"]).toMatchObject({ kind: "up", refreshFirst: true, notes: ["A was edited"] });
+    expect(work([filePair("a")], synced, { changedInPlace: new Map([["app.a.out", "A was edited"]]) })["app.a.out"]).toMatchObject({ kind: "up", why: "changed-in-place", refreshFirst: true, notes: ["A was edited"] });
     expect(work([filePair("a")], [], { refresh: true })["app.a.out"]).toMatchObject({ kind: "up", refreshFirst: false });
   });
 
   it("recovers the operations an interrupted run left, and writes over adopted entries with a note", () => {
-    expect(work([filePair("a")], [stack("app.a.out", {}, { pendingOperations: 2 })])["app.a.out"]).toMatchObject({ kind: "up", recoverPending: 2 });
-    expect(work([filePair("a")], [stack("app.a.out", { fingerprint: "adopted:fp-a" })])["app.a.out"]).toMatchObject({ kind: "up", notes: ["writes ESC's values over the adopted entries"] });
+    expect(work([filePair("a")], [stack("app.a.out", {}, { pendingOperations: 2 })])["app.a.out"]).toMatchObject({ kind: "up", why: "pending-operations", recoverPending: 2 });
+    expect(work([filePair("a")], [stack("app.a.out", { fingerprint: "adopted:fp-a" })])["app.a.out"]).toMatchObject({ kind: "up", why: "adopted-entries", notes: ["writes ESC's values over the adopted entries"] });
   });
 
   it("moves a pair whose location changed, deleting at the old place, naming another manifest's stack", () => {
     const moved = [stack("app.a.out", { location: "/old/a.env", manifest: "/other/m.yaml" })];
     expect(work([filePair("a")], moved, { deletions: { allowAll: true, max: 0 } })["app.a.out"]).toMatchObject({
       kind: "up",
+      why: "move",
       move: { from: "/old/a.env", to: "/out/a.env" },
       deletes: ["A", "B"],
       notes: [expect.stringMatching(/last written from another manifest \(\/other\/m\.yaml\)/)],
@@ -72,7 +73,7 @@ describe("the plan's work: sync", () => {
 
   it("adopts the entries found in the store", () => {
     const adopt = new Map([["app.a.out", new Set(["B", "A"])]]);
-    expect(work([filePair("a")], [], { operation: "adopt", adopt })["app.a.out"]).toMatchObject({ kind: "up", adopt: ["A", "B"], deletes: [] });
+    expect(work([filePair("a")], [], { operation: "adopt", adopt })["app.a.out"]).toMatchObject({ kind: "up", why: "adopt", adopt: ["A", "B"], deletes: [] });
   });
 
   it("destroys an orphan the guard allows; reports a held one as held, of a destroy", () => {
@@ -94,7 +95,7 @@ describe("the plan's work: sync", () => {
 
 describe("the plan's work: dry run", () => {
   it("a new pair would create its entries, known without the engine (a dry run creates no stack)", () => {
-    expect(work([filePair("a")], [], { dryRun: true })["app.a.out"]).toMatchObject({ kind: "preview", operation: "preview", wouldCreate: ["A", "B"] });
+    expect(work([filePair("a")], [], { dryRun: true })["app.a.out"]).toMatchObject({ kind: "preview", operation: "preview", why: "new", wouldCreate: ["A", "B"] });
   });
 
   it("a synced pair is previewed, with what it would delete or move", () => {
@@ -151,8 +152,8 @@ describe("the plan's work: drift", () => {
 describe("which steps need the engine", () => {
   it("every kind of work but a report: an orphan's destroy included (it decrypts the state too)", () => {
     const kinds: StepWork[] = [
-      { kind: "up", operation: "sync", deletes: [], refreshFirst: false, recoverPending: 0, notes: [] },
-      { kind: "preview", operation: "preview", deletes: [], refresh: false, recoverPending: 0, notes: [] },
+      { kind: "up", operation: "sync", why: "new", deletes: [], refreshFirst: false, recoverPending: 0, notes: [] },
+      { kind: "preview", operation: "preview", why: "new", deletes: [], refresh: false, recoverPending: 0, notes: [] },
       { kind: "inspect", operation: "drift", recoverPending: 0 },
       { kind: "destroy", operation: "destroy", entries: ["X"] },
     ];
