@@ -3,10 +3,11 @@
  * abort (installed once, in cli.ts), plus the option shapes commands share. Commands never import
  * each other; what they share lives here and in the session.
  */
-import type { Selection } from "./planner/plan.js";
+import { Selection } from "./planner/selection.js";
 import { resolveShard, type Shard } from "./planner/shard.js";
 import type { Redactor } from "./redact.js";
-import { Session, type KeyAccess } from "./session.js";
+import type { KeyAccess } from "./fingerprint-key.js";
+import { Session } from "./session.js";
 
 export interface CommandContext {
   redactor: Redactor;
@@ -72,7 +73,7 @@ export function openSession(opts: SessionFlags, ctx: CommandContext, access: Key
  */
 export function selectionOf(opts: SessionFlags, env?: NodeJS.ProcessEnv): Selection {
   const shard = opts.shard ?? (env ? resolveShard(undefined, env) : undefined);
-  return { filter: opts.filter ?? [], targets: opts.target ?? [], allowEmpty: opts.allowEmpty ?? false, ...(shard ? { shard } : {}) };
+  return Selection.of({ filter: opts.filter, targets: opts.target, allowEmpty: opts.allowEmpty, shard });
 }
 
 export function deletionsOf(opts: DeletionFlags): { allowAll: boolean; max: number } {

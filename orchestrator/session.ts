@@ -4,37 +4,42 @@
  * summary. Commands are thin uses of it; a long-running process may use one session for many
  * cycles: it keeps no global state and installs no process-wide handlers.
  */
-import { createHash, randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { homedir } from "node:os";
-import { dirname, isAbsolute, join, resolve } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { randomBytes } from "node:crypto";
+import { resolve } from "node:path";
+import { pathToFileURL } from "node:url";
 import pLimit from "p-limit";
-import picomatch from "picomatch";
 import { envId, type EnvironmentRef } from "../programs/environment-ref.js";
 import { parseDuration } from "./duration.js";
 import { ConfigError, UserError } from "./errors.js";
-import { loadManifest, resolveManifestPaths } from "./manifest/load.js";
+import { loadManifest, resolveManifestPaths, type LoadedManifest } from "./manifest/load.js";
 import type { Manifest } from "./manifest/schema.js";
 import { decide, type RunFlags, type RunPlan } from "./planner/decide.js";
-import { inShard } from "./planner/shard.js";
-import { bindingId, deadGlobs, idleBindings, matchBindings, openKey, plan as planPairs, programInput, type Plan, type Selection } from "./planner/plan.js";
+import { needsEngine } from "./planner/work.js";
+import { bindingId, deadGlobs, idleBindings, matchBindings, openKey, planPairs, programInput, type PairPlan } from "./planner/plan.js";
+import type { Selection } from "./planner/selection.js";
 import { findTargetKind } from "../programs/registry.js";
+import type { SecretValue } from "../programs/secret-value.js";
+import { StoreReadError } from "../programs/shared/reader.js";
+import { chooseAdoptions, type Adoptions } from "./planner/adopt.js";
+import { backendOf, checkedBackend, defaultBackendDir, legacyBackendDir } from "./backend.js";
+import { fingerprintKey, type KeyAccess } from "./fingerprint-key.js";
 import { Redactor } from "./redact.js";
 import type { EventSink, RunSummary } from "./runner/events.js";
 import { execute } from "./runner/execute.js";
-import { classifyStacks, listStacks, readFileBackend, type Inventory } from "./runner/inventory.js";
+import { listStacks, readFileBackend } from "./runner/backend-stacks.js";
+import { classifyStacks, type StackClassification } from "./planner/stacks.js";
 import type { Backend } from "./runner/stack.js";
 import { resolveToolchain, type Toolchain } from "./runner/toolchain.js";
-import { LocalSource } from "./sources/local.js";
 import { EscApiError } from "./sources/esc-client.js";
-import { PulumiCloudSource } from "./sources/pulumi-cloud.js";
+import { openSource } from "./sources/open.js";
 import { EnvironmentError, type EnvironmentSource, type ResolvedEnvironment } from "./sources/source.js";
 
 /** How a session is opened. */
 export interface SessionOptions {
   /** Path of the manifest file. */
   manifest: string;
+  /** The manifest already loaded from that path (a command that checks it before the source is built). */
+  loaded?: LoadedManifest;
   /** `--backend-url`: overrides the manifest's backend. */
   backendUrl?: string | undefined;
   /** `--concurrency`: overrides the manifest's. */
@@ -58,7 +63,7 @@ export interface SessionOptions {
 /** The environments of one cycle, opened and planned into pairs. No state read yet. */
 export interface Prepared {
   selection: Selection;
-  plan: Plan;
+  plan: PairPlan;
   /** The selected environments at their latest revision. */
   environments: ResolvedEnvironment[];
   /** Environments opened at a revision a binding pins, by `openKey` (`project/name@stable`). */
@@ -109,22 +114,24 @@ export class Session {
   /** Loads and checks the manifest and builds its source. Throws a {@link ConfigError} for bad input. */
   static async open(opts: SessionOptions): Promise<Session> {
     const env = opts.env ?? process.env;
-    const loaded = await loadManifest(opts.manifest);
+    const loaded = opts.loaded ?? (await loadManifest(opts.manifest));
     const manifest = resolveManifestPaths(loaded);
     const redactor = (opts.redactor ?? new Redactor()).add(env.PULUMI_ACCESS_TOKEN, env.PULUMI_CONFIG_PASSPHRASE);
     const retries: string[] = [];
     const source = opts.source ?? openSource(manifest, env, (note) => retries.push(note), opts.escRps);
     const access = opts.access ?? "write";
     // Up front: a report without the key could only guess which pairs changed.
-    if (access === "read") fingerprintKey(env, "read");
+    const key = access === "read" ? fingerprintKey(env, "read") : undefined;
     const session = new Session(manifest, resolve(loaded.file), loaded.dir, source, redactor, opts.concurrency ?? manifest.concurrency, opts.backendUrl, env, access);
     session.#sourceRetries = retries;
+    // Derived once: every later use of the session's key is this one.
+    if (key !== undefined) session.#key = key;
     return session;
   }
 
   /** Checks a selection against the manifest: an unknown target id is the user's to fix. */
   checkSelection(selection: Selection): void {
-    const unknown = (selection.targets ?? []).filter((t) => !this.manifest.targets[t]);
+    const unknown = selection.targets.filter((t) => !this.manifest.targets[t]);
     if (unknown.length) {
       throw new ConfigError(`--target ${unknown.join(", ")}: no such target in ${this.manifestFile} (known: ${Object.keys(this.manifest.targets).join(", ")})`);
     }
@@ -145,8 +152,8 @@ export class Session {
     ];
     const matches = matchBindings(this.manifest, refs, selection);
     // Every environment in the selection is opened: any of them may carry its own sync: block.
-    const inFilter = refs.filter((r) => !selection.filter?.length || picomatch.isMatch(envId(r), selection.filter));
-    if (selection.filter?.length && inFilter.length === 0 && !selection.allowEmpty) {
+    const inFilter = refs.filter((r) => selection.includesEnvironment(r));
+    if (selection.filtersEnvironments && inFilter.length === 0 && !selection.allowEmpty) {
       throw new UserError(
         `--filter ${selection.filter.join(" ")} selects none of the ${refs.length} environment(s) of ${this.source.description}`,
         "check the glob (it matches project/name, e.g. 'payments/*'); pass --allow-empty where an empty selection is expected",
@@ -184,13 +191,13 @@ export class Session {
   }
 
   /**
-   * What the backend holds, sorted against the prepared pairs. Reads state only (no engine, no
+   * The backend's stacks, classified against the prepared pairs (`planner/stacks.ts`). Reads state only (no engine, no
    * decryption); a `file://` backend that does not exist yet holds nothing and is not created.
    */
-  async inventory(prepared: Prepared): Promise<Inventory> {
+  async stacks(prepared: Prepared): Promise<StackClassification> {
     const backend = this.backend({ create: false, needPassphrase: false });
-    const shard = prepared.selection.shard;
-    const stacks = backend ? await listStacks(backend, await this.toolchain(), this.concurrency, (name) => inShard(name, shard)) : [];
+    const selection = prepared.selection;
+    const stacks = backend ? await listStacks(backend, await this.toolchain(), this.concurrency, (name) => selection.ownsStack(name)) : [];
     if (this.usesDefaultBackend && stacks.length === 0) await this.checkLegacyBackend(prepared);
     const inventory = classifyStacks(stacks, prepared.plan.pairs, prepared.selection, new Set(Object.keys(this.manifest.targets)), prepared.idleBindings);
     for (const s of inventory.unknown) prepared.warnings.push(`stack ${s.name} holds resources but no esc-sync record: left alone`);
@@ -225,7 +232,7 @@ export class Session {
   }
 
   /** The run plan of prepared pairs against the inventory. Pure but for the kinds' cheap local looks at their stores. */
-  decide(prepared: Prepared, inventory: Inventory, flags: Omit<RunFlags, "manifest">): RunPlan {
+  decide(prepared: Prepared, inventory: StackClassification, flags: Omit<RunFlags, "manifest">): RunPlan {
     // Without the key, a record's fingerprint cannot be compared: say so rather than guess "changed".
     const compared = prepared.plan.pairs.filter((p) => inventory.byName.get(p.stack)?.record).length;
     if (this.#keyMissing && compared > 0) {
@@ -243,7 +250,7 @@ export class Session {
   }
 
   /** Per synced pair whose kind can look at its store cheaply (a file), what changed there since. */
-  private changedInPlace(prepared: Prepared, inventory: Inventory): Map<string, string> {
+  private changedInPlace(prepared: Prepared, inventory: StackClassification): Map<string, string> {
     const found = new Map<string, string>();
     for (const pair of prepared.plan.pairs) {
       const check = findTargetKind(pair.kind)?.checkInPlace;
@@ -254,15 +261,42 @@ export class Session {
     return found;
   }
 
+  /**
+   * What the prepared pairs' stores hold already, for `migrate adopt`, and the entries chosen to
+   * adopt (`planner/adopt.ts`). A store that cannot be read is the user's to fix (credentials,
+   * endpoint): a {@link UserError} naming it.
+   */
+  async adoptions(prepared: Prepared, stacks: StackClassification, signal: AbortSignal): Promise<Adoptions> {
+    const found = new Map<string, ReadonlyMap<string, SecretValue> | undefined>();
+    for (const pair of prepared.plan.pairs) {
+      if (pair.refusal) continue;
+      const kind = findTargetKind(pair.kind)!;
+      if (!kind.findExisting) {
+        found.set(pair.stack, undefined);
+        continue;
+      }
+      try {
+        found.set(pair.stack, await kind.findExisting(programInput(pair), signal));
+      } catch (err) {
+        if (!(err instanceof StoreReadError)) throw err;
+        throw new UserError(
+          `cannot read target "${pair.targetId}" (${pair.location}) for ${pair.stack}: ${err.message}`,
+          err.retryable ? "the store answered with a transient error: run again later" : "check the target's settings and the credentials esc-sync runs with",
+        );
+      }
+    }
+    return chooseAdoptions(prepared.plan.pairs, stacks, found, this.fingerprintKey());
+  }
+
   /** `prepare`, `inventory` and `decide` in one: the run plan of a selection. */
   async plan(selection: Selection, flags: Omit<RunFlags, "manifest">, signal?: AbortSignal): Promise<RunPlan> {
     const prepared = await this.prepare(selection, signal);
-    return this.decide(prepared, await this.inventory(prepared), flags);
+    return this.decide(prepared, await this.stacks(prepared), flags);
   }
 
   /** Carries out a run plan. Never throws for one pair; resolves with the summary. */
   async execute(runPlan: RunPlan, opts: ExecuteOptions): Promise<RunSummary> {
-    const engine = runPlan.steps.some((s) => ["run", "adopt", "move", "destroy-orphan"].includes(s.decision.action));
+    const engine = runPlan.steps.some((s) => needsEngine(s.does));
     // A dry run or a report never creates the backend: a pair it does not hold needs no engine.
     const backend = this.backend({ create: !runPlan.dryRun && runPlan.operation !== "drift", needPassphrase: engine }) ?? this.backendUnchecked();
     const toolchain = await this.toolchain();
@@ -322,34 +356,12 @@ export class Session {
 
   /** The backend: `--backend-url`, else the manifest's, else `.esc-sync/state` beside the manifest. */
   private backendUnchecked(): Backend {
-    const url = this.backendUrl ?? this.manifest.state.backend ?? pathToFileURL(defaultBackendDir(this.manifestDir)).href;
-    return { url: normaliseBackendUrl(url, this.manifestDir), secretsProvider: this.manifest.state.secretsProvider };
+    return backendOf(this.backendUrl, this.manifest, this.manifestDir);
   }
 
-  /**
-   * The state backend, checked: a passphrase where the secrets provider needs one, a `file://`
-   * folder created (private) only when the run writes. Undefined when a `file://` folder does
-   * not exist and is not to be created: it holds no stack.
-   */
+  /** The state backend, checked (see {@link checkedBackend}); undefined where a `file://` folder holds nothing yet. */
   private backend(opts: { create: boolean; needPassphrase: boolean }): Backend | undefined {
-    const secretsProvider = this.manifest.state.secretsProvider;
-    if (opts.needPassphrase && secretsProvider === "passphrase" && !this.env.PULUMI_CONFIG_PASSPHRASE && !this.env.PULUMI_CONFIG_PASSPHRASE_FILE) {
-      throw new ConfigError(
-        "the passphrase secrets provider needs PULUMI_CONFIG_PASSPHRASE (or PULUMI_CONFIG_PASSPHRASE_FILE): " +
-          "export one and keep it, it decrypts the state; or set state.secretsProvider to a KMS in the manifest",
-      );
-    }
-    const backend = this.backendUnchecked();
-    if (backend.url.startsWith("file://")) {
-      const path = fileURLToPath(backend.url);
-      if (!existsSync(path)) {
-        if (!opts.create) return undefined;
-        mkdirSync(path, { recursive: true, mode: 0o700 });
-        // The default folder is git-ignored wherever the manifest lives, as a cache folder is.
-        if (this.usesDefaultBackend) ignoreInGit(dirname(path));
-      }
-    }
-    return backend;
+    return checkedBackend(this.backendUnchecked(), { ...opts, isDefault: this.usesDefaultBackend, env: this.env });
   }
 
   private async listEnvironments(signal?: AbortSignal): Promise<EnvironmentRef[]> {
@@ -402,93 +414,7 @@ function emptyReason(prepared: Prepared): string {
   if (selection.shard && (plan.otherShards ?? 0) > 0) {
     return `shard ${selection.shard.index}/${selection.shard.count} holds none of the selection's ${plan.otherShards} pair(s): they belong to the other shards`;
   }
-  if (selection.filter?.length || selection.targets?.length) return "the selection (--filter, --target) holds no pair";
+  if (selection.narrowed) return "the selection (--filter, --target) holds no pair";
   return "no binding selects any environment";
 }
 
-/** A `file://` URL made absolute (`~` and relative paths anchored), other URLs as they are. */
-function normaliseBackendUrl(url: string, manifestDir: string): string {
-  if (!url.startsWith("file://")) return url;
-  // Pulumi resolves a relative file:// path against its work directory, a temp folder: anchor it.
-  let path = decodeURIComponent(url.slice("file://".length));
-  if (path.startsWith("~")) path = join(homedir(), path.slice(1));
-  if (!isAbsolute(path)) path = resolve(manifestDir, path);
-  return pathToFileURL(path).href;
-}
-
-/**
- * Where a manifest that names no backend keeps its state: `.esc-sync/state` beside it, so that two
- * clones (or two manifests in two folders) never share stacks.
- */
-export function defaultBackendDir(manifestDir: string): string {
-  return join(manifestDir, ".esc-sync", "state");
-}
-
-/** The default backend of esc-sync 0.1 (one folder per user, shared by every clone): still read, to say so. */
-export function legacyBackendDir(env: NodeJS.ProcessEnv = process.env): string {
-  return join(stateHome(env), "backend");
-}
-
-/** Writes `.gitignore` (`*`) into a folder esc-sync made for itself, unless one is there. */
-function ignoreInGit(dir: string): void {
-  const file = join(dir, ".gitignore");
-  if (!existsSync(file)) writeFileSync(file, "# written by esc-sync: its state and tools stay out of git\n*\n");
-}
-
-/** The user-level folder for esc-sync's state: `$XDG_STATE_HOME/esc-sync` or `~/.local/state/esc-sync`. */
-export function stateHome(env: NodeJS.ProcessEnv = process.env): string {
-  return join(env.XDG_STATE_HOME || join(homedir(), ".local", "state"), "esc-sync");
-}
-
-/** Builds the source the manifest names. */
-export function openSource(manifest: Manifest, env: NodeJS.ProcessEnv = process.env, onRetry?: (note: string) => void, rps?: number): EnvironmentSource {
-  const s = manifest.source;
-  if (s.kind === "local") return new LocalSource(s.folder, s.org);
-  const token = env.PULUMI_ACCESS_TOKEN;
-  if (!token) {
-    throw new ConfigError("source pulumi-cloud needs an access token: set PULUMI_ACCESS_TOKEN (create one at https://app.pulumi.com/account/tokens)");
-  }
-  return new PulumiCloudSource({
-    org: s.org,
-    token,
-    apiUrl: s.apiUrl ?? env.PULUMI_API_URL ?? "https://api.pulumi.com",
-    ...(rps !== undefined ? { rps } : {}),
-    ...(onRetry
-      ? { onRetry: (e) => onRetry(`ESC API: ${e.operation} failed (${e.reason.split("\n")[0]}); retried after ${(e.delayMs / 1000).toFixed(1)}s (attempt ${e.attempt + 1} of ${e.maxAttempts})`) }
-      : {}),
-  });
-}
-
-/**
- * How a command uses the fingerprint key. `write`: it updates stacks (and may create the key
- * file). `read`: it prints fingerprints (`inventory`, `migrate adopt --dry-run`): it needs the
- * key, refuses at once without one, never creates one. `compare`: it compares fingerprints with
- * the stacks' records (`plan`, `drift`, `sync --dry-run`): without the key it refuses as soon as
- * a selected pair has a record, and works while none has (every pair is new whatever the key).
- * `unused`: it compares none (`prune`): a key of its own, in memory only.
- */
-export type KeyAccess = "read" | "compare" | "write" | "unused";
-
-/**
- * The key of the plan's fingerprints: `$ESC_SYNC_FINGERPRINT_KEY`, else derived from the state
- * passphrase, else a random key kept in the user's state folder. Never printed. With `read`
- * access no key is created: without one, a report could only guess (every pair "changed"), so it
- * is a {@link ConfigError} naming the variables to set.
- */
-export function fingerprintKey(env: NodeJS.ProcessEnv = process.env, access: "read" | "write" = "write"): string {
-  if (env.ESC_SYNC_FINGERPRINT_KEY) return env.ESC_SYNC_FINGERPRINT_KEY;
-  if (env.PULUMI_CONFIG_PASSPHRASE) return createHash("sha256").update("esc-sync fingerprint\0" + env.PULUMI_CONFIG_PASSPHRASE).digest("hex");
-  const file = join(stateHome(env), "fingerprint.key");
-  if (existsSync(file)) return readFileSync(file, "utf8").trim();
-  if (access === "read") {
-    throw new ConfigError(
-      "no fingerprint key: this command compares keyed fingerprints of the values (with the stacks' records, or with another run's), and without the key it cannot tell a synced pair from a changed one",
-      [],
-      "export PULUMI_CONFIG_PASSPHRASE (the passphrase the stacks were written with) or ESC_SYNC_FINGERPRINT_KEY, then run it again",
-    );
-  }
-  mkdirSync(stateHome(env), { recursive: true, mode: 0o700 });
-  const key = randomBytes(32).toString("hex");
-  writeFileSync(file, key + "\n", { mode: 0o600 });
-  return key;
-}

@@ -111,3 +111,14 @@ export function parsePropertyPath(path: string): (string | number)[] {
   }
   return out;
 }
+
+/** A problem ESC (or the local evaluator) reports about an environment's definition. */
+export interface EnvironmentDiagnostic {
+  /** Path inside the definition, e.g. `values.db.password`. */
+  path?: string;
+  summary: string;
+  line?: number;
+  column?: number;
+  /** ESC's severity; absent means error (as ESC reads an absent severity). Only errors fail an environment. */
+  severity?: "error" | "warning";
+}

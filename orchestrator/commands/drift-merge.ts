@@ -4,8 +4,8 @@
  */
 import { readFile, writeFile } from "node:fs/promises";
 import type { CommandContext } from "../command-context.js";
-import { mergeDriftReports, type DriftReportInput } from "../drift/merge.js";
-import { renderDrift, type DriftFormat } from "../drift/report.js";
+import { mergeDriftReports, type DriftReportInput } from "../reporters/drift-merge.js";
+import { renderDrift, type DriftFormat } from "../reporters/drift.js";
 import { ConfigError } from "../errors.js";
 
 export interface DriftMergeOptions {

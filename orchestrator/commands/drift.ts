@@ -4,7 +4,7 @@
  */
 import { appendFile, writeFile } from "node:fs/promises";
 import { armTimeout, openSession, selectionOf, type CommandContext, type LockFlags, type SessionFlags, lockOptionsOf } from "../command-context.js";
-import { DriftCollector, renderDrift, type DriftFormat } from "../drift/report.js";
+import { DriftCollector, renderDrift, type DriftFormat } from "../reporters/drift.js";
 import { plainReporter, redacting } from "../reporters/run.js";
 
 export interface DriftOptions extends SessionFlags, LockFlags {

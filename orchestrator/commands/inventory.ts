@@ -33,7 +33,7 @@ export async function inventoryCommand(opts: InventoryOptions, ctx: CommandConte
   }
   const session = await openSession(opts, ctx, "read");
   const prepared = await session.prepare(selectionOf(opts), ctx.signal);
-  const runPlan = session.decide(prepared, await session.inventory(prepared), {
+  const runPlan = session.decide(prepared, await session.stacks(prepared), {
     operation: "sync",
     dryRun: true,
     refresh: false,

@@ -15,7 +15,7 @@ import { PulumiCloudSource } from "../sources/pulumi-cloud.js";
 import type { EnvironmentRef } from "../../programs/environment-ref.js";
 import { parsePropertyPath } from "../values.js";
 import { StoreReadError } from "../../programs/shared/reader.js";
-import { openSource } from "../session.js";
+import { Session } from "../session.js";
 
 export interface ImportCommandOptions {
   manifest: string;
@@ -57,7 +57,10 @@ export async function importCommand(opts: ImportCommandOptions, ctx: CommandCont
 
   const path = parsePath(opts.path);
   if (!Number.isInteger(opts.maxBytes) || opts.maxBytes < 1) throw new ConfigError("--max-bytes must be a positive whole number");
-  const source = openSource(manifest, env);
+  // The session builds the source (and adds its token and the passphrase to the redactor); its
+  // fingerprint key is unused here, so none is created.
+  const session = await Session.open({ manifest: opts.manifest, loaded, env, redactor: ctx.redactor, access: "unused" });
+  const source = session.source;
   const ref = parseInto(opts.into, manifest.source.org);
   const destination: ImportDestination =
     source instanceof PulumiCloudSource

@@ -90,7 +90,7 @@ export async function serveCommand(opts: ServeCommandOptions, ctx: CommandContex
     server = await startServer({
     session,
     logger,
-    selection: { ...selectionOf(opts), allowEmpty: true },
+    selection: selectionOf(opts).acceptingEmpty(),
     deletions: deletionsOf(opts),
     execute: lockOptionsOf(opts),
     host: listen.host,

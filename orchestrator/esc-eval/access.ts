@@ -125,14 +125,3 @@ function parseAccess(s: string, start: number, errors: AccessSyntaxError[]): { a
   if (accessors.length === 0) accessors.push({ kind: "name", name: "", start, end: i });
   return { accessors, end: i };
 }
-
-/** Prints an access back in ESC's notation, e.g. `a.b[0]["c d"]`. */
-export function formatAccess(accessors: Accessor[]): string {
-  let out = "";
-  for (const a of accessors) {
-    if (a.kind === "name") out += out === "" ? a.name : `.${a.name}`;
-    else if (typeof a.index === "number") out += `[${a.index}]`;
-    else out += `["${a.index.replaceAll('"', '\\"')}"]`;
-  }
-  return out;
-}

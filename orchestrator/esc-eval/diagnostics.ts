@@ -1,5 +1,5 @@
 /** Diagnostics as the evaluator collects them, before they become the public contract's shape. */
-import type { EnvironmentDiagnostic } from "../sources/source.js";
+import type { EnvironmentDiagnostic } from "../values.js";
 
 /** One problem: ESC reports errors (the environment is unusable) and warnings (it is not). */
 export interface Diag extends EnvironmentDiagnostic {

@@ -6,8 +6,7 @@
  * `fn::validate`, `context.pulumi`) evaluate to unknown values with an error diagnostic that says
  * to use the `pulumi-cloud` source instead.
  */
-import type { EnvironmentDiagnostic } from "../sources/source.js";
-import type { Properties, Provenance } from "../values.js";
+import type { EnvironmentDiagnostic, Properties, Provenance } from "../values.js";
 import { evaluateRoot, Run, type EnvDiag } from "./evaluate.js";
 import { joinIndex, joinKey } from "./syntax.js";
 import { exportObject, type Val } from "./value.js";

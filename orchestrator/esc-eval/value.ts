@@ -62,8 +62,6 @@ export function withDeps(v: Val, deps: ReadonlySet<string>): Val {
 export const known = (repr: Repr, secret = false): Val => ({ repr, secret, unknown: false });
 export const unknownVal = (secret = false): Val => ({ repr: null, secret, unknown: true });
 
-export const isNum = (r: Repr): r is Num => r !== null && typeof r === "object" && !Array.isArray(r) && !(r instanceof Map);
-
 /** True when the value is, or (being unknown) may be, an object: accesses may fall through to it. */
 export function maybeObject(v: Val | undefined): v is Val {
   return v !== undefined && (v.unknown || v.repr instanceof Map);

@@ -11,7 +11,7 @@ import type { z } from "zod";
 import { findTargetKind, targetKinds } from "../../programs/registry.js";
 import { ConfigError, type Problem } from "../errors.js";
 import { manifestSchema, type Manifest } from "./schema.js";
-import { templatePlaceholders } from "../planner/template.js";
+import { templatePlaceholders } from "./template.js";
 
 /** A validated manifest and where it came from. */
 export interface LoadedManifest {

@@ -5,12 +5,17 @@
  * every decision with no Pulumi at all.
  */
 import { formatProblem } from "../errors.js";
-import type { ExistingStack, Inventory } from "../runner/inventory.js";
+import type { ExistingStack, StackClassification } from "./stacks.js";
 import { envFullName } from "../../programs/environment-ref.js";
 import { bindingLabel, type Pair, type PairRevision } from "./plan.js";
+import type { Operation, StepWork, UpdateReason } from "./work.js";
 
-/** What a run is for. `prune` handles orphans only; `adopt` only the pairs with entries to adopt. */
-export type RunOperation = "sync" | "drift" | "prune" | "adopt";
+/**
+ * The command a run carries out. `prune` handles orphans only; `adopt` only the pairs with
+ * entries to adopt. What the engine does to each pair is its step's {@link Operation}, the one
+ * operation vocabulary (events, reports); the plan's `engineOperation` names it for the run.
+ */
+export type RunCommand = "sync" | "drift" | "prune" | "adopt";
 
 /** Which deletions a run may make: `--allow-deletes`, or at most `--max-deletes N` entries in all. */
 export interface DeletionPolicy {
@@ -21,7 +26,7 @@ export interface DeletionPolicy {
 
 /** The flags that shape decisions. */
 export interface RunFlags {
-  operation: RunOperation;
+  operation: RunCommand;
   /** Change nothing: previews instead of updates, orphans reported instead of removed. */
   dryRun: boolean;
   /** Read the targets first, so that drift is seen (and, for sync, repaired). */
@@ -65,6 +70,8 @@ export type Decision =
 export interface PlannedStep {
   stack: string;
   decision: Decision;
+  /** What the runner does for it, in full: the handler it runs and everything that handler writes, deletes or reports. */
+  does: StepWork;
   /** The pair, for steps of planned pairs (holds values: never serialised). */
   pair?: Pair;
   /** The stack found in the backend, where there is one. */
@@ -73,7 +80,9 @@ export interface PlannedStep {
 
 /** The whole plan of a run. */
 export interface RunPlan {
-  operation: RunOperation;
+  operation: RunCommand;
+  /** What the engine does to the pairs of this run, as events name it: a sync, a preview (dry run) or a drift. */
+  engineOperation: Operation;
   dryRun: boolean;
   refresh: boolean;
   steps: PlannedStep[];
@@ -88,7 +97,7 @@ export interface RunPlan {
 export const ADOPTED_PREFIX = "adopted:";
 
 /** Computes the run plan. Pure: same input, same plan. */
-export function decide(pairs: readonly Pair[], inventory: Inventory, flags: RunFlags): RunPlan {
+export function decide(pairs: readonly Pair[], stacks: StackClassification, flags: RunFlags): RunPlan {
   const steps: PlannedStep[] = [];
   const warnings: string[] = [];
   const budget = { left: flags.deletions.max };
@@ -97,16 +106,16 @@ export function decide(pairs: readonly Pair[], inventory: Inventory, flags: RunF
   if (flags.operation !== "prune") {
     for (const pair of pairs) {
       if (flags.operation === "adopt" && !(flags.adopt?.get(pair.stack)?.size && !pair.refusal)) continue;
-      const existing = inventory.byName.get(pair.stack);
-      const step: PlannedStep = { stack: pair.stack, pair, decision: pairDecision(pair, existing, flags), ...(existing ? { existing } : {}) };
+      const existing = stacks.byName.get(pair.stack);
+      const step: PlannedStep = { stack: pair.stack, pair, decision: pairDecision(pair, existing, flags), does: UNSET, ...(existing ? { existing } : {}) };
       steps.push(step);
       const d = step.decision;
       if ((d.action === "run" || d.action === "move") && d.deletes.length > 0) candidates.push({ step, deletes: d.deletes });
     }
   }
   if (flags.operation === "sync" || flags.operation === "prune" || flags.operation === "drift") {
-    for (const orphan of inventory.orphans) {
-      const step: PlannedStep = { stack: orphan.name, existing: orphan, decision: { action: "report", why: "orphan" } };
+    for (const orphan of stacks.orphans) {
+      const step: PlannedStep = { stack: orphan.name, existing: orphan, decision: { action: "report", why: "orphan" }, does: UNSET };
       steps.push(step);
       if (flags.operation !== "drift" && !flags.dryRun) {
         const entries = orphan.record?.entries ?? [];
@@ -128,12 +137,14 @@ export function decide(pairs: readonly Pair[], inventory: Inventory, flags: RunF
     }
   }
   steps.sort((a, b) => a.stack.localeCompare(b.stack));
-  for (const s of inventory.idle) {
+  const engineOperation: Operation = flags.operation === "drift" ? "drift" : flags.dryRun ? "preview" : "sync";
+  for (const step of steps) step.does = workOf(step, engineOperation, flags);
+  for (const s of stacks.idle) {
     warnings.push(
       `binding "${s.record!.binding}" selects no environment, but stack ${s.name} was written by it: left alone (check the binding's glob; to remove its entries, remove the binding and prune)`,
     );
   }
-  return { operation: flags.operation, dryRun: flags.dryRun, refresh: flags.refresh, steps, leftovers: flags.dryRun || flags.operation === "drift" ? [] : inventory.leftovers, warnings };
+  return { operation: flags.operation, engineOperation, dryRun: flags.dryRun, refresh: flags.refresh, steps, leftovers: flags.dryRun || flags.operation === "drift" ? [] : stacks.leftovers, warnings };
 }
 
 function pairDecision(pair: Pair, existing: ExistingStack | undefined, flags: RunFlags): Decision {
@@ -189,6 +200,96 @@ function pairDecision(pair: Pair, existing: ExistingStack | undefined, flags: Ru
   return { action: "skip-unchanged" };
 }
 
+/** Filled by `decide` once the guard has had its say. */
+const UNSET: StepWork = { kind: "report", operation: "sync", status: "skipped" };
+
+/** Why a run decision runs, in the report, where the reason is worth a note. */
+const RUN_NOTE: Partial<Record<RunReason, string>> = {
+  forced: "forced",
+  "adopted-entries": "writes ESC's values over the adopted entries",
+};
+
+/** What the runner does for a step: from its decision, its pair, its stack and the flags alone. */
+export function workOf(step: Omit<PlannedStep, "does">, operation: Operation, flags: Pick<RunFlags, "refresh">): StepWork {
+  const d = step.decision;
+  const report = (status: Extract<StepWork, { kind: "report" }>["status"], extra: Omit<Extract<StepWork, { kind: "report" }>, "kind" | "operation" | "status"> = {}, op: Operation = operation): StepWork => ({
+    kind: "report",
+    operation: op,
+    status,
+    ...extra,
+  });
+  switch (d.action) {
+    case "refuse":
+      // A drift report shows a refused pair as an error of the report.
+      return operation === "drift" ? report("failed", { message: d.message, hint: d.hint, drift: "error" }) : report("refused", { message: d.message, hint: d.hint });
+    case "skip":
+      return report("skipped", { message: d.why });
+    case "skip-unchanged":
+      return report("unchanged");
+    case "hold":
+      return report("held", { message: d.message, hint: d.hint }, d.of === "destroy-orphan" ? "destroy" : operation);
+    case "report": {
+      if (d.why === "never-synced") {
+        // Never synced: every entry is pending, and no Pulumi call is needed to know it.
+        return report(step.pair!.entries.length > 0 ? "changes-pending" : "unchanged", { message: "never synced", drift: "never-synced" });
+      }
+      const entries = step.existing?.record?.entries ?? [];
+      const listed = entries.length ? `: would delete ${entries.join(", ")}` : "";
+      return report("changes-pending", {
+        message: `its environment or binding no longer exists${listed}; \`esc-sync sync\` (or prune) removes it`,
+        ...(operation === "drift" ? { drift: "orphaned" as const } : {}),
+      });
+    }
+    case "destroy-orphan":
+      return { kind: "destroy", operation: "destroy", entries: d.entries };
+    case "run":
+    case "adopt":
+    case "move":
+      break;
+  }
+  const pair = step.pair!;
+  const existing = step.existing;
+  const recoverPending = existing?.pendingOperations ?? 0;
+  if (operation === "drift") {
+    // What the store holds may match while the pair's own input moved on (a new location, a
+    // mode, a name template): a sync would rewrite it, so the report must say so.
+    const record = existing?.record;
+    if (!record || record.fingerprint === pair.fingerprint) return { kind: "inspect", operation: "drift", recoverPending };
+    const moved = record.location !== undefined && record.location !== pair.location;
+    const inputMovedOn = moved
+      ? `its target location changed from ${record.location} to ${pair.location}: a sync would move it`
+      : "its input changed since the last sync (settings, names or values): a sync would rewrite it";
+    return { kind: "inspect", operation: "drift", recoverPending, inputMovedOn };
+  }
+  // "inspect" is a drift's, handled above.
+  const why: UpdateReason = d.action === "run" ? (d.why as Exclude<RunReason, "inspect">) : d.action;
+  const notes: string[] = [];
+  const runNote = d.action === "run" ? RUN_NOTE[d.why] : undefined;
+  if (runNote) notes.push(runNote);
+  if ((d.action === "run" || d.action === "move") && d.note) notes.push(d.note);
+  const deletes = d.action === "run" || d.action === "move" ? d.deletes : [];
+  const move = d.action === "move" ? { move: { from: d.from, to: d.to } } : {};
+  // A pair run because its store changed in place reads it back too, to say what it repaired.
+  const refresh = flags.refresh || (d.action === "run" && d.why === "changed-in-place");
+  if (operation === "preview") {
+    // A dry run never writes to the backend: a new pair's stack is not created to preview it.
+    const wouldCreate = existing ? {} : { wouldCreate: pair.entries.map((e) => e.name) };
+    const said = d.action === "move" ? `would move from ${d.from} to ${d.to}` : deletes.length ? `would delete ${deletes.join(", ")}` : undefined;
+    return { kind: "preview", operation: "preview", why, deletes, ...move, refresh, recoverPending, notes, ...(said ? { message: said } : {}), ...wouldCreate };
+  }
+  return {
+    kind: "up",
+    operation: "sync",
+    why,
+    deletes,
+    ...(d.action === "adopt" ? { adopt: d.names } : {}),
+    ...move,
+    refreshFirst: refresh && existing !== undefined,
+    recoverPending,
+    notes,
+  };
+}
+
 function holdOf(d: Decision, deletes: string[]): Decision {
   const shown = deletes.slice(0, 10).join(", ") + (deletes.length > 10 ? `, … (${deletes.length - 10} more)` : "");
   const count = `${deletes.length} entr${deletes.length === 1 ? "y" : "ies"}`;
@@ -224,6 +325,7 @@ export function runPlanToJson(plan: RunPlan) {
   return {
     version: 1,
     operation: plan.operation,
+    engineOperation: plan.engineOperation,
     dryRun: plan.dryRun,
     refresh: plan.refresh,
     steps: plan.steps.map((s) => ({
@@ -240,6 +342,7 @@ export function runPlanToJson(plan: RunPlan) {
       // Where the provider settings and credentials come from (names of sources, never values).
       ...(s.pair?.provider ? { provider: s.pair.provider } : {}),
       decision: s.decision,
+      does: s.does,
     })),
     leftovers: plan.leftovers.map((s) => s.name),
     warnings: plan.warnings,

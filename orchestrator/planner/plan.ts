@@ -14,20 +14,8 @@ import { SecretValue } from "../../programs/secret-value.js";
 import { valueText } from "../../programs/shared/readback.js";
 import { checkCollisions } from "../../programs/shared/rules.js";
 import { locationOf, providerConfig, type ProviderConfigReport } from "./provider-config.js";
-import { inShard, type Shard } from "./shard.js";
-import { renderTemplate } from "./template.js";
-
-/** Narrows a run to some environments and targets (`--filter`, `--target`). */
-export interface Selection {
-  /** Globs over `project/name`; all environments when empty. */
-  filter?: string[];
-  /** Target ids; all targets when empty. */
-  targets?: string[];
-  /** Accept a `filter` that selects no environment (a mistyped glob in a CI job is likelier). */
-  allowEmpty?: boolean;
-  /** `--shard i/n`: only the stacks this shard owns (see `shard.ts`); all when absent. */
-  shard?: Shard;
-}
+import { Selection } from "./selection.js";
+import { renderTemplate } from "../manifest/template.js";
 
 /** Why a pair cannot run (a plan-time refusal), or has nothing to write (`no-value`). */
 export type PairRefusal =
@@ -109,19 +97,12 @@ export function bindingSelects(b: Binding, ref: EnvironmentRef): boolean {
   return picomatch.isMatch(id, asList(b.environments)) && !picomatch.isMatch(id, asList(b.exclude));
 }
 
-/** True when the run's selection includes the environment and the target. */
-export function selectionIncludes(sel: Selection, ref: EnvironmentRef | undefined, targetId: string): boolean {
-  if (sel.targets?.length && !sel.targets.includes(targetId)) return false;
-  if (ref && sel.filter?.length && !picomatch.isMatch(envId(ref), sel.filter)) return false;
-  return true;
-}
-
 /** The (environment, binding) matches of a run, before any environment is opened. */
 export function matchBindings(manifest: Manifest, refs: readonly EnvironmentRef[], sel: Selection): { ref: EnvironmentRef; binding: Binding }[] {
   const out: { ref: EnvironmentRef; binding: Binding }[] = [];
   for (const ref of refs) {
     for (const binding of manifest.bindings) {
-      if (bindingSelects(binding, ref) && selectionIncludes(sel, ref, binding.target)) out.push({ ref, binding });
+      if (bindingSelects(binding, ref) && sel.includesPair(ref, binding.target)) out.push({ ref, binding });
     }
   }
   return out;
@@ -150,7 +131,7 @@ export function stackName(ref: EnvironmentRef, targetId: string): string {
   return [ref.project, ref.name, targetId].map((p) => p.replace(/[^A-Za-z0-9_.-]/g, "_")).join(".");
 }
 
-/** Input to {@link plan}. */
+/** Input to {@link planPairs}. */
 export interface PlanInput {
   manifest: Manifest;
   /** The environments the matches refer to, opened and resolved at their latest revision. */
@@ -166,8 +147,8 @@ export interface PlanInput {
   selection?: Selection;
 }
 
-/** The pairs of a run, plus problems that span pairs. */
-export interface Plan {
+/** The pairs of a run, plus problems that span pairs (the run plan of their decisions is `decide.ts`'s). */
+export interface PairPlan {
   pairs: Pair[];
   warnings: string[];
   /** With a shard: how many of the selection's pairs belong to the other shards. */
@@ -175,7 +156,7 @@ export interface Plan {
 }
 
 /** Computes the pairs: entries, names, rule checks, collisions, fingerprints. Pure. */
-export function plan(input: PlanInput): Plan {
+export function planPairs(input: PlanInput): PairPlan {
   const byId = new Map(input.environments.map((e) => [envId(e.ref), e]));
   const pairs: Pair[] = [];
   const warnings: string[] = [];
@@ -232,7 +213,7 @@ export function plan(input: PlanInput): Plan {
     pairs.push(pair);
   }
   for (const env of input.environments) {
-    for (const pair of syncBlockPairs(input.manifest, env, input.selection ?? {}, warnings)) {
+    for (const pair of syncBlockPairs(input.manifest, env, input.selection ?? Selection.all, warnings)) {
       pair.fingerprint = fingerprint(pair, input.fingerprintKey);
       pairs.push(pair);
     }
@@ -250,9 +231,9 @@ export function plan(input: PlanInput): Plan {
   refuseSharedPlaces(pairs);
   // The shard narrows last: collisions and shared places are found across every shard's pairs,
   // so that each shard refuses exactly what an unsharded run would.
-  const shard = input.selection?.shard;
-  if (!shard) return { pairs, warnings };
-  const own = pairs.filter((p) => inShard(p.stack, shard));
+  const selection = input.selection ?? Selection.all;
+  if (!selection.shard) return { pairs, warnings };
+  const own = pairs.filter((p) => selection.ownsStack(p.stack));
   return { pairs: own, warnings, otherShards: pairs.length - own.length };
 }
 
@@ -393,7 +374,7 @@ function syncBlockPairs(manifest: Manifest, env: ResolvedEnvironment, sel: Selec
         return;
       }
       const targetId = candidates[0]![0];
-      if (!selectionIncludes(sel, env.ref, targetId)) return;
+      if (!sel.includesPair(env.ref, targetId)) return;
       const group = byTarget.get(targetId) ?? { kind, key, items: [] };
       group.items.push({ name, node: value });
       byTarget.set(targetId, group);

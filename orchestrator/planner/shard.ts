@@ -69,8 +69,3 @@ export function shardOf(stack: string, count: number): number {
 export function inShard(stack: string, shard: Shard | undefined): boolean {
   return shard === undefined || shard.count === 1 || shardOf(stack, shard.count) === shard.index;
 }
-
-/** "shard 1/3", for messages and reports. */
-export function shardLabel(shard: Shard): string {
-  return `shard ${shard.index}/${shard.count}`;
-}

@@ -198,6 +198,7 @@ export function jsonReporter(write: (text: string) => void): Reporter {
           pairs.set(e.pair.stack, {
             ...e.pair,
             operation: e.operation,
+            step: e.step,
             status: e.status,
             changes: e.changes,
             ...(e.message ? { message: e.message } : {}),

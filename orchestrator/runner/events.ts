@@ -6,8 +6,9 @@
 import type { DriftStatus, EntryDrift } from "../drift/compare.js";
 import type { PairRevision } from "../planner/plan.js";
 
-/** The operations a run performs on a pair. */
-export type Operation = "sync" | "preview" | "drift" | "destroy";
+import type { Operation, PairStatus, StepKind } from "../planner/work.js";
+
+export type { Operation, PairStatus };
 
 /** A pair's drift, in `pair-done` events of a drift run. */
 export interface PairDrift {
@@ -39,13 +40,6 @@ export interface ChangeCounts {
   same: number;
 }
 
-/**
- * How a pair ended. `refused`: the plan found it cannot run as configured (a name the store
- * refuses, an environment with errors). `held`: the deletion guard kept it back. `moved`: its
- * target location changed and its entries were written at the new one, deleted at the old.
- */
-export type PairStatus = "created" | "updated" | "moved" | "deleted" | "unchanged" | "changes-pending" | "skipped" | "held" | "refused" | "failed";
-
 export type RunEvent =
   | {
       kind: "run-start";
@@ -63,6 +57,8 @@ export type RunEvent =
       kind: "pair-done";
       pair: PairInfo;
       operation: Operation;
+      /** The kind of work the run plan gave the step (`up`, `preview`, `inspect`, `destroy`, `report`): the handler that ran it. */
+      step: StepKind;
       status: PairStatus;
       changes: ChangeCounts;
       /** Why it failed or was skipped; never holds a value. */

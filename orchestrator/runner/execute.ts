@@ -8,9 +8,11 @@ import { envFullName } from "../../programs/environment-ref.js";
 import type { PlannedStep, RunPlan } from "../planner/decide.js";
 import type { Pair } from "../planner/plan.js";
 import type { ExecuteContext } from "./context.js";
-import type { Operation, PairInfo, PairStatus, RunSummary } from "./events.js";
-import type { ExistingStack } from "./inventory.js";
-import { removeLeftover, runStep } from "./pair.js";
+import type { PairInfo, PairStatus, RunSummary } from "./events.js";
+import { needsEngine } from "../planner/work.js";
+import type { ExistingStack } from "../planner/stacks.js";
+import { removeLeftover } from "./pair.js";
+import { runStep } from "./steps.js";
 import { ensurePlugins } from "./plugins.js";
 import { executionMark, killRun, reapOrphans, RUN_MARK } from "./processes.js";
 
@@ -43,18 +45,13 @@ function orphanInfo(stack: ExistingStack): PairInfo {
 
 export const stepInfo = (step: PlannedStep): PairInfo => (step.pair ? pairInfo(step.pair) : orphanInfo(step.existing!));
 
-/** The operation events name: what the engine does to a pair in this run. */
-export function operationOf(plan: RunPlan): Operation {
-  return plan.operation === "drift" ? "drift" : plan.dryRun ? "preview" : "sync";
-}
-
 /** Carries out every step of the plan; resolves with the summary. Never throws for one step. */
 export async function execute(plan: RunPlan, runCtx: ExecuteContext): Promise<RunSummary> {
   // A mark of this execute's own: its end kills its processes only, not those of another execute
   // the same process runs at the same time (serve).
   const ctx: ExecuteContext = { ...runCtx, toolchain: { ...runCtx.toolchain, env: { ...runCtx.toolchain.env, [RUN_MARK]: executionMark() } } };
   const started = ctx.startedAt ?? Date.now();
-  const operation = operationOf(plan);
+  const operation = plan.engineOperation;
   // What an orchestrator killed with SIGKILL left running (its CLIs, providers) ends now.
   const reaped = reapOrphans();
   const infos = plan.steps.map(stepInfo);
@@ -63,9 +60,10 @@ export async function execute(plan: RunPlan, runCtx: ExecuteContext): Promise<Ru
   for (const w of plan.warnings) ctx.emit({ kind: "warning", message: w, at: Date.now() });
   if (reaped > 0) ctx.emit({ kind: "warning", message: `ended ${reaped} process(es) left running by an earlier esc-sync run that was killed`, at: Date.now() });
 
-  const engineBound = plan.steps.filter((s) => s.pair && ["run", "adopt", "move"].includes(s.decision.action)).map((s) => s.pair!);
+  // Plugins for the pairs the engine updates or previews; an inspect (drift) installs none.
+  const engineBound = plan.steps.filter((s) => s.pair && needsEngine(s.does) && s.does.kind !== "inspect").map((s) => s.pair!);
   const missingPlugins =
-    plan.operation === "drift" || engineBound.length === 0
+    engineBound.length === 0
       ? new Map<string, string>()
       : await ensurePlugins(engineBound, ctx.backend, ctx.toolchain, (message) => ctx.emit({ kind: "warning", message, at: Date.now() }));
 
@@ -75,7 +73,7 @@ export async function execute(plan: RunPlan, runCtx: ExecuteContext): Promise<Ru
   const jobs = plan.steps.map((step, i) => {
     ctx.emit({ kind: "pair-queued", pair: infos[i]!, at: Date.now() });
     return limit(async () => {
-      statuses.push(await runStep({ ...ctx, plan, operation, missingPlugins, halted }, step, infos[i]!));
+      statuses.push(await runStep({ ...ctx, plan, missingPlugins, halted }, step, infos[i]!));
     });
   });
   for (const leftover of plan.leftovers) jobs.push(limit(() => removeLeftover(ctx, leftover)));

@@ -7,11 +7,10 @@
 import { existsSync, statSync } from "node:fs";
 import Fastify, { type FastifyInstance } from "fastify";
 import pLimit from "p-limit";
-import picomatch from "picomatch";
 import type { Logger } from "pino";
 import { envId } from "../../programs/environment-ref.js";
 import type { RunFlags } from "../planner/decide.js";
-import type { Selection } from "../planner/plan.js";
+import type { Selection } from "../planner/selection.js";
 import type { RunEvent } from "../runner/events.js";
 import type { ExecuteOptions, Session } from "../session.js";
 import { RecentIds } from "./deliveries.js";
@@ -108,7 +107,7 @@ export async function startServer(opts: ServeOptions): Promise<Server> {
   const book = new StatusBook();
   const notifier = new Notifier({ targets: opts.notify ?? [], logger, redact: opts.redact, onResult: (result) => metrics.notifications.inc({ result }) });
   const org = session.manifest.source.org;
-  const inSelection = (env: string) => !opts.selection.filter?.length || picomatch.isMatch(env, opts.selection.filter);
+  const inSelection = (env: string) => opts.selection.includesEnvironmentId(env);
   let ready = false;
   let stopping = false;
   /** Environments whose definition holds `fn::rotate`: any new revision of theirs may be a rotation. */
@@ -206,7 +205,7 @@ export async function startServer(opts: ServeOptions): Promise<Server> {
    * GitHub), else the worst status found. Changes nothing.
    */
   async function readBack(environments: string[], signal: AbortSignal): Promise<string> {
-    const plan = await session.plan({ ...opts.selection, filter: environments, allowEmpty: true }, { operation: "drift", dryRun: true, refresh: false, force: false, deletions: { allowAll: false, max: 0 } }, signal);
+    const plan = await session.plan(opts.selection.narrowedTo(environments), { operation: "drift", dryRun: true, refresh: false, force: false, deletions: { allowAll: false, max: 0 } }, signal);
     const statuses: string[] = [];
     await session.execute(plan, { ...opts.execute, emit: (e) => void (e.kind === "pair-done" && statuses.push(e.drift?.status ?? "error")), signal });
     const worst = ["error", "missing", "drifted", "pending", "orphaned", "unverifiable"].find((st) => statuses.includes(st));
@@ -239,8 +238,7 @@ export async function startServer(opts: ServeOptions): Promise<Server> {
     const trigger = work.kind === "reconcile" ? "reconcile" : "change";
     metrics.cycles.inc({ trigger });
     const started = Date.now();
-    const selection: Selection =
-      work.kind === "reconcile" ? opts.selection : { ...opts.selection, filter: work.environments, allowEmpty: true };
+    const selection = work.kind === "reconcile" ? opts.selection : opts.selection.narrowedTo(work.environments);
     logger.info({ trigger, environments: work.kind === "environments" ? work.environments : "all" }, "cycle start");
     await refreshGraph(work.kind === "environments" ? work.environments : undefined, signal);
     const runPlan = await session.plan(selection, { operation: "sync", dryRun: false, refresh: false, force: false, deletions: opts.deletions }, signal);
@@ -402,7 +400,7 @@ export async function startServer(opts: ServeOptions): Promise<Server> {
     book,
     redact: opts.redact,
     state: () => ({ ready, stopping, retrying: [...retries.keys()] }),
-    environments: async () => (await session.source.list(AbortSignal.timeout(30_000))).map(envId).filter(inSelection),
+    environments: async () => (await session.source.list(AbortSignal.timeout(30_000))).filter((ref) => opts.selection.includesEnvironment(ref)).map(envId),
   });
 
   // The folder first: a missing one ends serve before it listens.

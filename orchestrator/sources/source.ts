@@ -3,7 +3,9 @@
  * and a local folder of ESC definitions evaluated in process.
  */
 import type { EnvironmentRef } from "../../programs/environment-ref.js";
-import type { Properties, Provenance } from "../values.js";
+import type { EnvironmentDiagnostic, Properties, Provenance } from "../values.js";
+
+export type { EnvironmentDiagnostic };
 
 
 /** One problem found while evaluating an environment definition. */
@@ -18,16 +20,6 @@ export function importCandidates(ref: string, importer: string): string[] {
   if (parts.length !== 1) return [];
   const project = importer.includes("/") ? importer.split("/")[0]! : "default";
   return project === "default" ? [`default/${ref}`] : [`${project}/${ref}`, `default/${ref}`];
-}
-
-export interface EnvironmentDiagnostic {
-  /** Path inside the definition, e.g. `values.db.password`. */
-  path?: string;
-  summary: string;
-  line?: number;
-  column?: number;
-  /** ESC's severity; absent means error (as ESC reads an absent severity). Only errors fail an environment. */
-  severity?: "error" | "warning";
 }
 
 /** An environment opened and resolved: its values, each node flagged secret or not. */

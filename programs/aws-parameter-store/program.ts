@@ -8,7 +8,7 @@ import type { PulumiFn } from "@pulumi/pulumi/automation/index.js";
 import type { ProgramInput } from "../contract.js";
 import { awsProvider } from "../shared/aws-provider.js";
 import { describeEntry, ownershipTags } from "../shared/ownership.js";
-import { secretText, storeOptions } from "../shared/values.js";
+import { secretText, storeOptions } from "../shared/store-inputs.js";
 import { PARAMETER_IGNORED, parameterImportId } from "./adopt.js";
 import { normalizeName } from "./naming.js";
 import type { AwsParameterStoreSettings } from "./schema.js";

@@ -8,7 +8,7 @@ import type { PulumiFn } from "@pulumi/pulumi/automation/index.js";
 import type { ProgramInput } from "../contract.js";
 import { credentialsFor, type Credentials } from "../shared/credentials.js";
 import { describeEntry, ownershipTags } from "../shared/ownership.js";
-import { secretText, storeOptions } from "../shared/values.js";
+import { secretText, storeOptions } from "../shared/store-inputs.js";
 import { SECRET_IGNORED, keyVaultSecretImportId } from "./adopt.js";
 import { normalizeName } from "./naming.js";
 import type { AzureKeyVaultSettings } from "./schema.js";

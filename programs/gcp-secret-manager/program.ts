@@ -9,7 +9,7 @@ import type { ProgramInput } from "../contract.js";
 import { credentialsFor } from "../shared/credentials.js";
 import { describeEntry, ownershipLabels } from "../shared/ownership.js";
 import { envFullName } from "../environment-ref.js";
-import { secretText, storeOptions } from "../shared/values.js";
+import { secretText, storeOptions } from "../shared/store-inputs.js";
 import { SECRET_IGNORED, VERSION_IGNORED, secretImportId, secretVersionImportId } from "./adopt.js";
 import { normalizeName } from "./naming.js";
 import type { GcpSecretManagerSettings } from "./schema.js";

@@ -8,7 +8,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { PulumiFn } from "@pulumi/pulumi/automation/index.js";
 import type { ProgramInput } from "../contract.js";
 import { credentialsFor } from "../shared/credentials.js";
-import { secretText, storeOptions } from "../shared/values.js";
+import { secretText, storeOptions } from "../shared/store-inputs.js";
 import { isVariable, normalizeName } from "./naming.js";
 import type { GithubActionsSettings } from "./schema.js";
 

@@ -15,7 +15,7 @@ import type { PulumiFn } from "@pulumi/pulumi/automation/index.js";
 import type { PlannedEntry, ProgramInput, Shape } from "../contract.js";
 import { credentialsFor } from "../shared/credentials.js";
 import { describeEntry, ownershipTags } from "../shared/ownership.js";
-import { storeOptions } from "../shared/values.js";
+import { storeOptions } from "../shared/store-inputs.js";
 import { SECRET_IGNORED, secretImportId } from "./adopt.js";
 import { normalizeName } from "./naming.js";
 import { MAX_METADATA_VALUE, type VaultKvSettings } from "./schema.js";

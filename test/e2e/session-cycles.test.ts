@@ -8,6 +8,7 @@ import type { RunEvent } from "../../orchestrator/runner/events.js";
 import { Session } from "../../orchestrator/session.js";
 import { APP_TO_FILES, PASSPHRASE, Sandbox } from "../support/sandbox.js";
 import { recordedToolchain } from "../support/toolchain.js";
+import { Selection } from "../../orchestrator/planner/selection.js";
 
 const CYCLES = 50;
 
@@ -23,7 +24,7 @@ describe("session cycles", () => {
     const flags = { operation: "sync" as const, dryRun: false, refresh: false, force: false, deletions: { allowAll: false, max: 0 } };
     const cycle = async () => {
       const events: RunEvent[] = [];
-      const summary = await session.execute(await session.plan({}, flags), { emit: (e) => events.push(e) });
+      const summary = await session.execute(await session.plan(Selection.all, flags), { emit: (e) => events.push(e) });
       return { summary, statuses: events.flatMap((e) => (e.kind === "pair-done" ? [e.status] : [])), messages: events.flatMap((e) => (e.kind === "pair-done" && e.message ? [e.message] : [])) };
     };
 

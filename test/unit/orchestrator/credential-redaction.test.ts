@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { Redactor } from "../../../orchestrator/redact.js";
 import { Session } from "../../../orchestrator/session.js";
+import { Selection } from "../../../orchestrator/planner/selection.js";
 
 const KEY_ID = "AKIAPLAINCANARY8842";
 const SECRET_KEY = "plain-canary-secret-access-key-31c7";
@@ -31,7 +32,7 @@ describe("credentials from the environment", () => {
   it("are hidden by the redactor although the environment does not mark them secret", async () => {
     const redactor = new Redactor();
     const session = await Session.open({ manifest, env: { ESC_SYNC_FINGERPRINT_KEY: "k", XDG_STATE_HOME: dir }, redactor });
-    const prepared = await session.prepare({});
+    const prepared = await session.prepare(Selection.all);
     const pair = prepared.plan.pairs[0]!;
     expect(pair.refusal).toBeUndefined();
     expect(Object.keys(pair.credentials ?? {}).length).toBeGreaterThan(0);

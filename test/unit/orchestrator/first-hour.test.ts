@@ -17,13 +17,15 @@ import { decide, type RunFlags } from "../../../orchestrator/planner/decide.js";
 import { programInput } from "../../../orchestrator/planner/plan.js";
 import { runPlanToText } from "../../../orchestrator/reporters/plan.js";
 import { renderTable } from "../../../orchestrator/reporters/table.js";
-import { classifyStacks } from "../../../orchestrator/runner/inventory.js";
-import { fingerprintKey, Session } from "../../../orchestrator/session.js";
+import { classifyStacks } from "../../../orchestrator/planner/stacks.js";
+import { fingerprintKey } from "../../../orchestrator/fingerprint-key.js";
+import { Session } from "../../../orchestrator/session.js";
 import { fileCheckInPlace } from "../../../programs/file/in-place.js";
 import { checkFilePath } from "../../../programs/file/path-check.js";
 import { fileProvider } from "../../../programs/file/provider.js";
 import { renderFile } from "../../../programs/file/render.js";
 import { filePair } from "../../support/pairs.js";
+import { Selection } from "../../../orchestrator/planner/selection.js";
 
 const dir = mkdtempSync(join(tmpdir(), "esc-sync-first-hour-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -54,11 +56,11 @@ describe("the fingerprint key of a command that only reports", () => {
     const session = await Session.open({ manifest, env: { XDG_STATE_HOME: state }, access: "compare" });
     session.fingerprintKey(); // no key anywhere: an in-memory one, never written
     const pair = filePair("a");
-    const prepared = { selection: {}, plan: { pairs: [pair], warnings: [] }, environments: [], pinned: new Map(), warnings: [], idleBindings: new Set<string>() };
+    const prepared = { selection: Selection.all, plan: { pairs: [pair], warnings: [] }, environments: [], pinned: new Map(), warnings: [], idleBindings: new Set<string>() };
     const flags = { operation: "sync" as const, dryRun: false, refresh: false, force: false, deletions: { allowAll: false, max: 0 } };
-    expect(session.decide(prepared, classifyStacks([], [pair], {}, new Set(["out"])), flags).steps[0]!.decision).toMatchObject({ action: "run", why: "new" });
+    expect(session.decide(prepared, classifyStacks([], [pair], Selection.all, new Set(["out"])), flags).steps[0]!.decision).toMatchObject({ action: "run", why: "new" });
     const record = { environment: "o/app/a", target: "out", binding: "out", kind: "file", fingerprint: "fp-written-with-the-passphrase", entries: ["A"], location: pair.location, manifest };
-    const synced = classifyStacks([{ name: pair.stack, record, resources: 1, pendingOperations: 0 }], [pair], {}, new Set(["out"]));
+    const synced = classifyStacks([{ name: pair.stack, record, resources: 1, pendingOperations: 0 }], [pair], Selection.all, new Set(["out"]));
     expect(() => session.decide(prepared, synced, flags)).toThrow(/^no fingerprint key: .* \(1 of the selected pair\(s\) have a stack record to compare\)$/);
     expect(existsSync(keyFile)).toBe(false);
   });
@@ -147,7 +149,7 @@ describe("file target: a cheap look at the disk", () => {
     const pair = filePair("a", { valueFor: () => "v" });
     const stacks = [{ name: pair.stack, record: { environment: "o/app/a", target: "out", binding: "out", kind: "file", fingerprint: pair.fingerprint, entries: pair.entries.map((e) => e.name), location: pair.location, manifest: "/m" }, resources: 1, pendingOperations: 0 }];
     const flags: RunFlags = { operation: "sync", dryRun: false, refresh: false, force: false, deletions: { allowAll: false, max: 0 }, manifest: "/m" };
-    const inventory = classifyStacks(stacks, [pair], {}, new Set(["out"]));
+    const inventory = classifyStacks(stacks, [pair], Selection.all, new Set(["out"]));
     expect(decide([pair], inventory, flags).steps[0]!.decision).toEqual({ action: "skip-unchanged" });
     const changed = decide([pair], inventory, { ...flags, changedInPlace: new Map([[pair.stack, "/out/a.env is missing"]]) });
     expect(changed.steps[0]!.decision).toEqual({ action: "run", why: "changed-in-place", deletes: [], note: "/out/a.env is missing" });
@@ -159,7 +161,7 @@ describe("output width", () => {
   it("a plan fits 120 columns on a terminal of 120 (paths keep their end); without a width nothing is cut", () => {
     const long = (i: number) => filePair(`environment-with-a-long-name-${i}`, { valueFor: () => "v", entryNames: ["DATABASE_URL", "OTEL_EXPORTER_OTLP_ENDPOINT", "STRIPE_API_KEY", "LOG_LEVEL"] });
     const pairs = [1, 2, 3].map(long);
-    const runPlan = decide(pairs, classifyStacks([], pairs, {}, new Set(["out"])), { operation: "sync", dryRun: false, refresh: false, force: false, deletions: { allowAll: false, max: 0 }, manifest: "/m" });
+    const runPlan = decide(pairs, classifyStacks([], pairs, Selection.all, new Set(["out"])), { operation: "sync", dryRun: false, refresh: false, force: false, deletions: { allowAll: false, max: 0 }, manifest: "/m" });
     const wide = runPlanToText(runPlan);
     expect(Math.max(...wide.split("\n").map((l) => l.length))).toBeGreaterThan(120);
     const narrow = runPlanToText(runPlan, 120).split("\n");
@@ -179,11 +181,11 @@ describe("an empty plan says why", () => {
     writeFileSync(manifest, "version: 1\nsource: { kind: local, folder: nowhere }\ntargets: {}\n");
     const session = await Session.open({ manifest, env: { ESC_SYNC_FINGERPRINT_KEY: "k" } });
     const flags = { operation: "sync" as const, dryRun: false, refresh: false, force: false, deletions: { allowAll: false, max: 0 } };
-    const empty = classifyStacks([], [], {}, new Set());
+    const empty = classifyStacks([], [], Selection.all, new Set());
     const base = { environments: [], pinned: new Map(), warnings: [], idleBindings: new Set<string>() };
-    const sharded = session.decide({ ...base, selection: { shard: { index: 1, count: 3 } }, plan: { pairs: [], warnings: [], otherShards: 2 } }, empty, flags);
+    const sharded = session.decide({ ...base, selection: Selection.of({ shard: { index: 1, count: 3 } }), plan: { pairs: [], warnings: [], otherShards: 2 } }, empty, flags);
     expect(runPlanToText(sharded)).toBe("No pairs: shard 1/3 holds none of the selection's 2 pair(s): they belong to the other shards.");
-    const none = session.decide({ ...base, selection: {}, plan: { pairs: [], warnings: [] } }, empty, flags);
+    const none = session.decide({ ...base, selection: Selection.all, plan: { pairs: [], warnings: [] } }, empty, flags);
     expect(runPlanToText(none)).toBe("No pairs: no binding selects any environment.");
   });
 });

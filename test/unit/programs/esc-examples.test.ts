@@ -9,7 +9,7 @@
 import { describe, expect, it } from "vitest";
 import * as pulumi from "@pulumi/pulumi";
 import { parseManifest } from "../../../orchestrator/manifest/load.js";
-import { plan, programInput, type Pair } from "../../../orchestrator/planner/plan.js";
+import { planPairs as plan, programInput, type Pair } from "../../../orchestrator/planner/plan.js";
 import type { ResolvedEnvironment } from "../../../orchestrator/sources/source.js";
 import type { ValueNode } from "../../../orchestrator/values.js";
 import { findTargetKind } from "../../../programs/registry.js";

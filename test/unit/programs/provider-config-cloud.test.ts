@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseManifest } from "../../../orchestrator/manifest/load.js";
-import { plan, programInput } from "../../../orchestrator/planner/plan.js";
+import { planPairs as plan, programInput } from "../../../orchestrator/planner/plan.js";
 import { PulumiCloudSource } from "../../../orchestrator/sources/pulumi-cloud.js";
 import type { ValueNode } from "../../../orchestrator/values.js";
 import { findTargetKind } from "../../../programs/registry.js";

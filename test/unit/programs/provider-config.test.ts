@@ -8,13 +8,14 @@
 import { describe, expect, it } from "vitest";
 import { parseManifest } from "../../../orchestrator/manifest/load.js";
 import { decide } from "../../../orchestrator/planner/decide.js";
-import { plan, programInput, type Pair } from "../../../orchestrator/planner/plan.js";
+import { planPairs as plan, programInput, type Pair } from "../../../orchestrator/planner/plan.js";
 import { runPlanToJson, runPlanToText } from "../../../orchestrator/reporters/plan.js";
-import { classifyStacks } from "../../../orchestrator/runner/inventory.js";
+import { classifyStacks } from "../../../orchestrator/planner/stacks.js";
 import type { ResolvedEnvironment } from "../../../orchestrator/sources/source.js";
 import type { ValueNode } from "../../../orchestrator/values.js";
 import { findTargetKind } from "../../../programs/registry.js";
 import { expectSecret, one, runProgram } from "./fixtures.js";
+import { Selection } from "../../../orchestrator/planner/selection.js";
 
 const KEY_ID = "AKIACANARYKEYID4711";
 const SECRET_KEY = "canary-secret-access-key-0b5e";
@@ -52,7 +53,7 @@ function planOf(manifestText: string, env: ResolvedEnvironment) {
 }
 
 function printed(pairs: Pair[]): string {
-  const runPlan = decide(pairs, classifyStacks([], pairs, {}, new Set()), {
+  const runPlan = decide(pairs, classifyStacks([], pairs, Selection.all, new Set()), {
     operation: "sync",
     dryRun: false,
     refresh: false,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { compareEntries, driftExitCode, pairStatus, valueFingerprint } from "../../../../orchestrator/drift/compare.js";
-import { driftToJunit, driftToMarkdown, type DriftReport } from "../../../../orchestrator/drift/report.js";
+import { driftToJunit, driftToMarkdown, type DriftReport } from "../../../../orchestrator/reporters/drift.js";
 import { SecretValue } from "../../../../programs/secret-value.js";
 
 const entry = (name: string, value: string) => ({ name, value: new SecretValue(value), secret: true });

@@ -4,8 +4,8 @@ import { describe, expect, it } from "vitest";
 import { renderInventory, summarise, type InventoryDocument, type InventoryFormat } from "../../../../orchestrator/inventory/render.js";
 import { inventoryRows, parseSecretQuery, rowsDerivedFrom, type InventoryRow } from "../../../../orchestrator/inventory/rows.js";
 import { INVENTORY_SCHEMA_VERSION, inventoryDocumentSchema, inventoryJsonSchema } from "../../../../orchestrator/inventory/schema.js";
-import type { PlannedStep, RunPlan } from "../../../../orchestrator/planner/decide.js";
-import type { ExistingStack, StackRecord } from "../../../../orchestrator/runner/inventory.js";
+import { workOf, type PlannedStep, type RunPlan } from "../../../../orchestrator/planner/decide.js";
+import type { ExistingStack, StackRecord } from "../../../../orchestrator/planner/stacks.js";
 import type { Provenance } from "../../../../orchestrator/values.js";
 import { filePair } from "../../../support/pairs.js";
 
@@ -35,12 +35,14 @@ const provenance: Provenance = {
   "environmentVariables.B": { definedIn: { environment: "o/app/x", path: "environmentVariables.B" }, derivedFrom: ["o/app/x:environmentVariables.B", "o/lib/shared:token.part"] },
 };
 
-function plan(steps: PlannedStep[]): RunPlan {
-  return { operation: "sync", dryRun: true, refresh: false, steps, leftovers: [], warnings: [] };
+/** A dry run's plan of these decisions, each step's work as `decide` gives it. */
+function plan(steps: Omit<PlannedStep, "does">[]): RunPlan {
+  const planned = steps.map((s) => ({ ...s, does: workOf(s, "preview", { refresh: false }) }));
+  return { operation: "sync", engineOperation: "preview", dryRun: true, refresh: false, steps: planned, leftovers: [], warnings: [] };
 }
 
 /** `traced: false`: a source that gives no provenance. */
-function rowsOf(steps: PlannedStep[], traced = true): InventoryRow[] {
+function rowsOf(steps: Omit<PlannedStep, "does">[], traced = true): InventoryRow[] {
   return inventoryRows({ runPlan: plan(steps), bindingPaths: new Map([["out", "environmentVariables"]]), provenanceOf: () => (traced ? provenance : undefined), fingerprintKey: "k" });
 }
 

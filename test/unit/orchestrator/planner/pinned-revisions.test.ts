@@ -10,13 +10,15 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { parseManifest } from "../../../../orchestrator/manifest/load.js";
 import { decide } from "../../../../orchestrator/planner/decide.js";
-import { matchBindings, plan, type Pair } from "../../../../orchestrator/planner/plan.js";
+import { matchBindings, planPairs as plan, type Pair } from "../../../../orchestrator/planner/plan.js";
 import { runPlanToJson, runPlanToText } from "../../../../orchestrator/reporters/plan.js";
-import { classifyStacks, describeExport } from "../../../../orchestrator/runner/inventory.js";
+import { describeExport } from "../../../../orchestrator/runner/backend-stacks.js";
+import { classifyStacks } from "../../../../orchestrator/planner/stacks.js";
 import { Session } from "../../../../orchestrator/session.js";
 import { EnvironmentError, type EnvironmentSource, type ResolvedEnvironment } from "../../../../orchestrator/sources/source.js";
 import { type Plain } from "../../../../orchestrator/values.js";
 import { envId, type EnvironmentRef } from "../../../../programs/environment-ref.js";
+import { Selection } from "../../../../orchestrator/planner/selection.js";
 
 const MANIFEST = `
 version: 1
@@ -49,7 +51,7 @@ function planWith(pinned: ResolvedEnvironment[], latest: ResolvedEnvironment[], 
     environments: latest,
     pinned: new Map(pinned.map((e) => [`${envId(e.ref)}@${e.tag ?? e.revision}`, e])),
     failures,
-    matches: matchBindings(manifest, refs, {}),
+    matches: matchBindings(manifest, refs, Selection.all),
     fingerprintKey: "k",
   });
 }
@@ -100,7 +102,7 @@ describe("planner: pinned revisions", () => {
 
   it("names the revision of each step in the run plan JSON and text, and reads it back from a stack record", () => {
     const pairs = planWith([stable, third], [latest]).pairs;
-    const run = decide(pairs, classifyStacks([], pairs, {}, new Set(Object.keys(manifest.targets)), new Set()), { operation: "sync", dryRun: true, refresh: false, force: false, deletions: { allowAll: false, max: 0 }, manifest: "m.yaml" });
+    const run = decide(pairs, classifyStacks([], pairs, Selection.all, new Set(Object.keys(manifest.targets)), new Set()), { operation: "sync", dryRun: true, refresh: false, force: false, deletions: { allowAll: false, max: 0 }, manifest: "m.yaml" });
     const json = runPlanToJson(run);
     expect(Object.fromEntries(json.steps.map((s) => [s.target, s.revision]))).toEqual({
       stable: { number: 4, tag: "stable", pinned: true },
@@ -155,7 +157,7 @@ describe("session: pinned revisions", () => {
       { dev: { stable: 2 }, prod: { stable: 3 } },
     );
     const session = await Session.open({ manifest: file, env, source });
-    const prepared = await session.prepare({});
+    const prepared = await session.prepare(Selection.all);
     expect([...source.opened].sort()).toEqual(["dev", "dev@3", "dev@stable", "prod", "prod@3", "prod@stable"]);
     const got = Object.fromEntries(prepared.plan.pairs.map((p) => [p.stack, [values(p).V, p.revision]]));
     expect(got).toEqual({
@@ -168,7 +170,7 @@ describe("session: pinned revisions", () => {
     });
     // Moving the tag: the next cycle reads the revision it points at now.
     source.tags.dev!.stable = 4;
-    const again = await session.prepare({});
+    const again = await session.prepare(Selection.all);
     expect(values(again.plan.pairs.find((p) => p.stack === "app.dev.stable")!)).toEqual({ V: "d4" });
     expect(again.plan.pairs.find((p) => p.stack === "app.dev.stable")!.fingerprint).not.toBe(prepared.plan.pairs.find((p) => p.stack === "app.dev.stable")!.fingerprint);
   });
@@ -176,7 +178,7 @@ describe("session: pinned revisions", () => {
   it("refuses only the pairs whose revision cannot be opened; a broken latest does not stop pinned pairs", async () => {
     const source = new FakeSource({ dev: [{ V: "d1" }, { V: "d2" }, { V: "d3" }] }, {}, new Set(["dev"]));
     const session = await Session.open({ manifest: file, env, source });
-    const prepared = await session.prepare({});
+    const prepared = await session.prepare(Selection.all);
     const pairs = byTarget(prepared.plan.pairs);
     expect(pairs.stable!.refusal).toEqual({ kind: "environment-error", message: 'app/dev has no revision "stable"' });
     expect(pairs.third!.refusal).toBeUndefined();

@@ -1,7 +1,7 @@
 /** The `sync:` convention of Pulumi's ESC sync examples: an environment binds itself. */
 import { describe, expect, it } from "vitest";
 import { parseManifest } from "../../../../orchestrator/manifest/load.js";
-import { plan } from "../../../../orchestrator/planner/plan.js";
+import { planPairs as plan } from "../../../../orchestrator/planner/plan.js";
 import type { ResolvedEnvironment } from "../../../../orchestrator/sources/source.js";
 import type { ValueNode } from "../../../../orchestrator/values.js";
 

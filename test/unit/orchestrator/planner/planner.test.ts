@@ -1,10 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { fromPlain } from "../../../support/value-nodes.js";
 import { parseManifest } from "../../../../orchestrator/manifest/load.js";
-import { matchBindings, plan, stackName, type Selection } from "../../../../orchestrator/planner/plan.js";
+import { Selection, type SelectionSpec } from "../../../../orchestrator/planner/selection.js";
+import { matchBindings, planPairs as plan, stackName } from "../../../../orchestrator/planner/plan.js";
 import { decide } from "../../../../orchestrator/planner/decide.js";
 import { runPlanToJson, runPlanToText } from "../../../../orchestrator/reporters/plan.js";
-import { classifyStacks } from "../../../../orchestrator/runner/inventory.js";
+import { classifyStacks } from "../../../../orchestrator/planner/stacks.js";
 import { EnvironmentError, type ResolvedEnvironment } from "../../../../orchestrator/sources/source.js";
 import { type EnvironmentRef } from "../../../../programs/environment-ref.js";
 import { type Plain, type ValueNode } from "../../../../orchestrator/values.js";
@@ -38,9 +39,9 @@ function env(project: string, name: string, values: Record<string, ValueNode>): 
 const plainEnv = (project: string, name: string, values: Record<string, Plain>) =>
   env(project, name, Object.fromEntries(Object.entries(values).map(([k, v]) => [k, fromPlain(v)])));
 
-function planFor(envs: ResolvedEnvironment[], sel: Selection = {}, failures?: Map<string, EnvironmentError>) {
+function planFor(envs: ResolvedEnvironment[], spec: SelectionSpec = {}, failures?: Map<string, EnvironmentError>) {
   const refs = [...envs.map((e) => e.ref), ...[...(failures?.values() ?? [])].map((f) => f.ref)];
-  return plan({ manifest, environments: envs, failures, matches: matchBindings(manifest, refs, sel), fingerprintKey: "k" });
+  return plan({ manifest, environments: envs, failures, matches: matchBindings(manifest, refs, Selection.of(spec)), fingerprintKey: "k" });
 }
 
 const dev = () =>
@@ -80,7 +81,7 @@ describe("planner", () => {
     expect(fp(a, "other.x.json")).not.toBe(fp(b, "other.x.json"));
     expect(fp(a, "app.dev.dotenv")).toMatch(/^[0-9a-f]{16}$/);
     // Keyed: the same input under another key gives another fingerprint.
-    const other = plan({ manifest, environments: [dev()], matches: matchBindings(manifest, [dev().ref], {}), fingerprintKey: "other" });
+    const other = plan({ manifest, environments: [dev()], matches: matchBindings(manifest, [dev().ref], Selection.all), fingerprintKey: "other" });
     expect(other.pairs.find((x) => x.stack === "app.dev.dotenv")!.fingerprint).not.toBe(fp(a, "app.dev.dotenv"));
   });
 
@@ -114,7 +115,7 @@ bindings:
       "m.yaml",
     );
     const e = plainEnv("a", "b", { environmentVariables: { A: "1" } });
-    const p = plan({ manifest: m, environments: [e], matches: matchBindings(m, [e.ref], {}), fingerprintKey: "k" });
+    const p = plan({ manifest: m, environments: [e], matches: matchBindings(m, [e.ref], Selection.all), fingerprintKey: "k" });
     expect(p.pairs).toHaveLength(2);
     for (const pair of p.pairs) {
       expect(pair.refusal?.kind === "invalid-entries" && pair.refusal.problems[0]?.message).toMatch(/binding "one" and binding "two" both write acme\/a\/b into target "t"/);
@@ -136,7 +137,7 @@ bindings:
 
   it("never puts a value in the printed plan", () => {
     const p = planFor([dev()]);
-    const runPlan = decide(p.pairs, classifyStacks([], p.pairs, {}, new Set()), {
+    const runPlan = decide(p.pairs, classifyStacks([], p.pairs, Selection.all, new Set()), {
       operation: "sync",
       dryRun: false,
       refresh: false,
@@ -156,7 +157,7 @@ bindings:
       "m.yaml",
     );
     const envs = [plainEnv("app", "dev", { environmentVariables: { HOST: "h" } })];
-    const p = plan({ manifest: m, environments: envs, matches: matchBindings(m, envs.map((e) => e.ref), {}), fingerprintKey: "k" });
+    const p = plan({ manifest: m, environments: envs, matches: matchBindings(m, envs.map((e) => e.ref), Selection.all), fingerprintKey: "k" });
     const by = Object.fromEntries(p.pairs.map((x) => [x.targetId, x.refusal?.kind === "invalid-entries" ? x.refusal.problems.map((q) => q.message).join("; ") : undefined]));
     expect(by.a).toMatch(/\/out\/dev\.env is also written by app\.dev\.b \(binding "b", target "b"\)/);
     expect(by.b).toMatch(/also written by app\.dev\.a/);

@@ -6,10 +6,11 @@
 import { describe, expect, it } from "vitest";
 import { decide, type Decision, type RunFlags } from "../../../../orchestrator/planner/decide.js";
 import { parseManifest } from "../../../../orchestrator/manifest/load.js";
-import { matchBindings, plan as planPairs, type Pair } from "../../../../orchestrator/planner/plan.js";
+import { matchBindings, planPairs, type Pair } from "../../../../orchestrator/planner/plan.js";
 import { runPlanToJson, runPlanToText } from "../../../../orchestrator/reporters/plan.js";
-import { classifyStacks, type ExistingStack, type StackRecord } from "../../../../orchestrator/runner/inventory.js";
+import { classifyStacks, type ExistingStack, type StackRecord } from "../../../../orchestrator/planner/stacks.js";
 import { filePair, type FilePairOptions } from "../../../support/pairs.js";
+import { Selection } from "../../../../orchestrator/planner/selection.js";
 
 const MANIFEST = "/repo/environments.yaml";
 const CANARY = "canary-run-plan-77a1";
@@ -39,7 +40,7 @@ const flags = (f: Partial<RunFlags> = {}): RunFlags => ({
 });
 
 function plan(pairs: Pair[], stacks: ExistingStack[], f: Partial<RunFlags> = {}) {
-  const inventory = classifyStacks(stacks, pairs, {}, new Set(["out"]));
+  const inventory = classifyStacks(stacks, pairs, Selection.all, new Set(["out"]));
   const runPlan = decide(pairs, inventory, flags(f));
   const by = Object.fromEntries(runPlan.steps.map((s) => [s.stack, s.decision])) as Record<string, Decision>;
   return { runPlan, by };
@@ -127,7 +128,7 @@ describe("run plan: moves", () => {
         "m.yaml",
       );
       const env = { ref: { org: "o", project: "app", name: "a" }, properties: { environmentVariables: { value: { K: { value: "v", secret: true } } } } };
-      return planPairs({ manifest: m, environments: [env], matches: matchBindings(m, [env.ref], {}), fingerprintKey: "k" }).pairs;
+      return planPairs({ manifest: m, environments: [env], matches: matchBindings(m, [env.ref], Selection.all), fingerprintKey: "k" }).pairs;
     };
     const [before] = pairsIn("eu-west-1");
     const stacks = [stack("app.a.out", { kind: "aws-secrets-manager", location: before!.location, fingerprint: before!.fingerprint, entries: before!.entries.map((e) => e.name) })];
@@ -186,7 +187,7 @@ describe("run plan: orphans, adoption, drift, prune", () => {
   });
 
   it("warns about the stacks of a binding that selects nothing, and leaves them alone", () => {
-    const inventory = classifyStacks([orphan], [], {}, new Set(["out"]), new Set(["out"]));
+    const inventory = classifyStacks([orphan], [], Selection.all, new Set(["out"]), new Set(["out"]));
     const runPlan = decide([], inventory, flags({ deletions: { allowAll: true, max: 0 } }));
     expect(runPlan.steps).toEqual([]);
     expect(runPlan.warnings.join("\n")).toMatch(/binding "out" selects no environment, but stack app\.gone\.out/);

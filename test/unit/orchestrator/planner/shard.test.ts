@@ -4,14 +4,15 @@
  * drift reports of n shards merged into the unsharded one. No Pulumi.
  */
 import { describe, expect, it } from "vitest";
-import { DriftCollector } from "../../../../orchestrator/drift/report.js";
-import { mergeDriftReports } from "../../../../orchestrator/drift/merge.js";
+import { DriftCollector } from "../../../../orchestrator/reporters/drift.js";
+import { mergeDriftReports } from "../../../../orchestrator/reporters/drift-merge.js";
 import { ConfigError } from "../../../../orchestrator/errors.js";
 import { parseManifest } from "../../../../orchestrator/manifest/load.js";
-import { matchBindings, plan, type Selection } from "../../../../orchestrator/planner/plan.js";
+import { Selection, type SelectionSpec } from "../../../../orchestrator/planner/selection.js";
+import { matchBindings, planPairs as plan } from "../../../../orchestrator/planner/plan.js";
 import { inShard, parseShard, resolveShard, shardOf } from "../../../../orchestrator/planner/shard.js";
 import type { PairInfo } from "../../../../orchestrator/runner/events.js";
-import { classifyStacks, type ExistingStack } from "../../../../orchestrator/runner/inventory.js";
+import { classifyStacks, type ExistingStack } from "../../../../orchestrator/planner/stacks.js";
 import type { ResolvedEnvironment } from "../../../../orchestrator/sources/source.js";
 import { fromPlain } from "../../../support/value-nodes.js";
 
@@ -33,7 +34,7 @@ const envs: ResolvedEnvironment[] = Array.from({ length: 60 }, (_, i) => ({
   properties: { environmentVariables: fromPlain({ K: `v${i}` }) },
 }));
 
-const planned = (sel: Selection = {}) =>
+const planned = (spec: SelectionSpec = {}, sel = Selection.of(spec)) =>
   plan({ manifest, environments: envs, matches: matchBindings(manifest, envs.map((e) => e.ref), sel), fingerprintKey: "k", selection: sel }).pairs.map((p) => p.stack);
 
 describe("shard partition", () => {
@@ -64,10 +65,10 @@ describe("shard partition", () => {
   it("finds collisions across shards: a pair whose partner is in another shard is still refused", () => {
     const m = parseManifest(`version: 1\nsource: { kind: local, folder: envs }\ntargets:\n  a: { kind: file, path: "/out/{env}.env" }\n  b: { kind: file, path: "/out/{env}.env" }\nbindings:\n  - { environments: "*/*", target: a }\n  - { environments: "*/*", target: b }\n`, "m.yaml");
     const one = envs.slice(0, 20);
-    const matches = matchBindings(m, one.map((e) => e.ref), {});
+    const matches = matchBindings(m, one.map((e) => e.ref), Selection.all);
     const refused = new Set<string>();
     for (const index of [0, 1, 2]) {
-      const sel = { shard: { index, count: 3 } };
+      const sel = Selection.of({ shard: { index, count: 3 } });
       for (const p of plan({ manifest: m, environments: one, matches, fingerprintKey: "k", selection: sel }).pairs) if (p.refusal) refused.add(p.stack);
     }
     expect(refused.size).toBe(40);
@@ -84,7 +85,7 @@ describe("shard partition", () => {
     const owners: string[][] = [];
     for (const index of [0, 1, 2]) {
       const shard = { index, count: 3 };
-      const inv = classifyStacks([...stacks, leftover], [], { shard }, new Set(["dotenv", "json"]));
+      const inv = classifyStacks([...stacks, leftover], [], Selection.of({ shard }), new Set(["dotenv", "json"]));
       const seen = [...inv.orphans, ...inv.leftovers].map((s) => s.name);
       for (const name of seen) expect(inShard(name, shard)).toBe(true);
       expect([...inv.byName.keys()].sort()).toEqual(seen.sort());

@@ -31,7 +31,7 @@ describe("chooseReporter", () => {
     withEnv(undefined, "xterm", () => {
       const { stream, written } = fakeStream({ isTTY: true, columns: 0, rows: 0 });
       const r = chooseReporter("text", new Redactor(), stream);
-      r.sink({ kind: "pair-done", pair: info, operation: "sync", status: "failed", changes, message: "it broke", hint: "fix it", durationMs: 1, at: 0 });
+      r.sink({ kind: "pair-done", pair: info, operation: "sync", step: "up", status: "failed", changes, message: "it broke", hint: "fix it", durationMs: 1, at: 0 });
       r.finish();
       expect(written.join("")).toBe("✗ o/app/a → out: failed: it broke\n  hint: fix it\n");
     });
@@ -42,7 +42,7 @@ describe("chooseReporter", () => {
       withEnv(ci, term, () => {
         const { stream, written } = fakeStream({ isTTY: true, columns: 120, rows: 40 });
         const r = chooseReporter("text", new Redactor(), stream);
-        r.sink({ kind: "pair-done", pair: info, operation: "drift", status: "unchanged", changes, durationMs: 1, at: 0 });
+        r.sink({ kind: "pair-done", pair: info, operation: "drift", step: "inspect", status: "unchanged", changes, durationMs: 1, at: 0 });
         r.finish();
         expect(written.join("")).toBe("✓ o/app/a → out: in sync\n");
       });
@@ -84,7 +84,7 @@ describe("liveReporter and Ctrl-C", () => {
       // What cli.ts does on SIGINT: abort, then its message on the same terminal.
       controller.abort();
       term.write("\nSIGINT: stopping; running pairs are being interrupted (press again to exit at once)\n");
-      reporter.sink({ kind: "pair-done", pair: info, operation: "sync", status: "failed", changes, message: "interrupted", durationMs: 1, at: 1 });
+      reporter.sink({ kind: "pair-done", pair: info, operation: "sync", step: "up", status: "failed", changes, message: "interrupted", durationMs: 1, at: 1 });
       await vi.advanceTimersByTimeAsync(100);
       reporter.finish();
       return term.screen();
@@ -117,7 +117,7 @@ describe("redacting reporters and short secrets", () => {
     const pair = { ...info, location: "/srv/one/x", entries: ["one"] };
     r.sink({ kind: "run-start", operation: "sync", pairs: [pair], concurrency: 1, at: 0 });
     r.sink({ kind: "pair-start", pair, operation: "sync", at: 0 });
-    r.sink({ kind: "pair-done", pair, operation: "sync", status: "failed", changes, message: "wrote one", durationMs: 1, at: 1 });
+    r.sink({ kind: "pair-done", pair, operation: "sync", step: "up", status: "failed", changes, message: "wrote one", durationMs: 1, at: 1 });
     r.sink({ kind: "run-done", operation: "sync", summary: { pairs: 1, byStatus: { failed: 1 }, failed: 1, durationMs: 1, exitCode: 1 }, at: 2 });
     r.finish();
     const doc = JSON.parse(written.join(""));

@@ -9,8 +9,9 @@ import type { Pair } from "../../../../orchestrator/planner/plan.js";
 import { liveReporter } from "../../../../orchestrator/reporters/run.js";
 import type { RunEvent } from "../../../../orchestrator/runner/events.js";
 import { execute } from "../../../../orchestrator/runner/execute.js";
-import { classifyStacks, type ExistingStack } from "../../../../orchestrator/runner/inventory.js";
+import { classifyStacks, type ExistingStack } from "../../../../orchestrator/planner/stacks.js";
 import { filePair } from "../../../support/pairs.js";
+import { Selection } from "../../../../orchestrator/planner/selection.js";
 
 const pair = (name: string, extra: Partial<Pair> = {}): Pair => filePair(name, { entryNames: ["K"], valueFor: () => "v", secret: false, ...extra });
 const stack = (name: string, entries: string[], fingerprint = `fp-${name}`): ExistingStack => ({
@@ -24,7 +25,7 @@ describe("execute without the engine", () => {
   it("reports each step once; the header's count is the summary's; refused and held fail the run", async () => {
     const pairs = [pair("same"), pair("bad", { refusal: { kind: "environment-error", message: "broken" } }), pair("drops"), pair("none", { refusal: { kind: "no-value", message: "nothing" } })];
     const stacks = [stack("same", ["K"]), stack("drops", ["K", "OLD"], "fp-old"), stack("gone", ["X"])];
-    const plan = decide(pairs, classifyStacks(stacks, pairs, {}, new Set(["out"])), { operation: "sync", dryRun: false, refresh: false, force: false, deletions: { allowAll: false, max: 0 }, manifest: "/m.yaml" });
+    const plan = decide(pairs, classifyStacks(stacks, pairs, Selection.all, new Set(["out"])), { operation: "sync", dryRun: false, refresh: false, force: false, deletions: { allowAll: false, max: 0 }, manifest: "/m.yaml" });
     const events: RunEvent[] = [];
     const summary = await execute(plan, {
       backend: { url: "file:///nowhere", secretsProvider: "passphrase" },
@@ -60,7 +61,7 @@ describe("the live table", () => {
     const stream = { isTTY: true, columns: 100, rows: 30, write: (t: string) => ((out += t), true), on: () => stream, off: () => stream, once: () => stream } as unknown as NodeJS.WriteStream;
     const r = liveReporter(stream);
     const info = { stack: "app.a.out", environment: "o/app/a", target: "out", kind: "file", location: "/x", entries: [], fingerprint: "" };
-    r.sink({ kind: "pair-done", pair: info, operation: "sync", status: "held", changes: { create: 0, update: 0, delete: 0, replace: 0, same: 0 }, message: "would delete 1 entry (K)", hint: "run again with --allow-deletes", durationMs: 1, at: 0 });
+    r.sink({ kind: "pair-done", pair: info, operation: "sync", step: "report", status: "held", changes: { create: 0, update: 0, delete: 0, replace: 0, same: 0 }, message: "would delete 1 entry (K)", hint: "run again with --allow-deletes", durationMs: 1, at: 0 });
     r.sink({ kind: "run-done", operation: "sync", summary: { pairs: 1, byStatus: { held: 1 }, failed: 1, durationMs: 10, exitCode: 1 }, at: 0 });
     r.finish();
     expect(out).toContain("held: would delete 1 entry (K)");

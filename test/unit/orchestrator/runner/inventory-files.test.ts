@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { gzipSync } from "node:zlib";
 import { afterEach, describe, expect, it } from "vitest";
-import { readFileBackend } from "../../../../orchestrator/runner/inventory.js";
+import { readFileBackend } from "../../../../orchestrator/runner/backend-stacks.js";
 
 const dirs: string[] = [];
 afterEach(() => {

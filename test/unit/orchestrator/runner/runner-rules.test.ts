@@ -1,10 +1,12 @@
 /** The runner's pure rules: stale locks, and reading the inventory. (The deletion guard: run-plan.test.ts.) */
 import { describe, expect, it } from "vitest";
-import { classifyStacks, describeExport } from "../../../../orchestrator/runner/inventory.js";
+import { describeExport } from "../../../../orchestrator/runner/backend-stacks.js";
+import { classifyStacks } from "../../../../orchestrator/planner/stacks.js";
 import { parseLocks } from "../../../../orchestrator/runner/failures.js";
 import { staleReason } from "../../../../orchestrator/runner/locks.js";
 import type { Pair } from "../../../../orchestrator/planner/plan.js";
 import type { EnvironmentRef } from "../../../../programs/environment-ref.js";
+import { Selection } from "../../../../orchestrator/planner/selection.js";
 
 /** A whole planned pair (classifyStacks reads only its stack name, but takes real pairs). */
 function plannedPair(stack: string, env: EnvironmentRef, targetId: string): Pair {
@@ -81,7 +83,7 @@ describe("inventory", () => {
       describeExport("app.z.other", exported(record("o/app/z", "other"))), // another manifest's target
     ];
     const planned = [plannedPair("app.a.t", { org: "o", project: "app", name: "a" }, "t")];
-    const inv = classifyStacks(stacks, planned, { filter: ["app/*"] }, new Set(["t"]));
+    const inv = classifyStacks(stacks, planned, Selection.of({ filter: ["app/*"] }), new Set(["t"]));
     expect(inv.orphans.map((s) => s.name)).toEqual(["app.b.t"]);
     expect(inv.leftovers.map((s) => s.name)).toEqual(["empty"]);
     expect(inv.unknown.map((s) => s.name)).toEqual(["hand"]);
@@ -90,7 +92,7 @@ describe("inventory", () => {
 
   it("keeps the stacks of a binding that selects nothing out of the orphans (a mistyped glob deletes nothing)", () => {
     const stacks = [describeExport("app.b.t", exported(record("o/app/b", "t")))];
-    const inv = classifyStacks(stacks, [], {}, new Set(["t"]), new Set(["t"]));
+    const inv = classifyStacks(stacks, [], Selection.all, new Set(["t"]), new Set(["t"]));
     expect(inv.orphans).toEqual([]);
     expect(inv.idle.map((s) => s.name)).toEqual(["app.b.t"]);
   });

@@ -14,7 +14,7 @@ const pair = (stack: string, revision?: PairInfo["revision"]): PairInfo => ({
   fingerprint: "f",
   ...(revision ? { revision } : {}),
 });
-const done = (p: PairInfo, status: PairStatus, extra: { message?: string; hint?: string } = {}): RunEvent => ({ kind: "pair-done", pair: p, operation: "sync", status, changes: noChanges(), durationMs: 1, at: 0, ...extra });
+const done = (p: PairInfo, status: PairStatus, extra: { message?: string; hint?: string } = {}): RunEvent => ({ kind: "pair-done", pair: p, operation: "sync", step: "up", status, changes: noChanges(), durationMs: 1, at: 0, ...extra });
 
 describe("serve's status book", () => {
   it("keeps each pair's last result, last good sync and revision, and says when a pair goes bad or comes back", () => {

@@ -8,7 +8,7 @@ import type { PlannedEntry, Shape, StateResource } from "../../../../programs/co
 import { FILE_TYPE, readBack } from "../../../../programs/file/readback.js";
 import { renderFile } from "../../../../programs/file/render.js";
 import { compareEntries, pairStatus } from "../../../../orchestrator/drift/compare.js";
-import { driftToMarkdown, driftToText, type DriftReport } from "../../../../orchestrator/drift/report.js";
+import { driftToMarkdown, driftToText, type DriftReport } from "../../../../orchestrator/reporters/drift.js";
 import { SecretValue } from "../../../../programs/secret-value.js";
 
 const CANARY = "canary-readback-7c41";

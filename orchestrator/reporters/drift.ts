@@ -3,10 +3,10 @@
  * Markdown, JSON (a stable, documented schema) or JUnit XML. Names and fingerprints only.
  */
 import type { PairInfo, RunEvent } from "../runner/events.js";
-import { renderTable } from "../reporters/table.js";
+import { renderTable } from "./table.js";
 import type { DriftReason } from "../../programs/contract.js";
 import { revisionLabel, type PairRevision } from "../planner/plan.js";
-import { driftExitCode, type DriftStatus, type EntryDrift } from "./compare.js";
+import { driftExitCode, type DriftStatus, type EntryDrift } from "../drift/compare.js";
 
 /** One pair of the report. */
 export interface DriftPairReport {

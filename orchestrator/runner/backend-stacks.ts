@@ -1,8 +1,8 @@
 /**
- * What the backend holds: the stacks of the esc-sync project, each with the record its last
- * successful update wrote (a stack output), so that a run can tell unchanged pairs, entries about
- * to be deleted, orphans and operations left pending by an interrupted run, with one cheap
- * `stack export` per stack (no engine, no plugins, no decryption).
+ * Reads what the backend holds: the stacks of the esc-sync project, each with the record its last
+ * successful update wrote (a stack output), with one cheap `stack export` per stack (no engine,
+ * no plugins, no decryption), or the state files themselves. What the stacks mean for a run (which
+ * are orphans, leftovers, idle) is the planner's: `planner/stacks.ts`.
  */
 import { execFile } from "node:child_process";
 import { readdir, readFile } from "node:fs/promises";
@@ -12,9 +12,8 @@ import { promisify } from "node:util";
 import { gunzip } from "node:zlib";
 import * as automation from "@pulumi/pulumi/automation/index.js";
 import pLimit from "p-limit";
-import picomatch from "picomatch";
-import type { Pair, PairRevision, Selection } from "../planner/plan.js";
-import { inShard } from "../planner/shard.js";
+import type { PairRevision } from "../planner/plan.js";
+import type { ExistingStack, StackRecord } from "../planner/stacks.js";
 import { unreadableState } from "./failures.js";
 import { PROJECT_NAME, workspaceOptions, withWorkDir, type Backend } from "./stack.js";
 import type { Toolchain } from "./toolchain.js";
@@ -24,40 +23,6 @@ const gunzipAsync = promisify(gunzip);
 
 /** The stack output every esc-sync program writes: who the stack belongs to, and what it wrote. */
 export const RECORD_OUTPUT = "esc-sync";
-
-/** The record of a stack's last successful update. Names and a keyed fingerprint, no values. */
-export interface StackRecord {
-  environment: string;
-  target: string;
-  binding: string;
-  kind: string;
-  fingerprint: string;
-  entries: string[];
-  /** Where the pair wrote (the kind's location): a change is a move, whose old entries are deleted. */
-  location?: string;
-  /** The manifest file the stack was last written from: another one is never silently taken over. */
-  manifest?: string;
-  /** The environment's revision the entries were written from (Pulumi Cloud source), and its pin. */
-  revision?: PairRevision;
-}
-
-/** A stack of the esc-sync project found in the backend. */
-export interface ExistingStack {
-  name: string;
-  /** Absent for a stack never updated successfully (or written by something else). */
-  record?: StackRecord;
-  /** Resources a kind wrote (not the stack itself, not providers). */
-  resources: number;
-  /** Operations an interrupted update left unfinished. */
-  pendingOperations: number;
-  /** When the state was last written (the deployment's checkpoint time, ISO 8601), where the export says. */
-  updatedAt?: string;
-  /**
-   * Why the stack's state cannot be read (a truncated or hand-damaged file): its pair is refused
-   * with this, the others run; it is never taken for absent (that would write over it) nor deleted.
-   */
-  unreadable?: string;
-}
 
 interface ExportedResource {
   type: string;
@@ -188,63 +153,4 @@ export async function readFileBackend(backend: Backend, wanted: (stack: string) 
     })),
   );
   return { stacks, unreadable };
-}
-
-/** What the inventory means for a run. */
-export interface Inventory {
-  byName: Map<string, ExistingStack>;
-  /** Stacks whose environment or binding no longer exists, within the selection. */
-  orphans: ExistingStack[];
-  /** Empty stacks that no pair claims: left by a run interrupted before its first update. */
-  leftovers: ExistingStack[];
-  /** Stacks with resources but no esc-sync record: never touched. */
-  unknown: ExistingStack[];
-  /** Stacks of targets this manifest does not define (another manifest's, or a removed target). */
-  foreign: ExistingStack[];
-  /**
-   * Stacks of a binding that selects no environment at all: more likely a mistyped glob than a
-   * wish to delete everything it wrote, so they are left alone (with a warning), never orphans.
-   */
-  idle: ExistingStack[];
-}
-
-/**
- * Sorts the stacks against the plan. A stack without esc-sync's record is never deleted, and
- * neither is one whose target this manifest does not define: a backend shared by several
- * manifests must not see the others' stacks as orphans.
- */
-export function classifyStacks(
-  stacks: readonly ExistingStack[],
-  pairs: readonly Pair[],
-  sel: Selection,
-  targetIds: ReadonlySet<string>,
-  idleBindings: ReadonlySet<string> = new Set(),
-): Inventory {
-  const planned = new Set(pairs.map((p) => p.stack));
-  // A shard sees only the stacks it owns: another shard's are neither orphans nor leftovers to it.
-  const owned = stacks.filter((s) => inShard(s.name, sel.shard));
-  const inv: Inventory = { byName: new Map(owned.map((s) => [s.name, s])), orphans: [], leftovers: [], unknown: [], foreign: [], idle: [] };
-  for (const s of owned) {
-    if (planned.has(s.name)) continue;
-    // Unreadable: not known to be empty, so never a leftover to remove.
-    if (s.unreadable) {
-      inv.unknown.push(s);
-      continue;
-    }
-    if (!s.record) {
-      if (s.resources === 0 && s.pendingOperations === 0) inv.leftovers.push(s);
-      else inv.unknown.push(s);
-      continue;
-    }
-    if (!targetIds.has(s.record.target)) {
-      inv.foreign.push(s);
-      continue;
-    }
-    if (sel.targets?.length && !sel.targets.includes(s.record.target)) continue;
-    const projectAndName = s.record.environment.split("/").slice(1).join("/");
-    if (sel.filter?.length && !picomatch.isMatch(projectAndName, sel.filter)) continue;
-    if (idleBindings.has(s.record.binding)) inv.idle.push(s);
-    else inv.orphans.push(s);
-  }
-  return inv;
 }

@@ -5,8 +5,8 @@
  */
 import { z } from "zod";
 import { ConfigError, type Problem } from "../errors.js";
-import { driftExitCode, type DriftStatus } from "./compare.js";
-import type { DriftPairReport, DriftReport } from "./report.js";
+import { driftExitCode, type DriftStatus } from "../drift/compare.js";
+import type { DriftPairReport, DriftReport } from "./drift.js";
 
 const STATUSES = ["in-sync", "pending", "drifted", "missing", "orphaned", "unverifiable", "error"] as const satisfies readonly DriftStatus[];
 
