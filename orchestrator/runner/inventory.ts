@@ -111,7 +111,10 @@ export async function listStacks(backend: Backend, toolchain: Toolchain, concurr
   return withWorkDir("inventory", async (dir) => {
     const options = workspaceOptions(backend, toolchain, dir);
     const env = { ...process.env, ...options.envVars } as Record<string, string>;
-    const names = files ? files.unreadable : (await (await automation.LocalWorkspace.create(options)).listStacks()).map((s) => s.name).filter(wanted);
+    // The workspace writes the project file naming the backend: without it, `stack export` in
+    // this folder would ask Pulumi Cloud (and say PULUMI_ACCESS_TOKEN must be set).
+    const ws = await automation.LocalWorkspace.create(options);
+    const names = files ? files.unreadable : (await ws.listStacks()).map((s) => s.name).filter(wanted);
     const limit = pLimit(Math.max(2, concurrency));
     const exported = await Promise.all(
       names.map((name) =>

@@ -18,6 +18,7 @@ import { parseLocks, staleReason } from "./locks.js";
 import { withSettledRecord } from "./record-output.js";
 import { missingPluginOf } from "./plugins.js";
 import { killRun, RUN_MARK } from "./processes.js";
+import { DISK_FULL, removeCutLocks, restoreCutCheckpoint } from "./cut-checkpoint.js";
 import { EngineEventTally, leanStack, workspaceOptions, withWorkDir } from "./stack.js";
 import { refreshedResources, stateResources } from "./state.js";
 
@@ -229,6 +230,7 @@ type Done = (status: PairStatus, changes: ChangeCounts, message?: string, hint?:
 /** The engine steps: drift (refresh + compare), preview, or up (adoption and moves included). */
 async function runEngine(ctx: PairContext, step: PlannedStep, pair: Pair, info: PairInfo, done: Done, doneDrift: (d: PairDrift, m?: string, h?: string) => PairStatus, notes: string[]): Promise<PairStatus> {
   const operation = ctx.operation;
+  const startedAt = Date.now();
   const d = step.decision;
   const error = (message: string, hint?: string) => (operation === "drift" ? doneDrift({ status: "error", entries: [] }, message, hint) : done("failed", noChanges(), message, hint));
   const kind = findTargetKind(pair.kind)!;
@@ -352,8 +354,14 @@ async function runEngine(ctx: PairContext, step: PlannedStep, pair: Pair, info: 
       return error("interrupted: the update was cancelled and its lock released", "run again to finish");
     }
     const message = failureMessage(err, tally);
+    // A full disk leaves files cut short (Pulumi's blob library commits a failed write): put back
+    // the state file from its backup and remove a cut lock now, or the stack stays unusable.
+    if (DISK_FULL.test(message)) {
+      if (await restoreCutCheckpoint(ctx.backend.url, pair.stack, startedAt)) notes.push("its state file, cut short by the full disk, was put back from Pulumi's backup (.json.bak): its record is kept");
+      if ((await removeCutLocks(ctx.backend.url, pair.stack)) > 0) notes.push("a lock file cut short by the full disk was removed");
+    }
     if (WRONG_PASSPHRASE.test([...tally.errors, String(err)].join("\n"))) ctx.halted.reason ??= "the passphrase does not decrypt the state (see the pair that failed)";
-    return error(message, failureHint(err));
+    return error(message, failureHint(err, message));
   } finally {
     deadline.dispose();
   }
@@ -446,6 +454,11 @@ function failureMessage(err: unknown, tally: EngineEventTally): string {
     const locks = parseLocks(err.message).map((l) => `${l.user}@${l.host} pid ${l.pid} since ${l.createdAt.toISOString()}`);
     return `the stack is locked by another run${locks.length ? ` (${[...new Set(locks)].join("; ")})` : ""}, still after waiting`;
   }
+  if (DISK_FULL.test(raw)) {
+    // The CLI's text names a temp file in a chain of wrappers: the file it was writing says enough.
+    const file = /write (\S+?)(?:\.[0-9a-f]{16}\.tmp)?: no space left on device/i.exec(raw)?.[1];
+    return `no space left on device: could not write ${file ?? "a file (the state backend's or the target's)"}`;
+  }
   if (tally.errors.length > 0) return tally.errors.slice(0, 3).join("\n");
   if (err instanceof automation.CommandError) {
     const stderr = /stderr: ([\s\S]*?)(?:\n err\?:|$)/.exec(err.message)?.[1]?.trim();
@@ -460,7 +473,8 @@ function withoutCommandLine(text: string): string {
   return m ? m[1]! : text;
 }
 
-function failureHint(err: unknown): string | undefined {
+function failureHint(err: unknown, message = ""): string | undefined {
+  if (DISK_FULL.test(message)) return "free space on the disk that holds that file (or give it a larger volume), then run again (serve retries it by itself)";
   if (WRONG_PASSPHRASE.test(err instanceof Error ? err.message : String(err))) {
     return "set the passphrase this state was written with; the run stopped before its other pairs, which would fail the same way";
   }
