@@ -8,21 +8,16 @@
  * untouched, no state file is damaged, and once space is freed the next cycle converges.
  */
 import { randomUUID } from "node:crypto";
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync, writeSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, truncateSync, writeFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { APP_TO_FILES, Sandbox } from "../support/sandbox.js";
 import { ServeProcess, type LogLine } from "../support/serve.js";
-import { figures, leftovers, tmpfsWrapper } from "./support.js";
+import { figures, leftovers, tmpfsWrapper, walk } from "./support.js";
 
 const CANARY = "canary-faults-backend-2f8c";
 const ADMIN = "admin-faults-backend-not-a-value";
 const ENVS = 4;
-
-function walk(d: string, pick: (name: string) => boolean): string[] {
-  if (!existsSync(d)) return [];
-  return readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(d, e.name), pick) : pick(e.name) ? [join(d, e.name)] : []));
-}
 
 describe("backend faults under serve", () => {
   const box = new Sandbox({ ESC_SYNC_WEBHOOK_SECRET: "whsec-faults-backend-not-used", ESC_SYNC_ADMIN_TOKEN: ADMIN });

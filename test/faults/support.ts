@@ -4,7 +4,7 @@
  */
 import { execFileSync } from "node:child_process";
 import { get as httpGet } from "node:http";
-import { appendFileSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from "node:fs";
+import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { markedProcesses } from "../../orchestrator/runner/processes.js";
@@ -50,6 +50,12 @@ export function percentile(values: number[], p: number): number {
   if (values.length === 0) return 0;
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)]!;
+}
+
+/** Every file under `d` whose name `pick` accepts (none when `d` does not exist). */
+export function walk(d: string, pick: (name: string) => boolean): string[] {
+  if (!existsSync(d)) return [];
+  return readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(d, e.name), pick) : pick(e.name) ? [join(d, e.name)] : []));
 }
 
 /** Resident memory of `pid`, in MiB (0 once it is gone). */
@@ -234,21 +240,62 @@ function getOnce(url: string, path: string): Promise<string> {
 
 /**
  * Waits until serve is at rest (no cycle running or queued, no child process), stays so past its
- * keep-alive timeout (idle connections closed, 5 s), and samples its descriptors then.
+ * keep-alive timeout (idle connections closed, 5 s) with no cycle started meanwhile (a no-op
+ * reconcile can start and end within that time, leaving fresh pooled connections), and samples
+ * its descriptors then. `cyclesStarted`: how many cycles serve has started so far (its log).
  */
-export async function atRest(serve: { pid: number; url: string }, ownPorts: number[], timeoutMs = 600_000): Promise<FdSample> {
+export async function atRest(serve: { pid: number; url: string }, ownPorts: number[], cyclesStarted: () => number, timeoutMs = 600_000): Promise<FdSample> {
   const idle = async () => {
     const st = JSON.parse(await getOnce(serve.url, "/status")) as { busy: boolean; queueDepth: number };
     return !st.busy && st.queueDepth === 0 && descendants(serve.pid).length === 0;
   };
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
+    const cycles = cyclesStarted();
     if (await idle()) {
       await new Promise((r) => setTimeout(r, 7_000));
       const fds = sampleFds(serve.pid, ownPorts);
-      if (await idle()) return fds;
+      if (cyclesStarted() === cycles && (await idle())) return fds;
     }
     await new Promise((r) => setTimeout(r, 500));
   }
   throw new Error("serve never came to rest");
+}
+
+/** The inspector's WebSocket URL a process started with `--inspect=127.0.0.1:0` printed on stderr. */
+export function inspectorUrl(stderr: string): string | undefined {
+  return /Debugger listening on (ws:\/\/\S+)/.exec(stderr)?.[1];
+}
+
+/**
+ * The JavaScript heap in use after a full garbage collection, in MiB, asked through the process's
+ * inspector (Chrome DevTools Protocol: `HeapProfiler.collectGarbage`, `Runtime.getHeapUsage`).
+ * What a memory leak grows; RSS also holds heap V8 reserved and has not given back.
+ */
+export async function heapAfterGc(url: string): Promise<number> {
+  const ws = new WebSocket(url);
+  await new Promise((resolve, reject) => {
+    ws.onopen = resolve;
+    ws.onerror = () => reject(new Error(`cannot reach the inspector at ${url}`));
+  });
+  let next = 0;
+  const call = (method: string) =>
+    new Promise<Record<string, unknown>>((resolve, reject) => {
+      const id = ++next;
+      const onMessage = (ev: MessageEvent) => {
+        const m = JSON.parse(String(ev.data)) as { id?: number; result?: Record<string, unknown>; error?: { message: string } };
+        if (m.id !== id) return;
+        ws.removeEventListener("message", onMessage);
+        if (m.error) reject(new Error(`${method}: ${m.error.message}`));
+        else resolve(m.result ?? {});
+      };
+      ws.addEventListener("message", onMessage);
+      ws.send(JSON.stringify({ id, method }));
+    });
+  try {
+    await call("HeapProfiler.collectGarbage");
+    return Number((await call("Runtime.getHeapUsage")).usedSize) / 2 ** 20;
+  } finally {
+    ws.close();
+  }
 }
