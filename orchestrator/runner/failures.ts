@@ -29,6 +29,8 @@ export type EngineFailureKind =
   | "missing-plugin"
   /** The stack's state (checkpoint) cannot be read: damaged, truncated, not JSON. */
   | "state-unreadable"
+  /** A disk filled up (the state backend's or a target's): files written then may be cut short. */
+  | "disk-full"
   /** Anything else: the resource's or the CLI's own words. */
   | "failed";
 
@@ -76,6 +78,10 @@ const WRONG_PASSPHRASE = /incorrect passphrase/i;
 const THROTTLED = /throttl|rate exceeded|too many requests|\b429\b|slowdown|requestlimitexceeded/i;
 /** The CLI could not parse the stack's checkpoint (fixtures truncated-state-*). */
 const STATE_DAMAGED = /failed to load checkpoint|unexpected end of JSON input/i;
+/** A write failed for want of space (texts seen with the state on a full tmpfs, test/faults/backend-faults). */
+const DISK_FULL = /no space left on device|ENOSPC/i;
+/** The file a failed write was writing, without the blob library's temp suffix. */
+const DISK_FULL_FILE = /write (\S+?)(?:\.[0-9a-f]{16}\.tmp)?: no space left on device/i;
 /** The lock lines of a "stack is currently locked" error (fixture locked-up). */
 const LOCK_LINE = /created by (\S+)@(\S+) \(pid (\d+)\) at (\S+)/g;
 /** The engine's own last word on a failed operation, beside the resource's error. */
@@ -103,6 +109,17 @@ export function classifyEngineError(thrown: unknown, diagnostics: readonly strin
     const locks = parseLocks(message);
     const holders = [...new Set(locks.map((l) => `${l.user}@${l.host} pid ${l.pid} since ${l.createdAt.toISOString()}`))];
     return new EngineFailure("locked", `the stack is locked by another run${holders.length ? ` (${holders.join("; ")})` : ""}, still after waiting`, true, LOCKED_HINT, { cause, locks });
+  }
+  if (DISK_FULL.test(raw)) {
+    // The CLI's text names a temp file in a chain of wrappers: the file it was writing says enough.
+    const file = DISK_FULL_FILE.exec(raw)?.[1];
+    return new EngineFailure(
+      "disk-full",
+      `no space left on device: could not write ${file ?? "a file (the state backend's or the target's)"}`,
+      false,
+      "free space on the disk that holds that file (or give it a larger volume), then run again (serve retries it by itself)",
+      { cause },
+    );
   }
   const words = diagnostics.length > 0 ? diagnostics.slice(0, 3).join("\n") : cliWords(err);
   if (THROTTLED.test(raw)) return new EngineFailure("throttled", words, true, undefined, { cause });

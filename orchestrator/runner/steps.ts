@@ -15,6 +15,7 @@ import type { Operation, StepKind, StepWork } from "../planner/work.js";
 import { withRetry } from "../retry.js";
 import { noChanges, type ChangeCounts, type PairDrift, type PairInfo, type PairStatus } from "./events.js";
 import { RECORD_OUTPUT } from "./backend-stacks.js";
+import { removeCutLocks, restoreCutCheckpoint } from "./cut-checkpoint.js";
 import { classifyEngineError, interrupted, timedOut } from "./failures.js";
 import { createStack, engineOp, formatDuration, pairDeadline, releaseLock, removeIfEmpty, type PairContext } from "./pair.js";
 import { missingPluginOf } from "./plugins.js";
@@ -126,6 +127,8 @@ async function engineStep({ ctx, step, work, info, notes }: StepRun<EngineWork>)
   }
 
   const existing = step.existing;
+  // A checkpoint cut short by a full disk is put back only from a backup this operation made.
+  const startedAt = Date.now();
   const adopt = work.kind === "up" && work.adopt ? new Set(work.adopt) : undefined;
   const operation: Operation = work.operation;
   ctx.emit({ kind: "pair-start", pair: info, operation, at: Date.now() });
@@ -219,6 +222,12 @@ async function engineStep({ ctx, step, work, info, notes }: StepRun<EngineWork>)
     }
     const failure = classifyEngineError(err, tally.errors);
     if (failure.kind === "wrong-passphrase") ctx.halted.reason ??= "the passphrase does not decrypt the state (see the pair that failed)";
+    if (failure.kind === "disk-full") {
+      // A full disk leaves files cut short (Pulumi's blob library commits a failed write): put back
+      // the state file from its backup and remove a cut lock now, or the stack stays unusable.
+      if (await restoreCutCheckpoint(ctx.backend.url, pair.stack, startedAt)) notes.push("its state file, cut short by the full disk, was put back from Pulumi's backup (.json.bak): its record is kept");
+      if ((await removeCutLocks(ctx.backend.url, pair.stack)) > 0) notes.push("a lock file cut short by the full disk was removed");
+    }
     return failed(failure.message, failure.hint);
   } finally {
     deadline.dispose();

@@ -2,25 +2,22 @@
  * A damaged state backend under a running serve: a stack's state file truncated by hand and a
  * lock file left by a host that is gone. Each costs only the pair it touches, with one clear line
  * naming what and how to fix it; serve stays up; the next cycle after the fault is removed
- * converges; no stack loses its record. (A full disk, ENOSPC on a small tmpfs, is not covered yet:
- * a first try showed the whole reconcile failing and retrying while the disk was full.)
+ * converges; no stack loses its record. And a full disk: the state folder on a small tmpfs of
+ * serve's own (a mount namespace; rootless where user namespaces are allowed) filled to the last
+ * byte: the pairs that must write their state fail, one line each with the fix, the others are
+ * untouched, no state file is damaged, and once space is freed the next cycle converges.
  */
 import { randomUUID } from "node:crypto";
-import { existsSync, mkdirSync, readdirSync, readFileSync, truncateSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, truncateSync, writeFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { APP_TO_FILES, Sandbox } from "../support/sandbox.js";
 import { ServeProcess, type LogLine } from "../support/serve.js";
-import { figures, leftovers } from "./support.js";
+import { figures, leftovers, tmpfsWrapper, walk } from "./support.js";
 
 const CANARY = "canary-faults-backend-2f8c";
 const ADMIN = "admin-faults-backend-not-a-value";
 const ENVS = 4;
-
-function walk(d: string, pick: (name: string) => boolean): string[] {
-  if (!existsSync(d)) return [];
-  return readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(d, e.name), pick) : pick(e.name) ? [join(d, e.name)] : []));
-}
 
 describe("backend faults under serve", () => {
   const box = new Sandbox({ ESC_SYNC_WEBHOOK_SECRET: "whsec-faults-backend-not-used", ESC_SYNC_ADMIN_TOKEN: ADMIN });
@@ -103,5 +100,130 @@ describe("backend faults under serve", () => {
     for (let i = 1; i <= ENVS; i++) expect(fileIs(i, "2")).toBe(true);
     expect(records().every(Boolean)).toBe(true);
     figures("backend after fix", { reconcile: JSON.stringify(second.done.byStatus), records: records().length, recordsOk: records().filter(Boolean).length });
+  });
+});
+
+describe("a state backend that fills up under serve (ENOSPC)", () => {
+  const box = new Sandbox({ ESC_SYNC_WEBHOOK_SECRET: "whsec-faults-enospc-not-used", ESC_SYNC_ADMIN_TOKEN: ADMIN });
+  const tmpfs = tmpfsWrapper(box.backendDir, "16m");
+  const pids: number[] = [];
+  let serve: ServeProcess;
+  const write = (envs: number[], version: string) => {
+    for (const i of envs) box.writeEnvironment("app", `e${i}`, `values:\n  environmentVariables:\n    VERSION: "${version}"\n    SECRET:\n      fn::secret: ${CANARY}-${i}\n`);
+  };
+  const fileIs = (i: number, version: string) => readFileSync(join(box.outDir, `e${i}.env`), "utf8") === `SECRET=${CANARY}-${i}\nVERSION=${version}\n`;
+  /** The state folder as serve sees it: the tmpfs, through its mount namespace. */
+  const view = () => `/proc/${serve.pid}/root${box.backendDir}`;
+  /** Per stack: its record's fingerprint, or "unreadable" (the record must never be lost). */
+  const records = () =>
+    Object.fromEntries(
+      walk(join(view(), ".pulumi", "stacks"), (n) => n.endsWith(".json")).map((f) => {
+        try {
+          const s = JSON.parse(readFileSync(f, "utf8")) as { checkpoint?: { latest?: { resources?: { type: string; outputs?: { "esc-sync"?: { fingerprint?: string } } }[] } } };
+          const stack = s.checkpoint?.latest?.resources?.find((r) => r.type === "pulumi:pulumi:Stack");
+          return [f.slice(f.lastIndexOf("/") + 1), stack?.outputs?.["esc-sync"]?.fingerprint ?? "no record"];
+        } catch {
+          return [f.slice(f.lastIndexOf("/") + 1), "unreadable"];
+        }
+      }),
+    );
+  async function reconcile(): Promise<{ pairs: LogLine[]; done: LogLine; lines: LogLine[] }> {
+    const from = serve.lines.length;
+    expect((await serve.post("/sync", "", { Authorization: `Bearer ${ADMIN}` })).status).toBe(202);
+    const done = await serve.waitFor((l) => (l.msg === "cycle done" && l.trigger === "reconcile") || String(l.msg).startsWith("cycle failed"), 240_000, from);
+    const lines = serve.lines.slice(from);
+    return { pairs: lines.filter((l) => l.msg === "pair done" || l.msg === "pair not synced"), done, lines };
+  }
+  /** Fills the tmpfs to the last byte; returns how many bytes that took. */
+  function fill(file: string): number {
+    const fd = openSync(file, "w");
+    let bytes = 0;
+    try {
+      for (const chunk of [1 << 20, 1 << 12, 1]) {
+        const buf = Buffer.alloc(chunk, 120);
+        for (;;) {
+          try {
+            bytes += writeSync(fd, buf);
+          } catch (err) {
+            if ((err as NodeJS.ErrnoException).code !== "ENOSPC") throw err;
+            break;
+          }
+        }
+      }
+    } finally {
+      closeSync(fd);
+    }
+    return bytes;
+  }
+
+  beforeAll(async () => {
+    if ("skip" in tmpfs) return;
+    write([1, 2, 3, 4], "1");
+    box.writeManifest(APP_TO_FILES);
+    mkdirSync(box.backendDir, { recursive: true });
+    serve = await ServeProcess.start(box, ["--reconcile-every", "1h"], {}, tmpfs.wrap);
+    pids.push(serve.pid);
+    await serve.reconciled();
+  });
+  afterAll(async () => {
+    await serve?.stop("SIGKILL");
+    expect(leftovers(pids, box.dir)).toEqual([]);
+    box.cleanup();
+  });
+
+  it.skipIf("skip" in tmpfs)(`costs only the pairs that write, with one clear line and the fix; converges once space is freed; no record lost${"skip" in tmpfs ? ` (skipped: ${tmpfs.skip})` : ""}`, async () => {
+    // The state is on serve's tmpfs, not on the disk beneath it.
+    expect(existsSync(join(view(), ".pulumi", "meta.yaml"))).toBe(true);
+    expect(existsSync(join(box.backendDir, ".pulumi"))).toBe(false);
+    const before = records();
+    expect(Object.keys(before)).toHaveLength(4);
+    const filler = join(view(), "filler");
+    write([1, 2], "2");
+    // Two ways a disk fills under an update: to the last byte (not even a lock can be written),
+    // and with a few KiB left, so that the update runs out of space in the middle of writing its
+    // checkpoint (Pulumi then leaves the state file cut short: esc-sync must put it back).
+    for (const leave of [0, 40_000]) {
+      rmSync(filler, { force: true });
+      const filled = fill(filler);
+      if (leave) truncateSync(filler, filled - leave);
+      const full = await reconcile();
+      const line = (i: number) => full.pairs.filter((l) => l.stack === `app.e${i}.out`);
+      const e1 = line(1)[0];
+      const during = records();
+      figures(`backend enospc (${leave} bytes left)`, {
+        tmpfs: "16m",
+        how: "how" in tmpfs ? tmpfs.how : "",
+        cycle: full.done.msg === "cycle done" ? JSON.stringify(full.done.byStatus) : JSON.stringify(full.done.msg),
+        e1: `${e1?.status}`,
+        e1Message: JSON.stringify(e1?.message ?? ""),
+        e1Hint: JSON.stringify(e1?.hint ?? ""),
+        linesPerPair: [1, 2, 3, 4].map((i) => line(i).length).join(","),
+        others: [3, 4].map((i) => line(i)[0]?.status).join(","),
+        recordsKept: Object.keys(during).filter((k) => during[k] === before[k]).length,
+      });
+      expect(full.done.msg).toBe("cycle done");
+      for (const i of [1, 2]) {
+        expect(line(i)).toHaveLength(1);
+        expect(line(i)[0]!.status).toBe("failed");
+        expect(String(line(i)[0]!.message)).toMatch(/^no space left on device: could not write \S+\/\.pulumi\/(stacks|locks)\//);
+        expect(String(line(i)[0]!.hint)).toMatch(/^free space on the disk that holds that file/);
+      }
+      for (const i of [3, 4]) expect(line(i).map((l) => l.status)).toEqual(["unchanged"]);
+      // No record lost: every state file parses and still holds the record of its last sync.
+      expect(during).toEqual(before);
+      expect((await serve.get("/healthz")).status).toBe(200);
+    }
+
+    rmSync(filler);
+    const after = await reconcile();
+    figures("backend enospc after freeing", { cycle: JSON.stringify(after.done.byStatus), failed: String(after.done.failed), records: Object.keys(records()).length });
+    expect(after.done.msg).toBe("cycle done");
+    expect(Number(after.done.failed)).toBe(0);
+    for (const i of [1, 2]) expect(fileIs(i, "2")).toBe(true);
+    for (const i of [3, 4]) expect(fileIs(i, "1")).toBe(true);
+    const end = records();
+    expect(Object.keys(end).sort()).toEqual(Object.keys(before).sort());
+    expect(Object.values(end).every((f) => f !== "unreadable" && f !== "no record")).toBe(true);
+    expect(serve.stdout + serve.stderr).not.toContain(CANARY);
   });
 });

@@ -17,7 +17,7 @@ import { sign } from "../../orchestrator/serve/signature.js";
 import { startEscServer, type EscServer } from "../support/esc-server/index.js";
 import { cloudToFiles, Sandbox } from "../support/sandbox.js";
 import { ServeProcess, waitUntil } from "../support/serve.js";
-import { figures, leftovers } from "./support.js";
+import { figures, leftovers, rssMiB } from "./support.js";
 
 const TOKEN = "pul-canary-token-faults-flood-77a0";
 const HOOK_SECRET = "whsec-canary-faults-flood-1c4f";
@@ -26,12 +26,6 @@ const ENVS = Array.from({ length: 40 }, (_, i) => `f${String(i + 1).padStart(2, 
 const DELIVERIES = Number(process.env.ESC_SYNC_FLOOD_DELIVERIES ?? 2000);
 const SECONDS = 10;
 const MAX_QUEUE = 8;
-
-/** Resident memory of `pid`, in MiB. */
-function rssMiB(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
-  return m ? Number(m[1]) / 1024 : 0;
-}
 
 describe("a flood of deliveries", () => {
   const box = new Sandbox({ PULUMI_ACCESS_TOKEN: TOKEN, ESC_SYNC_WEBHOOK_SECRET: HOOK_SECRET });

@@ -5,21 +5,16 @@
  * updates are recovered (no pending operation left in any stack), every target converges, and no
  * entry is written twice.
  */
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { markedProcesses } from "../../orchestrator/runner/processes.js";
 import { APP_TO_FILES, Sandbox } from "../support/sandbox.js";
 import { ServeProcess, waitUntil } from "../support/serve.js";
-import { figures, leftovers } from "./support.js";
+import { figures, leftovers, walk } from "./support.js";
 
 const CANARY = "canary-faults-kill-5e61";
 const ENVS = 8;
-
-function walk(d: string, pick: (name: string) => boolean): string[] {
-  if (!existsSync(d)) return [];
-  return readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(d, e.name), pick) : pick(e.name) ? [join(d, e.name)] : []));
-}
 
 describe("SIGKILL of serve mid-cycle, then a restart", () => {
   const box = new Sandbox({ ESC_SYNC_WEBHOOK_SECRET: "whsec-faults-kill-not-used" });

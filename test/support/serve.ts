@@ -58,9 +58,14 @@ export class ServeProcess {
     return this.child.pid!;
   }
 
-  /** Starts `serve --listen 127.0.0.1:0 ...args` in the sandbox; resolves once it listens. */
-  static async start(box: Sandbox, args: string[], env: NodeJS.ProcessEnv = {}): Promise<ServeProcess> {
-    const child = spawn(recordedToolchain().node, [CLI, "serve", "--listen", "127.0.0.1:0", ...args], { cwd: box.dir, env: { ...box.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  /**
+   * Starts `serve --listen 127.0.0.1:0 ...args` in the sandbox; resolves once it listens. `wrap`:
+   * a command that execs its arguments (the same pid), such as `unshare` with a mount of its own;
+   * `nodeFlags`: flags for node itself (`--inspect=127.0.0.1:0`), not inherited by its children.
+   */
+  static async start(box: Sandbox, args: string[], env: NodeJS.ProcessEnv = {}, wrap: string[] = [], nodeFlags: string[] = []): Promise<ServeProcess> {
+    const command = [...wrap, recordedToolchain().node, ...nodeFlags, CLI, "serve", "--listen", "127.0.0.1:0", ...args];
+    const child = spawn(command[0]!, command.slice(1), { cwd: box.dir, env: { ...box.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
     const serve = new ServeProcess(child);
     const exited = serve.exited.then((r) => {
       throw new Error(`serve exited (${r.code ?? r.signal}) before listening:\n${serve.stdout}\n${serve.stderr}`);

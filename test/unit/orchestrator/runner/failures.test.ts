@@ -77,6 +77,15 @@ describe("engine failures, from the CLI's own words", () => {
     expect(classifyEngineError(new Error(diagnostic))).toMatchObject({ kind: "throttled", retryable: true });
   });
 
+  it("a full disk: not retryable, the file it could not write (without the temp suffix), and the fix", () => {
+    const lock = classifyEngineError(new Error(text("disk-full-lock.txt")));
+    expect(lock).toMatchObject({ kind: "disk-full", retryable: false, hint: expect.stringContaining("free space") });
+    expect(lock.message).toBe("no space left on device: could not write /tmp/esc-sync-faults-x/state/.pulumi/locks/organization/esc-sync/app.e1.out/93ede3bc-5a1f-4c57-9a36-0e1f0f3f1d2b.json");
+    // During an update the words arrive as the engine's diagnostic.
+    const snapshot = classifyEngineError(new Error("update failed"), [text("disk-full-snapshot.txt").trim()]);
+    expect(snapshot).toMatchObject({ kind: "disk-full", message: "no space left on device: could not write /tmp/esc-sync-faults-x/state/.pulumi/stacks/esc-sync/app.e1.out.json" });
+  });
+
   it("anything else fails at once with the CLI's own last words, without the command line", () => {
     const err = captured("stack-not-found-select");
     const f = classifyEngineError(err);
