@@ -21,6 +21,7 @@ node node_modules/typescript/bin/tsc -p tsconfig.test.json --noEmit || {
 # The import rules (no cycles; programs/ never imports orchestrator/; commands never import each other).
 echo "[test] checking the import rules (.dependency-cruiser.cjs)" >&2
 node node_modules/dependency-cruiser/bin/dependency-cruiser.mjs orchestrator programs --config .dependency-cruiser.cjs >&2
+node scripts/actionlint/check.mjs >&2 # actionlint (built from the Go module proxy) over action.yml and the docs' workflow examples
 # The AWS end-to-end tests' peers: moto (scripts/moto.sh) and a real AWS provider built from
 # upstream parts (scripts/aws-provider/build.sh: minutes once, cached in the tools folder). A
 # failure does not stop the suite: the tests that need them fail with its one-line reason. A run

@@ -2,6 +2,7 @@
 // (scripts/actionlint/build.sh builds it once into the tools folder):
 //   node scripts/actionlint/check.mjs                  # action.yml + the ```yaml blocks of README.md and docs/*.md
 //   node scripts/actionlint/check.mjs FILE.yml …       # these workflow files instead of the docs' blocks
+//   node scripts/actionlint/check.mjs --markdown F.md … # the blocks of these Markdown files instead
 // A ```yaml block with a top-level `jobs:` is a workflow (given `on: workflow_dispatch` when it has
 // no `on:`), one with a top-level `runs:` an action's metadata. actionlint reads a workflow, so the
 // files go into a scratch repository where the action sits at the root and a workflow uses it with
@@ -32,6 +33,7 @@ export function workflowBlocks(markdown) {
 }
 
 function markdownFiles() {
+  if (process.argv[2] === "--markdown") return process.argv.slice(3);
   const files = [join(repo, "README.md")];
   const docs = join(repo, "docs");
   if (existsSync(docs)) for (const f of readdirSync(docs, { recursive: true })) if (String(f).endsWith(".md")) files.push(join(docs, String(f)));
@@ -52,7 +54,7 @@ try {
   };
   // action.yml, through a workflow that uses it (actionlint checks a local action's metadata there).
   add(".github/workflows/uses-action.yml", "on: workflow_dispatch\njobs:\n  use:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: ./\n", "action.yml (used by a workflow)", 0);
-  const given = process.argv.slice(2);
+  const given = process.argv[2] === "--markdown" ? [] : process.argv.slice(2);
   if (given.length) {
     given.forEach((f, i) => add(`.github/workflows/given-${i}.yml`, readFileSync(f, "utf8").replace(OUR_ACTION, "uses: ./"), f, 0));
   } else {
