@@ -30,6 +30,7 @@ node node_modules/remark-cli/cli.js --frail --quiet --no-stdout --ignore-path .r
   echo "[test] broken links in the documentation (above, each with its file and line): fix them first; no test was run" >&2
   exit 1
 }
+node scripts/actionlint/check.mjs >&2 # actionlint (built from the Go module proxy) over action.yml and the docs' workflow examples
 # The AWS end-to-end tests' peers: moto (scripts/moto.sh) and a real AWS provider built from
 # upstream parts (scripts/aws-provider/build.sh: minutes once, cached in the tools folder); the
 # Kubernetes tests' API server and etcd (scripts/kube/build.sh, the same way). A
