@@ -13,9 +13,14 @@
 import { execFileSync, spawnSync } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, relative } from "node:path";
+import { isAbsolute, join, relative } from "node:path";
 
 const repo = join(import.meta.dirname, "..", "..");
+/** A file as messages name it: relative to the repository when inside it, else as given. */
+const shown = (file) => {
+  const r = relative(repo, file);
+  return r.startsWith("..") || isAbsolute(r) ? file : r;
+};
 const OUR_ACTION = /uses:\s*esc-sync\/esc-sync@[\w.-]+/g;
 
 /** The ```yaml blocks of a Markdown file that are workflows or actions, with their first line. */
@@ -62,7 +67,7 @@ try {
     for (const md of markdownFiles()) {
       for (const b of workflowBlocks(readFileSync(md, "utf8"))) {
         n++;
-        const from = relative(repo, md);
+        const from = shown(md);
         if (b.kind === "workflow") {
           const hasOn = /^(on|"on"|true):/m.test(b.text);
           const text = (hasOn ? "" : "on: workflow_dispatch\n") + b.text.replace(OUR_ACTION, "uses: ./");
@@ -74,7 +79,7 @@ try {
         }
       }
     }
-    console.log(`[actionlint] action.yml and ${n} workflow example(s) from ${markdownFiles().map((f) => relative(repo, f)).join(", ")}`);
+    console.log(`[actionlint] action.yml and ${n} workflow example(s) from ${markdownFiles().map(shown).join(", ")}`);
   }
   const r = spawnSync(actionlint, ["-oneline", "-no-color"], { cwd: scratch, encoding: "utf8" });
   const out = (r.stdout + r.stderr).trim();
