@@ -97,8 +97,17 @@ export async function withRetry<T>(operation: (attempt: number) => Promise<T>, o
  * capped at `max`, of which a random half is kept ("equal jitter"): never zero, never in lockstep.
  */
 export function backoffDelay(attempt: number, baseDelayMs: number, maxDelayMs: number, random: () => number = Math.random): number {
-  const step = Math.min(maxDelayMs, baseDelayMs * 2 ** Math.max(0, attempt - 1));
+  const step = backoffStep(attempt, baseDelayMs, maxDelayMs);
   return Math.round(step / 2 + random() * (step / 2));
+}
+
+/**
+ * The exponential step after failed attempt `attempt` (from 1), without jitter: `base * 2^(attempt-1)`
+ * capped at `max`. For callers that schedule their own retries (serve's timers) rather than loop
+ * in {@link withRetry}.
+ */
+export function backoffStep(attempt: number, baseDelayMs: number, maxDelayMs: number): number {
+  return Math.min(maxDelayMs, baseDelayMs * 2 ** Math.max(0, attempt - 1));
 }
 
 /**

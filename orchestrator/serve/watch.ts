@@ -5,7 +5,10 @@
  * chokidar watches each folder, follows renames, new and removed files and folders.
  */
 import { watch, type FSWatcher } from "chokidar";
+import { existsSync, statSync } from "node:fs";
 import { relative, sep } from "node:path";
+import type { Logger } from "pino";
+import { ServeStartError } from "./start-error.js";
 
 const DEFINITION = /^([A-Za-z0-9_.-]+)\/([A-Za-z0-9_.-]+)\.yaml$/;
 
@@ -39,4 +42,24 @@ export async function watchDefinitions(folder: string, onChange: (env: string) =
   watcher.on("error", (err) => onError(err instanceof Error ? err : new Error(String(err))));
   await new Promise<void>((resolve) => watcher.once("ready", () => resolve()));
   return { close: () => watcher.close() };
+}
+
+/**
+ * serve's watcher: every definition changed under `folder` is logged (`definition changed`) and
+ * handed to `changed` (false: the queue is full, the reconcile catches it). Throws a
+ * {@link ServeStartError} when the folder does not exist, so that serve ends before it listens.
+ */
+export async function watchForChanges(folder: string, logger: Logger, changed: (env: string) => boolean): Promise<DefinitionWatcher> {
+  if (!existsSync(folder) || !statSync(folder).isDirectory()) {
+    throw new ServeStartError(`--watch: the local source's folder ${folder} does not exist`, "create it, or fix source.folder in the manifest");
+  }
+  return watchDefinitions(
+    folder,
+    (env) => {
+      logger.info({ environment: env }, "definition changed");
+      if (!changed(env)) logger.warn({ environment: env }, "too many syncs waiting: the next reconcile will catch this change");
+    },
+    // A folder swapped or removed, or the inotify limit reached: log it and rely on the reconcile.
+    (err) => logger.error({ folder }, `watching the folder failed: ${err.message}; changes are caught by the reconcile (every --reconcile-every)`),
+  );
 }

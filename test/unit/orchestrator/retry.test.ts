@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { backoffDelay, parseRetryAfter, sleep, withRetry, type RetryEvent } from "../../../orchestrator/retry.js";
+import { backoffDelay, backoffStep, parseRetryAfter, sleep, withRetry, type RetryEvent } from "../../../orchestrator/retry.js";
 
 class Failure extends Error {
   constructor(
@@ -157,6 +157,15 @@ describe("backoffDelay", () => {
     expect(backoffDelay(3, 100, 1000, () => 0)).toBe(200);
     expect(backoffDelay(10, 100, 1000, () => 0)).toBe(500);
     expect(backoffDelay(10, 100, 1000, () => 0.999999)).toBe(1000);
+  });
+});
+
+describe("backoffStep", () => {
+  it("doubles from the first step and stops at the cap, without jitter", () => {
+    // serve's retries of failed environments: 5 s, 10 s, 20 s, ... at most 5 min.
+    expect([1, 2, 3, 4, 5, 6, 7, 8].map((a) => backoffStep(a, 5_000, 300_000))).toEqual([5_000, 10_000, 20_000, 40_000, 80_000, 160_000, 300_000, 300_000]);
+    expect(backoffStep(0, 100, 1000)).toBe(100);
+    expect(backoffStep(3, 100, 150)).toBe(150);
   });
 });
 
