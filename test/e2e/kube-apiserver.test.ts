@@ -59,7 +59,13 @@ describe("the Kubernetes test cluster", () => {
     };
     expect((await kube.request("POST", "/apis/rbac.authorization.k8s.io/v1/namespaces/apps/roles", role)).status).toBe(201);
     expect((await kube.request("POST", "/apis/rbac.authorization.k8s.io/v1/namespaces/apps/rolebindings", binding)).status).toBe(201);
-    expect((await kube.request("GET", path, undefined, { token: READER.token })).status).toBe(200);
+    // The RBAC authorizer reads bindings through an informer: a new binding is seen within moments.
+    let granted = 0;
+    for (let i = 0; i < 100 && granted !== 200; i++) {
+      granted = (await kube.request("GET", path, undefined, { token: READER.token })).status;
+      if (granted !== 200) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(granted).toBe(200);
     expect((await kube.request("DELETE", path, undefined, { token: READER.token })).status).toBe(403);
     expect((await kube.request("GET", "/api/v1/namespaces/default/secrets", undefined, { token: READER.token })).status).toBe(403);
   });
