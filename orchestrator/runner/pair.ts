@@ -16,6 +16,7 @@ import type { ExecuteContext } from "./context.js";
 import { describeExport, RECORD_OUTPUT, type ExistingStack, type StackRecord } from "./inventory.js";
 import { parseLocks, staleReason } from "./locks.js";
 import { withSettledRecord } from "./record-output.js";
+import { RuntimeClients } from "./runtime-clients.js";
 import { missingPluginOf } from "./plugins.js";
 import { killRun, RUN_MARK } from "./processes.js";
 import { DISK_FULL, removeCutLocks, restoreCutCheckpoint } from "./cut-checkpoint.js";
@@ -255,12 +256,14 @@ async function runEngine(ctx: PairContext, step: PlannedStep, pair: Pair, info: 
   const deadline = pairDeadline(ctx, pair.stack);
   const signal = { signal: deadline.signal };
   const opCtx = { ...ctx, signal: deadline.signal };
+  // The SDK leaves each inline run's gRPC clients open (see runtime-clients.ts): closed at the end.
+  const clients = new RuntimeClients();
   try {
     const program = kind.program(programInput(pair, adopt));
     const record = recordOf(pair, adopt !== undefined, ctx.manifest);
     // The record goes into the state with the update itself, once every resource is written: it
     // is there exactly when the update succeeded.
-    const withRecord = withSettledRecord(program, RECORD_OUTPUT, record);
+    const withRecord = clients.wrap(withSettledRecord(program, RECORD_OUTPUT, record));
     return await withWorkDir(pair.stack, async (dir) => {
       const ws = await automation.LocalWorkspace.create(workspaceOptions(ctx.backend, ctx.toolchain, dir, withRecord, pair.stack));
       // Creating a stack another run is creating at the same moment can meet its lock: wait too.
@@ -363,6 +366,7 @@ async function runEngine(ctx: PairContext, step: PlannedStep, pair: Pair, info: 
     if (WRONG_PASSPHRASE.test([...tally.errors, String(err)].join("\n"))) ctx.halted.reason ??= "the passphrase does not decrypt the state (see the pair that failed)";
     return error(message, failureHint(err, message));
   } finally {
+    clients.closeAll();
     deadline.dispose();
   }
 }
