@@ -16,6 +16,7 @@ import { withRetry } from "../retry.js";
 import { noChanges, type ChangeCounts, type PairDrift, type PairInfo, type PairStatus } from "./events.js";
 import { RECORD_OUTPUT } from "./backend-stacks.js";
 import { removeCutLocks, restoreCutCheckpoint } from "./cut-checkpoint.js";
+import { RuntimeClients } from "./runtime-clients.js";
 import { classifyEngineError, interrupted, timedOut } from "./failures.js";
 import { createStack, engineOp, formatDuration, pairDeadline, releaseLock, removeIfEmpty, type PairContext } from "./pair.js";
 import { missingPluginOf } from "./plugins.js";
@@ -137,12 +138,14 @@ async function engineStep({ ctx, step, work, info, notes }: StepRun<EngineWork>)
   const deadline = pairDeadline(ctx, pair.stack);
   const signal = { signal: deadline.signal };
   const opCtx = { ...ctx, signal: deadline.signal };
+  // The SDK leaves each inline run's gRPC clients open (see runtime-clients.ts): closed at the end.
+  const clients = new RuntimeClients();
   try {
     const program = kind.program(programInput(pair, adopt));
     const record = recordOf(pair, adopt !== undefined, ctx.manifest);
     // The record goes into the state with the update itself, once every resource is written: it
     // is there exactly when the update succeeded.
-    const withRecord = withSettledRecord(program, RECORD_OUTPUT, record);
+    const withRecord = clients.wrap(withSettledRecord(program, RECORD_OUTPUT, record));
     return await withWorkDir(pair.stack, async (dir) => {
       const ws = await automation.LocalWorkspace.create(workspaceOptions(ctx.backend, ctx.toolchain, dir, withRecord, pair.stack));
       // Creating a stack another run is creating at the same moment can meet its lock: wait too.
@@ -230,6 +233,7 @@ async function engineStep({ ctx, step, work, info, notes }: StepRun<EngineWork>)
     }
     return failed(failure.message, failure.hint);
   } finally {
+    clients.closeAll();
     deadline.dispose();
   }
 }
