@@ -84,7 +84,7 @@ describe("backend faults under serve", () => {
     });
     expect(e1.status).toBe("refused");
     // Says what is wrong with it (not Pulumi Cloud's unrelated "PULUMI_ACCESS_TOKEN must be set").
-    expect(String(e1.message)).toMatch(/^the state of stack app\.e1\.out cannot be read: its checkpoint is damaged, truncated or not JSON \(failed to load checkpoint: .*unexpected end of JSON input\)/);
+    expect(String(e1.message)).toMatch(/^the state of stack app\.e1\.out cannot be read: its checkpoint is damaged, truncated or not JSON \(failed to load checkpoint: [^)]+\)/);
     expect(String(e1.message)).not.toMatch(/PULUMI_ACCESS_TOKEN|login/);
     expect(String(e1.hint)).toMatch(/restore the stack's state file/);
     expect(first.pairs.filter((l) => l.stack === "app.e1.out")).toHaveLength(1);
@@ -203,7 +203,7 @@ describe("a state backend that fills up under serve (ENOSPC)", () => {
       });
       expect(full.done.msg).toBe("cycle done");
       for (const i of [1, 2]) {
-        expect(line(i)).toHaveLength(1);
+        expect(line(i), JSON.stringify(line(i))).toHaveLength(1);
         expect(line(i)[0]!.status).toBe("failed");
         expect(String(line(i)[0]!.message)).toMatch(/^no space left on device: could not write \S+\/\.pulumi\/(stacks|locks)\//);
         expect(String(line(i)[0]!.hint)).toMatch(/^free space on the disk that holds that file/);
